@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host implementation of the arch interface (xen/arch/host/arch.c):
+ * what unit tests, fuzzers and host benchmarks use to run generic Xeno
+ * code (mm/, cache/, shmem/) inside an ordinary process.
+ *
+ * "Machine memory" is one page-aligned arena standing for machine frames
+ * [0, nr_frames); the frame table lives outside it. CPUs are threads: each
+ * thread says which CPU it is with host_set_cpu() (default 0).
+ *
+ * Interface rules:
+ *  - host_machine_init() (or _empty) before any generic code runs, from
+ *    one thread with no other thread using the machine; it replaces any
+ *    previous machine. host_machine_fini() frees it.
+ *  - Threads that act as CPUs must use distinct CPU indices below the
+ *    nr_cpus given to host_machine_init().
+ *  - A test that expects a hypervisor bug to panic arms the hook with
+ *    host_expect_panic(&jb) after setjmp(jb) returned 0; panic() then
+ *    longjmps to jb (with 1) instead of aborting, once. Disarm it with
+ *    host_expect_panic(NULL) if the panic did not happen. Code that
+ *    panics while holding a lock leaves it held, so such tests recreate
+ *    the machine afterwards.
+ *
+ * Locks: none; the per-thread state is thread-local.
+ */
+#ifndef XENO_HOST_H
+#define XENO_HOST_H
+
+#include <setjmp.h>
+#include <xeno/types.h>
+
+/* Frames [0, HOST_RESERVED_FRAMES) stay reserved, like a PC's low memory. */
+#define HOST_RESERVED_FRAMES 16
+
+/*
+ * Creates a machine of nr_frames frames and nr_cpus CPUs, initialises the
+ * frame table, the frame allocator and xmalloc, and hands frames
+ * [HOST_RESERVED_FRAMES, nr_frames) to the allocator.
+ */
+void host_machine_init(uint64_t nr_frames, unsigned int nr_cpus);
+
+/* The same, but hands no frame to the allocator: all stay reserved. */
+void host_machine_init_empty(uint64_t nr_frames, unsigned int nr_cpus);
+
+/* Frees the machine's memory. */
+void host_machine_fini(void);
+
+/* Makes the calling thread CPU cpu (0 .. NR_CPUS-1). */
+void host_set_cpu(unsigned int cpu);
+
+/* The arena's base: machine frame 0. */
+void *host_arena(void);
+
+/* Arms (jb) or disarms (NULL) this thread's panic hook. */
+void host_expect_panic(jmp_buf *jb);
+
+/* The message of the last panic on this thread, "" if none. */
+const char *host_panic_message(void);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-hypervisor benchmarks (bench=alloc): frame allocator throughput on
+ * one CPU, on all CPUs at once, and for 2 MiB blocks. Figures are printed
+ * as XENO-BENCH lines; bench/run.sh collects them (docs/testing.md).
+ * Times come from the TSC, so under TCG they are emulator time: compare
+ * them only with other figures taken in the same QEMU.
+ */
+#include <asm/cpu.h>
+#include <asm/smp.h>
+#include <asm/time.h>
+#include <xeno/arch.h>
+#include <xeno/cmdline.h>
+#include <xeno/frame.h>
+#include <xeno/frame_alloc.h>
+#include <xeno/lib.h>
+#include <xeno/selftest.h>
+
+/* Formats v/1000 with three decimals (printk has no floating point). */
+static void milli(char *buf, size_t size, uint64_t v)
+{
+	snprintf(buf, size, "%lu.%03lu", v / 1000, v % 1000);
+}
+
+struct alloc_run {
+	unsigned int order;
+	uint64_t ops;
+	uint64_t ns[NR_CPUS];
+};
+
+static void alloc_loop(void *arg)
+{
+	struct alloc_run *r = arg;
+	uint64_t i, t0;
+
+	t0 = rdtsc();
+	for (i = 0; i < r->ops; i++) {
+		struct page_info *pg = frame_alloc(r->order, 0);
+
+		BUG_ON(!pg);
+		frame_free(pg, r->order, 0);
+	}
+	r->ns[arch_cpu_id()] = tsc_to_ns(rdtsc() - t0);
+}
+
+static void report(const char *name, struct alloc_run *r, unsigned int cpus,
+		   const struct frame_stats *s0, const struct frame_stats *s1)
+{
+	uint64_t total = 0, locks_milli;
+	char ns[32], locks[32];
+	unsigned int c;
+
+	for (c = 0; c < cpus; c++) {
+		total += r->ns[c];
+	}
+	/* Mean over CPUs of each CPU's time per alloc+free pair. */
+	milli(ns, sizeof(ns), total * 1000 / cpus / r->ops);
+	locks_milli = (s1->heap_locks - s0->heap_locks) * 1000 /
+		      (r->ops * cpus);
+	milli(locks, sizeof(locks), locks_milli);
+	printk(LOG_ERR, "XENO-BENCH %s ns_per_op=%s ops=%lu cpus=%u "
+	       "heap_locks_per_op=%s\n", name, ns, r->ops, cpus, locks);
+}
+
+static void bench_one(const char *name, unsigned int order, bool all)
+{
+	static struct alloc_run r;
+	struct frame_stats s0, s1;
+	unsigned int cpus = all ? nr_cpus_online : 1;
+
+	memset(&r, 0, sizeof(r));
+	r.order = order;
+	r.ops = order ? opt.bench_ops / 10 + 1 : opt.bench_ops;
+	frame_alloc_stats(&s0);
+	if (all) {
+		smp_call_all(alloc_loop, &r);
+	} else {
+		alloc_loop(&r);
+	}
+	frame_alloc_stats(&s1);
+	report(name, &r, cpus, &s0, &s1);
+}
+
+static void bench_alloc(void)
+{
+	char name[48];
+
+	bench_one("alloc_order0_1cpu", 0, false);
+	if (nr_cpus_online > 1) {
+		snprintf(name, sizeof(name), "alloc_order0_%ucpu",
+			 nr_cpus_online);
+		bench_one(name, 0, true);
+	}
+	bench_one("alloc_order9_1cpu", 9, false);
+}
+
+void bench_run_list(const char *list)
+{
+	char name[32];
+
+	while (list_next(&list, name, sizeof(name))) {
+		if (!strcmp(name, "alloc")) {
+			bench_alloc();
+		} else {
+			printk(LOG_ERR, "bench: no benchmark '%s'\n", name);
+		}
+	}
+}

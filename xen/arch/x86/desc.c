@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Descriptor tables. One IDT is shared by all CPUs; each CPU has its own
+ * GDT (its TSS descriptor differs) and TSS, whose IST entries point to
+ * the double-fault, NMI and machine-check stacks in the CPU's stack block
+ * so those run on a known-good stack whatever the state of the current one.
+ */
+#include <asm/desc.h>
+#include <asm/layout.h>
+#include <asm/traps.h>
+#include <xeno/arch.h>
+#include <xeno/lib.h>
+
+struct idt_entry {
+	uint16_t off_lo;
+	uint16_t sel;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t off_mid;
+	uint32_t off_hi;
+	uint32_t rsvd;
+} __packed;
+
+struct desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __packed;
+
+#define IDT_INTERRUPT_GATE 0x8e /* present, DPL0, 64-bit interrupt gate */
+#define IST_DF 1
+#define IST_NMI 2
+#define IST_MCE 3
+
+static struct idt_entry idt[256] __aligned(16);
+static uint64_t gdts[NR_CPUS][GDT_ENTRIES] __aligned(16);
+static struct tss tsss[NR_CPUS] __aligned(64);
+
+static void set_gate(unsigned int vec, uint8_t ist)
+{
+	uint64_t off = (uint64_t)(uintptr_t)trap_stubs + vec * TRAP_STUB_SIZE;
+
+	idt[vec].off_lo = (uint16_t)off;
+	idt[vec].sel = HYP_CS;
+	idt[vec].ist = ist;
+	idt[vec].type = IDT_INTERRUPT_GATE;
+	idt[vec].off_mid = (uint16_t)(off >> 16);
+	idt[vec].off_hi = (uint32_t)(off >> 32);
+	idt[vec].rsvd = 0;
+}
+
+void idt_init(void)
+{
+	unsigned int v;
+
+	for (v = 0; v < 256; v++) {
+		set_gate(v, 0);
+	}
+	set_gate(2, IST_NMI);
+	set_gate(8, IST_DF);
+	set_gate(18, IST_MCE);
+}
+
+static void gdt_build(uint64_t *gdt, const struct tss *tss)
+{
+	uint64_t base = (uint64_t)(uintptr_t)tss;
+	uint64_t limit = sizeof(*tss) - 1;
+
+	memset(gdt, 0, GDT_ENTRIES * sizeof(*gdt));
+	gdt[HYP_CS >> 3] = 0x00af9a000000ffffULL; /* 64-bit code, DPL0 */
+	gdt[HYP_DS >> 3] = 0x00cf92000000ffffULL; /* data, DPL0 */
+	/* 64-bit available TSS: a 16-byte descriptor. */
+	gdt[TSS_SEL >> 3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+			    (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+			    (((base >> 24) & 0xff) << 56);
+	gdt[(TSS_SEL >> 3) + 1] = base >> 32;
+}
+
+void desc_load_cpu(unsigned int cpu, void *stack_block)
+{
+	struct tss *tss = &tsss[cpu];
+	uint64_t *gdt = gdts[cpu];
+	uint64_t blk = (uint64_t)(uintptr_t)stack_block;
+	struct desc_ptr gp = { sizeof(gdts[0]) - 1, (uint64_t)(uintptr_t)gdt };
+	struct desc_ptr ip = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	memset(tss, 0, sizeof(*tss));
+	tss->rsp[0] = blk + STACK_SIZE - CPU_INFO_SIZE;
+	tss->ist[IST_DF - 1] = blk + IST_DF_TOP;
+	tss->ist[IST_NMI - 1] = blk + IST_NMI_TOP;
+	tss->ist[IST_MCE - 1] = blk + IST_MCE_TOP;
+	tss->iomap_base = sizeof(*tss);
+	gdt_build(gdt, tss);
+
+	__asm__ volatile("lgdt %0" : : "m"(gp));
+	/* Reload CS through a far return, then the data segments. */
+	__asm__ volatile("pushq %0\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %1, %%ds\n\t"
+			 "mov %1, %%es\n\t"
+			 "mov %1, %%ss\n\t"
+			 :
+			 : "i"(HYP_CS), "r"((uint64_t)HYP_DS)
+			 : "rax", "memory");
+	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+	__asm__ volatile("lidt %0" : : "m"(ip));
+}

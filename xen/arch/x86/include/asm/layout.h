@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xeno's virtual memory layout on x86-64 (docs/boot.md has the table).
+ *
+ * Everything the hypervisor maps lives inside the range the PV ABI
+ * reserves for it, L4 slots 256..271 (0xffff800000000000 to
+ * 0xffff880000000000), so that every guest L4 can carry the hypervisor's
+ * slots unchanged.
+ *
+ *   slot 256  0xffff800000000000  read-only machine-to-phys table (guests)
+ *   slot 262  0xffff830000000000  direct map of all machine memory (2 TiB);
+ *                                 the hypervisor image runs inside it at
+ *                                 DIRECTMAP_BASE + XENO_LOAD_PHYS
+ *
+ * The image is loaded at physical XENO_LOAD_PHYS and linked at the same
+ * offset in the direct map, so "virtual = DIRECTMAP_BASE + physical"
+ * holds for the image and for every frame.
+ */
+#ifndef ASM_LAYOUT_H
+#define ASM_LAYOUT_H
+
+#define HYPERVISOR_VIRT_START 0xffff800000000000
+#define HYPERVISOR_VIRT_END 0xffff880000000000
+#define DIRECTMAP_BASE 0xffff830000000000
+#define DIRECTMAP_SLOT 262
+#define DIRECTMAP_SIZE 0x20000000000 /* 2 TiB: 4 L4 slots */
+#define XENO_LOAD_PHYS 0x100000
+
+/* The AP start-up code is copied here (below 1 MiB, page aligned). */
+#define TRAMPOLINE_PHYS 0x8000
+
+/*
+ * Each CPU's stack block: STACK_SIZE bytes, aligned to STACK_SIZE. The IST
+ * stacks for double fault, NMI and machine check take the first three
+ * pages; the primary stack takes the rest, with struct cpu_info at its top
+ * so that any stack pointer in the block finds its CPU.
+ */
+#define STACK_ORDER 3
+#define STACK_SIZE (4096 << STACK_ORDER)
+#define IST_DF_TOP 0x1000
+#define IST_NMI_TOP 0x2000
+#define IST_MCE_TOP 0x3000
+
+/* Selectors of the hypervisor's GDT (desc.c). */
+#define HYP_CS 0x08
+#define HYP_DS 0x10
+#define TSS_SEL 0x40
+
+
+
+/* sizeof(struct cpu_info) (percpu.h checks it). */
+#define CPU_INFO_SIZE 64
+#endif

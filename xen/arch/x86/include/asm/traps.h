@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Interrupt and exception frames, vectors and the trap entry points. */
+#ifndef ASM_TRAPS_H
+#define ASM_TRAPS_H
+
+#include <xeno/types.h>
+
+/* Vectors Xeno uses beyond the 32 exceptions. */
+#define VEC_TIMER 0xf0      /* local APIC timer */
+#define VEC_IPI_CALL 0xf1   /* run the function posted to this CPU */
+#define VEC_IPI_STOP 0xf2   /* stop this CPU (panic, halt) */
+#define VEC_SPURIOUS 0xff
+
+/* The frame entry.S builds; order matches its pushes. */
+struct cpu_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+void do_trap(struct cpu_regs *regs);
+
+/* Prints registers and a backtrace starting at the frame. */
+void dump_regs(const struct cpu_regs *regs);
+void dump_backtrace(uint64_t rip, uint64_t rbp);
+
+/* entry.S: the 256 entry stubs, each TRAP_STUB_SIZE bytes apart. */
+extern const char trap_stubs[];
+#define TRAP_STUB_SIZE 16
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86 built-in tests: every CPU online and taking timer interrupts and
+ * cross-CPU calls (smp), the allocator under all CPUs at once (allocsmp),
+ * and a deliberate hypervisor page fault (fault) that must end in the
+ * exception dump.
+ */
+#include <asm/apic.h>
+#include <asm/boot.h>
+#include <asm/cpu.h>
+#include <asm/smp.h>
+#include <asm/time.h>
+#include <xeno/arch.h>
+#include <xeno/cmdline.h>
+#include <xeno/frame.h>
+#include <xeno/frame_alloc.h>
+#include <xeno/lib.h>
+#include <xeno/selftest.h>
+
+static volatile unsigned int calls_seen;
+static volatile uint64_t timer_ok_mask;
+
+static void smp_probe(void *arg)
+{
+	unsigned int cpu = arch_cpu_id();
+	uint64_t start = timer_ticks(cpu), deadline;
+
+	(void)arg;
+	__atomic_fetch_add(&calls_seen, 1, __ATOMIC_RELAXED);
+	/* One timer interrupt must arrive within 1 s of arming it. */
+	timer_arm_ns(1000000);
+	deadline = rdtsc() + ns_to_tsc(1000000000ULL);
+	while (timer_ticks(cpu) == start && rdtsc() < deadline) {
+		safe_halt();
+	}
+	if (timer_ticks(cpu) != start) {
+		__atomic_fetch_or(&timer_ok_mask, 1ULL << cpu, __ATOMIC_RELAXED);
+	}
+}
+
+static int test_smp(char *detail, size_t size)
+{
+	unsigned int expect = acpi_nr_cpus ? acpi_nr_cpus : 1;
+	unsigned int timers, c;
+
+	if (expect > opt.maxcpus) {
+		expect = (unsigned int)opt.maxcpus;
+	}
+	calls_seen = 0;
+	timer_ok_mask = 0;
+	smp_call_all(smp_probe, NULL);
+	for (timers = 0, c = 0; c < NR_CPUS; c++) {
+		timers += (timer_ok_mask >> c) & 1;
+	}
+	snprintf(detail, size, "online=%u expected=%u calls=%u timers=%u",
+		 nr_cpus_online, expect, calls_seen, timers);
+	return !(nr_cpus_online == expect && calls_seen == nr_cpus_online &&
+		 timers == nr_cpus_online);
+}
+
+/* Each CPU allocates and frees blocks of mixed orders at the same time. */
+static volatile unsigned int smp_alloc_errors;
+
+static void alloc_storm(void *arg)
+{
+	struct page_info *held[64];
+	unsigned int round, i, order;
+
+	(void)arg;
+	for (round = 0; round < 200; round++) {
+		for (i = 0; i < ARRAY_SIZE(held); i++) {
+			order = (round + i * 7) % 4 == 3 ? 2 : 0;
+			held[i] = frame_alloc(order, 0);
+			if (!held[i]) {
+				__atomic_fetch_add(&smp_alloc_errors, 1,
+						   __ATOMIC_RELAXED);
+			}
+		}
+		for (i = 0; i < ARRAY_SIZE(held); i++) {
+			order = (round + i * 7) % 4 == 3 ? 2 : 0;
+			if (held[i]) {
+				frame_free(held[i], order, 0);
+			}
+		}
+	}
+}
+
+static int test_allocsmp(char *detail, size_t size)
+{
+	uint64_t before = frame_free_count(), after;
+
+	smp_alloc_errors = 0;
+	smp_call_all(alloc_storm, NULL);
+	frame_cache_drain_all();
+	after = frame_free_count();
+	snprintf(detail, size, "cpus=%u free=%lu after=%lu errors=%u",
+		 nr_cpus_online, before, after, smp_alloc_errors);
+	return before != after || smp_alloc_errors || frame_alloc_audit();
+}
+
+/* Faults on an address no page table maps; must never return. */
+__attribute__((noinline)) static void selftest_fault(void)
+{
+	volatile uint64_t *p = (volatile uint64_t *)0x0000700000000000ULL;
+
+	printk(LOG_INFO, "selftest: touching unmapped %p on purpose\n",
+	       (const volatile void *)p);
+	*p = 0x5a5a;
+}
+
+static int test_fault(char *detail, size_t size)
+{
+	selftest_fault();
+	snprintf(detail, size, "the fault did not trap");
+	return 1;
+}
+
+const struct selftest arch_selftests[] = {
+	{ "smp", test_smp },
+	{ "allocsmp", test_allocsmp },
+	{ "fault", test_fault },
+	{ NULL, NULL },
+};

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * start_xeno: the boot CPU's path from boot.S to the running system, in
+ * order: console, traps, boot information and command line, CPU
+ * features, memory, ACPI, time, the other CPUs, the banner; then the
+ * built-in tests or benchmarks if the command line asks for them, or the
+ * idle loop.
+ */
+#include <asm/apic.h>
+#include <asm/boot.h>
+#include <asm/cpu.h>
+#include <asm/desc.h>
+#include <asm/serial.h>
+#include <asm/smp.h>
+#include <asm/time.h>
+#include <xeno/arch.h>
+#include <xeno/bootinfo.h>
+#include <xeno/cmdline.h>
+#include <xeno/console.h>
+#include <xeno/frame_alloc.h>
+#include <xeno/lib.h>
+#include <xeno/selftest.h>
+#include <xeno/version.h>
+
+void start_xeno(uint32_t magic, uint32_t info_phys);
+
+static void banner(void)
+{
+	uint64_t boot_us = tsc_to_ns(rdtsc() - boot_tsc) / 1000;
+	char feats[160];
+
+	cpu_features_describe(feats, sizeof(feats));
+	printk(LOG_ERR,
+	       "Xeno %s (%s build): an x86-64 PV hypervisor\n"
+	       "  loader      %s, command line \"%s\"\n"
+	       "  cpu         %s (%s), TSC %lu.%03lu GHz\n"
+	       "  features    %s\n"
+	       "  cpus        %u online\n"
+	       "  memory      %lu MiB total, %lu MiB free, %lu MiB reserved "
+	       "by Xeno\n"
+	       "  boot time   %lu.%lu ms from the first instruction\n",
+	       XENO_VERSION, XENO_BUILD_KIND, boot_info.loader,
+	       boot_info.cmdline, cpu_has.model, cpu_has.vendor,
+	       tsc_khz / 1000000, tsc_khz / 1000 % 1000, feats, nr_cpus_online,
+	       mem_stats.ram >> 8, frame_free_count() >> 8,
+	       mem_stats.reserved >> 8, boot_us / 1000, boot_us % 1000 / 100);
+	printk(LOG_ERR, "XENO-READY boot_ms=%lu.%lu cpus=%u\n", boot_us / 1000,
+	       boot_us % 1000 / 100, nr_cpus_online);
+}
+
+static void early_cpu(void)
+{
+	extern char boot_stack[];
+
+	idt_init();
+	desc_load_cpu(0, boot_stack);
+}
+
+void start_xeno(uint32_t magic, uint32_t info_phys)
+{
+	serial_init();
+	early_cpu();
+	printk(LOG_INFO, "Xeno %s starting\n", XENO_VERSION);
+	multiboot_parse(magic, info_phys);
+	if (cmdline_parse(boot_info.cmdline)) {
+		arch_halt(XENO_EXIT_BAD_BOOT);
+	}
+	console_set_level((enum log_level)opt.loglvl);
+	cpu_features_detect();
+	cpu_features_enable();
+	memory_init();
+	acpi_init();
+	tsc_calibrate();
+	pic_disable();
+	apic_init_cpu();
+	apic_timer_calibrate();
+	smp_boot_cpus();
+	banner();
+
+	if (opt.selftest[0] || opt.bench[0]) {
+		unsigned int failed = selftest_run_list(opt.selftest);
+
+		bench_run_list(opt.bench);
+		arch_halt(failed ? XENO_EXIT_TEST_FAIL : XENO_EXIT_OK);
+	}
+	printk(LOG_INFO, "xeno: no domains to run yet; idling (quit QEMU "
+	       "with Ctrl-A X)\n");
+	idle_loop();
+}

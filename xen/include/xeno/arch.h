@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The arch interface: the only way generic code (mm/, cache/, shmem/,
+ * xen/common) reaches the machine. Implemented once for x86
+ * (xen/arch/x86/) and once for a host process (xen/arch/host/), where
+ * "machine memory" is an arena in the process and CPUs are threads.
+ *
+ * Rules: generic code includes this header, never an arch header; every
+ * function here may be called with interrupts off and must not block.
+ */
+#ifndef XENO_ARCH_H
+#define XENO_ARCH_H
+
+#include <xeno/types.h>
+
+/* Most CPUs the hypervisor (or a host simulation) supports. */
+#define NR_CPUS 64
+
+/* The index (0..NR_CPUS-1) of the CPU running this code. */
+unsigned int arch_cpu_id(void);
+
+/* How many CPUs are online (indices 0..n-1). */
+unsigned int arch_nr_cpus(void);
+
+/* A pointer through which the hypervisor reads and writes the frame. */
+void *arch_mfn_to_virt(mfn_t m);
+
+/* The frame behind a pointer returned by arch_mfn_to_virt (any offset). */
+mfn_t arch_virt_to_mfn(const void *p);
+
+/* Spin-wait hint (PAUSE on x86). */
+void arch_cpu_relax(void);
+
+/* Nanoseconds since boot, monotonic, from the calibrated TSC. */
+uint64_t arch_now_ns(void);
+
+/* Writes console text to the machine's console (hypervisor builds only). */
+void arch_console_write(const char *s, size_t n);
+
+/* Stops the machine: QEMU exits with the given Xeno exit status. */
+__noreturn void arch_halt(int xeno_status);
+
+/*
+ * Xeno exit statuses (docs/boot.md). Under QEMU's isa-debug-exit the
+ * process exit code is (status << 1) | 1.
+ */
+enum xeno_exit {
+	XENO_EXIT_OK = 0,        /* clean shutdown, all tests passed */
+	XENO_EXIT_TEST_FAIL = 1, /* a built-in test failed */
+	XENO_EXIT_PANIC = 2,     /* hypervisor bug (panic/assert) */
+	XENO_EXIT_EXCEPTION = 3, /* unexpected CPU exception in the hypervisor */
+	XENO_EXIT_BAD_BOOT = 4,  /* bad memory map, modules or command line */
+	XENO_EXIT_NO_MEMORY = 5, /* less memory than Xeno needs */
+	XENO_EXIT_CPU = 6,       /* a CPU did not come up */
+	XENO_EXIT_FATAL = 7,     /* NMI, double fault or machine check */
+};
+
+#endif
