@@ -522,6 +522,8 @@ void frame_add_free_range(mfn_t start, uint64_t nr)
 			panic("frame_add_free_range: mfn %#llx is not reserved "
 			      "(added twice?)", (unsigned long long)m);
 		}
+	}
+	for (m = s; m < end; m++) {
 		/* Firmware and the boot loader left data in RAM. */
 		frame_table[m].flags = PGF_SCRUB;
 	}

@@ -189,6 +189,8 @@ cleanup() {
 }
 trap 'cleanup; exit 125' TERM INT HUP
 
+# bench/report.py times the boot from this line.
+say "starting QEMU"
 if [ $interactive -eq 1 ]; then
 	rc=0
 	"$qemu" "${args[@]}" || rc=$?

@@ -75,9 +75,13 @@ report() {
 
 # run_jobs PREFIX COUNT JOB_FUNCTION [PROGRESS_FUNCTION]
 run_jobs() {
-	local prefix=$1 count=$2 job=$3 progress=${4:-} started=0 next=0 i
+	local prefix=$1 count=$2 job=$3 progress=${4:-} started=0 next=0 running i
 	while [ "$next" -lt "$count" ]; do
-		local running=0
+		while [ "$next" -lt "$started" ] && [ -f "$work/$prefix$next.res" ]; do
+			report "$prefix$next"
+			next=$((next + 1))
+		done
+		running=0
 		for ((i = next; i < started; i++)); do
 			[ -f "$work/$prefix$i.res" ] || running=$((running + 1))
 		done
@@ -88,23 +92,13 @@ run_jobs() {
 				mv "$work/$prefix$started.tmp" "$work/$prefix$started.res"
 			) &
 			started=$((started + 1))
-			continue
-		fi
-		while [ "$next" -lt "$started" ] && [ -f "$work/$prefix$next.res" ]; do
-			report "$prefix$next"
-			next=$((next + 1))
-		done
-		[ "$next" -lt "$count" ] || break
-		if [ "$running" -ge "$jobs" ] || [ "$started" -ge "$count" ]; then
-			if ! wait -n 2>/dev/null; then
-				# Nothing left to wait for: a job died without a result.
-				if ! jobs -r | grep -q .; then
-					for ((i = next; i < started; i++)); do
-						[ -f "$work/$prefix$i.res" ] ||
-							printf 'FAIL\t%s job %d\tit vanished\n' "$prefix" "$i" >"$work/$prefix$i.res"
-					done
-				fi
-			fi
+		elif [ "$running" -gt 0 ] && ! wait -n 2>/dev/null && ! jobs -r | grep -q .; then
+			# Nothing left to wait for, yet results are missing: a job
+			# died without writing one.
+			for ((i = next; i < started; i++)); do
+				[ -f "$work/$prefix$i.res" ] ||
+					printf 'FAIL\t%s job %d\tit vanished\n' "$prefix" "$i" >"$work/$prefix$i.res"
+			done
 		fi
 	done
 }
@@ -177,7 +171,7 @@ if [ $do_unit -eq 1 ]; then
 		unit_bins+=("$bin")
 	done
 	if [ ${#unit_bins[@]} -eq 0 ]; then
-		echo "unit: no test binaries in $build/host/tests/ (make host-all builds them)"
+		echo "unit: no test binaries${only:+ matching /$only/} in $build/host/tests/ (make host-all builds them)"
 	else
 		echo "unit: ${#unit_bins[@]} test binaries in $build/host/tests/"
 		run_jobs unit "${#unit_bins[@]}" unit_job
@@ -191,7 +185,7 @@ evaluate=(tests/integration/evaluate.py)
 int_progress() {
 	local name kind image cpus mem tmo cmdline
 	IFS=$'\t' read -r name kind image cpus mem tmo cmdline <<<"${cases[$1]}"
-	printf '.... [%d/%d] integration/%s: %s %s, %s CPU, %s MiB, cmdline "%s"\n' \
+	printf '.... [%d/%d] integration/%s: %s %s cpus=%s mem=%sM cmdline="%s"\n' \
 		"$(($1 + 1))" "${#cases[@]}" "$name" "$kind" "$image" "$cpus" "$mem" "$cmdline"
 }
 int_job() {

@@ -198,7 +198,8 @@ def judge(case, log_path, code, runner_log=None):
         reasons.append(reason)
     text = read_log(log_path)
     if text is None:
-        reasons.append("no serial log")
+        if code != RUNNER_FAILED:
+            reasons.append("no serial log")
         return reasons
     missing = [src for src, rx in case["must"] if not rx.search(text)]
     if missing:

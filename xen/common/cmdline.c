@@ -30,6 +30,7 @@ static const struct param params[] = {
 	{ "mem", P_SIZE, &opt.mem, 16 << 20, UINT64_MAX },
 	{ "exit_port", P_UINT, &opt.exit_port, 0, 0xffff },
 	{ "bench_ops", P_UINT, &opt.bench_ops, 1, 100000000 },
+	{ "test_dead_cpu", P_UINT, &opt.test_dead_cpu, 0, 1 },
 	{ "selftest", P_STR, opt.selftest, 0, 0 },
 	{ "bench", P_STR, opt.bench, 0, 0 },
 };

@@ -21,6 +21,7 @@
 #include <xeno/lib.h>
 
 #define AP_TIMEOUT_MS 5000
+#define DEAD_APIC_ID 0xee
 
 extern char boot_stack[];
 extern const char trampoline_start[], trampoline_end[], tramp_efer[];
@@ -117,5 +118,9 @@ void smp_boot_cpus(void)
 			continue;
 		}
 		start_ap(cpu++, acpi_cpu_apic_ids[i]);
+	}
+	/* The test of the path below: an APIC id no CPU answers to. */
+	if (opt.test_dead_cpu && cpu < NR_CPUS) {
+		start_ap(cpu, DEAD_APIC_ID);
 	}
 }
