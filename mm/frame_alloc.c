@@ -65,19 +65,18 @@ struct frame_cache {
 
 static struct frame_cache caches[NR_CPUS];
 
-/* ---- statistics ---------------------------------------------------------- */
+/* ---- statistics --------------------------------------------------------- */
 
 /*
  * Counts an event in this CPU's counters. Only this CPU writes them, so a
  * relaxed load and store suffice (no locked add on the fast path); the
  * atomics only keep concurrent readers well defined.
  */
-#define STAT_ADD(field, v)                                                   \
-	do {                                                                 \
-		uint64_t *ctr_ = &caches[arch_cpu_id()].stats.field;         \
-		__atomic_store_n(ctr_,                                       \
-				 __atomic_load_n(ctr_, __ATOMIC_RELAXED) + (v), \
-				 __ATOMIC_RELAXED);                          \
+#define STAT_ADD(field, v)                                               \
+	do {                                                             \
+		uint64_t *ctr_ = &caches[arch_cpu_id()].stats.field;     \
+		uint64_t old_ = __atomic_load_n(ctr_, __ATOMIC_RELAXED); \
+		__atomic_store_n(ctr_, old_ + (v), __ATOMIC_RELAXED);    \
 	} while (0)
 
 static void heap_lock(void)
@@ -91,7 +90,7 @@ static void heap_unlock(void)
 	spin_unlock(&heap.lock);
 }
 
-/* ---- the buddy (heap lock held) -------------------------------------------- */
+/* ---- the buddy (heap lock held) ----------------------------------------- */
 
 static void buddy_insert(struct page_info *pg, unsigned int order)
 {
@@ -187,7 +186,7 @@ static void heap_free_singles(struct page_info **frames, unsigned int n)
 	heap_unlock();
 }
 
-/* ---- per-CPU caches ------------------------------------------------------ */
+/* ---- per-CPU caches ----------------------------------------------------- */
 
 /* Moves up to max frames from the bottom (the coldest) of c into out. */
 static unsigned int cache_take(struct frame_cache *c, struct page_info **out,
@@ -325,7 +324,7 @@ static uint64_t cached_frames(void)
 	return n;
 }
 
-/* ---- taking a block out ---------------------------------------------------- */
+/* ---- taking a block out ------------------------------------------------- */
 
 /* A block from the per-CPU cache (order 0) or the buddy, or NULL. */
 static struct page_info *take_block(unsigned int order)
@@ -403,7 +402,7 @@ struct page_info *frame_alloc(unsigned int order, unsigned int flags)
 	return pg;
 }
 
-/* ---- giving a block back ----------------------------------------------- */
+/* ---- giving a block back ------------------------------------------------ */
 
 /* Panics unless the block may be freed: it is a hypervisor bug otherwise. */
 static void check_free(const struct page_info *pg, unsigned int order)
@@ -411,7 +410,8 @@ static void check_free(const struct page_info *pg, unsigned int order)
 	uint64_t m, i;
 
 	if (pg < frame_table || pg >= frame_table + frame_table_nr) {
-		panic("frame_free: %p is not in the frame table", (const void *)pg);
+		panic("frame_free: %p is not in the frame table",
+		      (const void *)pg);
 	}
 	m = mfn_x(page_to_mfn(pg));
 	if (order > FRAME_MAX_ORDER || (m & ((1ULL << order) - 1)) != 0 ||
@@ -427,7 +427,8 @@ static void check_free(const struct page_info *pg, unsigned int order)
 			      (unsigned long long)(m + i));
 		}
 		if (!(f->flags & PGF_ALLOCATED)) {
-			panic("frame_free: double free of mfn %#llx (flags %#x)",
+			panic("frame_free: double free of mfn %#llx "
+			      "(flags %#x)",
 			      (unsigned long long)(m + i), f->flags);
 		}
 		if (f->count != 0 || (f->type_info & PGT_count_mask) != 0) {
@@ -454,8 +455,7 @@ static void release_frames(struct page_info *pg, unsigned int order,
 		struct page_info *f = &pg[i];
 
 #ifdef XENO_DEBUG
-		memset(arch_mfn_to_virt(page_to_mfn(f)), FRAME_JUNK,
-		       PAGE_SIZE);
+		memset(arch_mfn_to_virt(page_to_mfn(f)), FRAME_JUNK, PAGE_SIZE);
 #endif
 		f->flags = (uint8_t)((f->flags & PGF_SCRUB) | dirty);
 		f->owner = 0;
@@ -478,7 +478,7 @@ void frame_free(struct page_info *pg, unsigned int order, unsigned int flags)
 	heap_unlock();
 }
 
-/* ---- set-up and queries -------------------------------------------------- */
+/* ---- set-up and queries ------------------------------------------------- */
 
 void frame_alloc_init(void)
 {
@@ -514,13 +514,14 @@ void frame_add_free_range(mfn_t start, uint64_t nr)
 
 	if (end < s || end > frame_table_nr) {
 		panic("frame_add_free_range: [%#llx, +%#llx) outside the "
-		      "frame table", (unsigned long long)s,
-		      (unsigned long long)nr);
+		      "frame table",
+		      (unsigned long long)s, (unsigned long long)nr);
 	}
 	for (m = s; m < end; m++) {
 		if (frame_table[m].flags != PGF_RESERVED) {
 			panic("frame_add_free_range: mfn %#llx is not reserved "
-			      "(added twice?)", (unsigned long long)m);
+			      "(added twice?)",
+			      (unsigned long long)m);
 		}
 	}
 	for (m = s; m < end; m++) {
@@ -589,7 +590,7 @@ void frame_alloc_stats(struct frame_stats *out)
 	}
 }
 
-/* ---- the audit ------------------------------------------------------------- */
+/* ---- the audit ---------------------------------------------------------- */
 
 /*
  * Checks the free block headed by frame m (invariants 2 and 3). Returns
@@ -602,13 +603,16 @@ static int audit_free_block(uint64_t m)
 
 	if (k > FRAME_MAX_ORDER || (m & ((1ULL << k) - 1)) != 0 ||
 	    m + (1ULL << k) > frame_table_nr) {
-		printk(LOG_ERR, "frame audit: bad free block mfn %#llx "
-		       "order %u\n", (unsigned long long)m, k);
+		printk(LOG_ERR,
+		       "frame audit: bad free block mfn %#llx "
+		       "order %u\n",
+		       (unsigned long long)m, k);
 		return -1;
 	}
 	for (i = 1; i < (1ULL << k); i++) {
 		if (frame_table[m + i].flags & PGF_STATE_MASK) {
-			printk(LOG_ERR, "frame audit: mfn %#llx inside free "
+			printk(LOG_ERR,
+			       "frame audit: mfn %#llx inside free "
 			       "block %#llx has flags %#x\n",
 			       (unsigned long long)(m + i),
 			       (unsigned long long)m, frame_table[m + i].flags);
@@ -616,8 +620,10 @@ static int audit_free_block(uint64_t m)
 		}
 	}
 	if (k < FRAME_MAX_ORDER && buddy_is_free_head(m ^ (1ULL << k), k)) {
-		printk(LOG_ERR, "frame audit: free block %#llx order %u and "
-		       "its buddy were not merged\n", (unsigned long long)m, k);
+		printk(LOG_ERR,
+		       "frame audit: free block %#llx order %u and "
+		       "its buddy were not merged\n",
+		       (unsigned long long)m, k);
 		return -1;
 	}
 	return (int)k;
@@ -647,8 +653,10 @@ static int audit_walk(uint64_t *blocks, uint64_t *parked)
 		if (st == PGF_PERCPU) {
 			(*parked)++;
 		} else if (st != PGF_RESERVED && st != PGF_ALLOCATED) {
-			printk(LOG_ERR, "frame audit: mfn %#llx has state "
-			       "flags %#x\n", (unsigned long long)m, st);
+			printk(LOG_ERR,
+			       "frame audit: mfn %#llx has state "
+			       "flags %#x\n",
+			       (unsigned long long)m, st);
 			return -1;
 		}
 		m++;
@@ -666,21 +674,25 @@ static int audit_lists(const uint64_t *blocks)
 		struct list_head *p;
 		uint64_t len = 0;
 
-		list_for_each(p, &heap.free[k]) {
+		/* Open-coded: clang-format cannot lay out list_for_each. */
+		for (p = heap.free[k].next; p != &heap.free[k]; p = p->next) {
 			const struct page_info *pg =
 				list_entry(p, struct page_info, list);
 
 			if (!(pg->flags & PGF_FREE) || pg->order != k) {
-				printk(LOG_ERR, "frame audit: list %u holds "
-				       "a frame that is not a free head\n", k);
+				printk(LOG_ERR,
+				       "frame audit: list %u holds "
+				       "a frame that is not a free head\n",
+				       k);
 				return -1;
 			}
 			len++;
 		}
 		if (len != blocks[k] || len != heap.nr_blocks[k]) {
-			printk(LOG_ERR, "frame audit: order %u: %llu listed, "
-			       "%llu found, %llu counted\n", k,
-			       (unsigned long long)len,
+			printk(LOG_ERR,
+			       "frame audit: order %u: %llu listed, "
+			       "%llu found, %llu counted\n",
+			       k, (unsigned long long)len,
 			       (unsigned long long)blocks[k],
 			       (unsigned long long)heap.nr_blocks[k]);
 			return -1;
@@ -688,8 +700,10 @@ static int audit_lists(const uint64_t *blocks)
 		frames += blocks[k] << k;
 	}
 	if (frames != heap.nr_free) {
-		printk(LOG_ERR, "frame audit: %llu free frames, counter says "
-		       "%llu\n", (unsigned long long)frames,
+		printk(LOG_ERR,
+		       "frame audit: %llu free frames, counter says "
+		       "%llu\n",
+		       (unsigned long long)frames,
 		       (unsigned long long)heap.nr_free);
 		return -1;
 	}
@@ -709,8 +723,10 @@ int frame_alloc_audit(void)
 	}
 	heap_unlock();
 	if (rc == 0 && parked != in_caches) {
-		printk(LOG_ERR, "frame audit: %llu frames marked per-CPU, "
-		       "caches hold %llu\n", (unsigned long long)parked,
+		printk(LOG_ERR,
+		       "frame audit: %llu frames marked per-CPU, "
+		       "caches hold %llu\n",
+		       (unsigned long long)parked,
 		       (unsigned long long)in_caches);
 		rc = -1;
 	}

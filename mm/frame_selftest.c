@@ -19,8 +19,8 @@
 #define SELFTEST_OWNER 0x7ff5
 
 /* Orders tried in turn; when one fails the test falls back to order 0. */
-static const unsigned int selftest_orders[] = { 0, 3, 9, 1, 5, 18, 2, 7,
-						0, 4, 11, 6, 0, 8 };
+static const unsigned int selftest_orders[] = { 0, 3, 9, 1,  5, 18, 2,
+						7, 0, 4, 11, 6, 0,  8 };
 
 /* Free buddy blocks of each order, to compare before and after. */
 static void count_blocks(uint64_t *blocks)
@@ -38,15 +38,19 @@ static int claim_block(struct page_info *pg, unsigned int order)
 	uint64_t m = mfn_x(page_to_mfn(pg)), i;
 
 	if ((m & ((1ULL << order) - 1)) != 0) {
-		printk(LOG_ERR, "frame selftest: order-%u block at mfn %#llx "
-		       "is misaligned\n", order, (unsigned long long)m);
+		printk(LOG_ERR,
+		       "frame selftest: order-%u block at mfn %#llx "
+		       "is misaligned\n",
+		       order, (unsigned long long)m);
 		return -1;
 	}
 	for (i = 0; i < (1ULL << order); i++) {
 		if (pg[i].owner == SELFTEST_OWNER ||
 		    !(pg[i].flags & PGF_ALLOCATED)) {
-			printk(LOG_ERR, "frame selftest: mfn %#llx handed out "
-			       "twice\n", (unsigned long long)(m + i));
+			printk(LOG_ERR,
+			       "frame selftest: mfn %#llx handed out "
+			       "twice\n",
+			       (unsigned long long)(m + i));
 			return -1;
 		}
 		pg[i].owner = SELFTEST_OWNER;
@@ -113,16 +117,16 @@ static int check_exhausted(int64_t taken, uint64_t start_free)
 		return -1;
 	}
 	if ((uint64_t)taken != start_free || frame_free_count() != 0) {
-		printk(LOG_ERR, "frame selftest: took %lld of %llu free frames, "
-		       "%llu still free\n", (long long)taken,
-		       (unsigned long long)start_free,
+		printk(LOG_ERR,
+		       "frame selftest: took %lld of %llu free "
+		       "frames, %llu still free\n",
+		       (long long)taken, (unsigned long long)start_free,
 		       (unsigned long long)frame_free_count());
 		return -1;
 	}
 	pg = frame_alloc(0, 0);
 	if (pg != NULL) {
-		printk(LOG_ERR, "frame selftest: allocation succeeded with "
-		       "no free frames\n");
+		printk(LOG_ERR, "frame selftest: got a frame with none free\n");
 		frame_free(pg, 0, 0);
 		return -1;
 	}
@@ -136,15 +140,18 @@ static int check_restored(uint64_t start_free, const uint64_t *start_blocks)
 	unsigned int k;
 
 	if (frame_free_count() != start_free) {
-		printk(LOG_ERR, "frame selftest: %llu frames free after, "
-		       "%llu before\n", (unsigned long long)frame_free_count(),
+		printk(LOG_ERR,
+		       "frame selftest: %llu frames free after, "
+		       "%llu before\n",
+		       (unsigned long long)frame_free_count(),
 		       (unsigned long long)start_free);
 		return -1;
 	}
 	count_blocks(blocks);
 	for (k = 0; k <= FRAME_MAX_ORDER; k++) {
 		if (blocks[k] != start_blocks[k]) {
-			printk(LOG_ERR, "frame selftest: %llu free blocks of "
+			printk(LOG_ERR,
+			       "frame selftest: %llu free blocks of "
 			       "order %u after, %llu before: not re-merged\n",
 			       (unsigned long long)blocks[k], k,
 			       (unsigned long long)start_blocks[k]);

@@ -30,11 +30,10 @@
 #include <xeno/spinlock.h>
 #include <xeno/xmalloc.h>
 
-#define XM_NR_CLASSES 8    /* 16, 32, ..., 2048 */
-#define XM_MIN_SHIFT 4     /* log2(XMALLOC_MIN_SIZE) */
-#define XM_SLAB 0x80       /* page_info.order tag of a slab frame */
-#define XM_TAIL 0xff       /* page_info.order of a large block's tail */
-#define XM_JUNK 0x6b       /* debug builds fill freed objects with it */
+#define XM_NR_CLASSES 8	   /* 16, 32, ..., 2048 */
+#define XM_SLAB	      0x80 /* page_info.order tag of a slab frame */
+#define XM_TAIL	      0xff /* page_info.order of a large block's tail */
+#define XM_JUNK	      0x6b /* debug builds fill freed objects with it */
 
 #ifdef XENO_DEBUG
 static const bool debug_build = true;
@@ -109,7 +108,7 @@ static uint64_t *obj_link(char *obj)
 	return (uint64_t *)(void *)obj;
 }
 
-/* ---- slabs (xm.lock held) -------------------------------------------------- */
+/* ---- slabs (xm.lock held) ----------------------------------------------- */
 
 /* Takes a frame and threads all its objects onto its free list. */
 static struct page_info *slab_new(unsigned int c)
@@ -224,7 +223,7 @@ static void *slab_alloc(size_t size)
 
 static void slab_free(struct page_info *pg, const void *p)
 {
-	unsigned int c = pg->order & ~XM_SLAB;
+	unsigned int c = pg->order & (XM_SLAB - 1);
 	uint64_t off = (uint64_t)((const char *)p - slab_base(pg));
 
 	if (c >= XM_NR_CLASSES || off % class_size(c) != 0) {
@@ -240,7 +239,7 @@ static void slab_free(struct page_info *pg, const void *p)
 	spin_unlock(&xm.lock);
 }
 
-/* ---- large blocks ----------------------------------------------------------- */
+/* ---- large blocks ------------------------------------------------------- */
 
 static void *large_alloc(size_t size)
 {
@@ -281,7 +280,7 @@ static void large_free(struct page_info *pg, const void *p)
 	frame_free(pg, order, FF_SCRUB);
 }
 
-/* ---- the interface ---------------------------------------------------------- */
+/* ---- the interface ------------------------------------------------------ */
 
 void *xmalloc(size_t size)
 {

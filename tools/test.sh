@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # Xeno's test driver (what `make test` runs once everything is built):
-#   1. the hosted unit tests: every executable build/host/tests/test_*
-#      (cmocka); each test case counts as one pass or one failure;
+#   1. the hosted unit tests: every executable test_* below build/host/tests/
+#      (cmocka; tests/host.mk puts them in build/host/tests/unit/); each test
+#      case counts as one pass or one failure;
 #   2. the integration tests in tests/integration/cases.txt, each a boot of
 #      Xeno under QEMU through tools/qemu-run.sh, judged by
 #      tests/integration/evaluate.py; two run at a time.
@@ -165,11 +166,12 @@ unit_job() {
 }
 
 if [ $do_unit -eq 1 ]; then
-	for bin in "$build"/host/tests/test_*; do
-		if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
+	# tests/host.mk links them as build/host/tests/unit/test_*; any
+	# executable test_* below build/host/tests/ counts.
+	while IFS= read -r bin; do
 		[ -z "$only" ] || [[ "$(basename "$bin")" =~ $only ]] || continue
 		unit_bins+=("$bin")
-	done
+	done < <(find "$build/host/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort)
 	if [ ${#unit_bins[@]} -eq 0 ]; then
 		echo "unit: no test binaries${only:+ matching /$only/} in $build/host/tests/ (make host-all builds them)"
 	else

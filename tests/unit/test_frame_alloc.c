@@ -18,8 +18,9 @@
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
 
-#define NR_FRAMES 4096ULL
-#define NR_FREE (NR_FRAMES - HOST_RESERVED_FRAMES)
+#define NR_FRAMES      4096ULL
+#define NR_FREE	       (NR_FRAMES - HOST_RESERVED_FRAMES)
+#define PGF_STATE_BITS (PGF_FREE | PGF_RESERVED | PGF_ALLOCATED | PGF_PERCPU)
 
 /* A block the test holds. */
 struct held {
@@ -111,7 +112,7 @@ static void free_all(struct held *h, size_t n)
 	}
 }
 
-/* ---- split, merge, alignment, exhaustion --------------------------------- */
+/* ---- split, merge, alignment, exhaustion -------------------------------- */
 
 /* Boot splits [16, 4096) into one maximal block of each order 4..11. */
 static void test_boot_shape(void **state)
@@ -161,8 +162,9 @@ static void test_alignment_every_order(void **state)
 		 * of them splits into order-k blocks for k <= 4, only
 		 * those of order >= k otherwise.
 		 */
-		size_t want = order <= 4 ? NR_FREE >> order :
-			      order <= 11 ? (1U << (12 - order)) - 1 : 0;
+		size_t want = order <= 4    ? NR_FREE >> order
+			      : order <= 11 ? (1U << (12 - order)) - 1
+					    : 0;
 		size_t n = take_all(h, NR_FRAMES, order);
 
 		assert_int_equal(n, want);
@@ -204,8 +206,7 @@ static void test_max_order(void **state)
 	assert_int_equal(frame_free_blocks(FRAME_MAX_ORDER + 1), 0);
 	pg = frame_alloc(FRAME_MAX_ORDER, 0);
 	assert_non_null(pg);
-	assert_int_equal(mfn_x(page_to_mfn(pg)) % (1ULL << FRAME_MAX_ORDER),
-			 0);
+	assert_int_equal(mfn_x(page_to_mfn(pg)) % (1ULL << FRAME_MAX_ORDER), 0);
 	assert_int_equal(frame_free_blocks(FRAME_MAX_ORDER), 2);
 	assert_int_equal(frame_alloc_audit(), 0);
 }
@@ -228,7 +229,7 @@ static void test_free_block_piecewise(void **state)
 	assert_shape(start);
 }
 
-/* ---- per-CPU caches ------------------------------------------------------- */
+/* ---- per-CPU caches ----------------------------------------------------- */
 
 /* Counts stay exact while frames sit in caches, and drains merge them. */
 static void test_counts_through_caches(void **state)
@@ -319,7 +320,7 @@ static void test_other_cache_used_when_empty(void **state)
 	free(h);
 }
 
-/* ---- scrubbing ------------------------------------------------------------ */
+/* ---- scrubbing ---------------------------------------------------------- */
 
 /* A dirty frame freed with FF_SCRUB reaches a domain zeroed. */
 static void test_domain_frames_scrubbed(void **state)
@@ -413,7 +414,7 @@ static void test_debug_junk_fill(void **state)
 }
 #endif
 
-/* ---- boot ranges ---------------------------------------------------------- */
+/* ---- boot ranges -------------------------------------------------------- */
 
 /* Ranges with odd starts and ends merge as they arrive. */
 static void test_odd_ranges_merge(void **state)
@@ -464,7 +465,7 @@ static void test_holes_never_allocated(void **state)
 	free(h);
 }
 
-/* ---- hypervisor bugs panic ------------------------------------------------ */
+/* ---- hypervisor bugs panic ---------------------------------------------- */
 
 /* Runs fn(arg) expecting a panic whose message contains what. */
 static void expect_panic(void (*fn)(void *), void *arg, const char *what)
@@ -527,11 +528,11 @@ static void test_bad_frees_panic(void **state)
 	assert_int_equal(frame_alloc_audit(), 0);
 }
 
-/* ---- concurrency ---------------------------------------------------------- */
+/* ---- concurrency -------------------------------------------------------- */
 
 #define THREADS 4
-#define ROUNDS 20000
-#define KEEP 96
+#define ROUNDS	20000
+#define KEEP	96
 
 struct worker {
 	pthread_t tid;
@@ -612,8 +613,8 @@ static void test_concurrent_alloc_free(void **state)
 	snapshot(start);
 	for (i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ .cpu = i };
-		assert_int_equal(pthread_create(&w[i].tid, NULL, worker_main,
-						&w[i]), 0);
+		assert_int_equal(
+			pthread_create(&w[i].tid, NULL, worker_main, &w[i]), 0);
 	}
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(w[i].tid, NULL);
@@ -627,7 +628,7 @@ static void test_concurrent_alloc_free(void **state)
 	assert_shape(start);
 }
 
-/* ---- the self-test -------------------------------------------------------- */
+/* ---- the self-test ------------------------------------------------------ */
 
 static void test_selftest_passes(void **state)
 {
@@ -644,6 +645,18 @@ static void test_selftest_passes(void **state)
 	assert_int_equal(frame_alloc_selftest(), 0);
 	assert_int_equal(frame_free_count(), 9000 + 10911 - 8);
 	frame_free(keep, 3, 0);
+}
+
+/* A frame that looks already handed out makes the self-test fail. */
+static void test_selftest_detects_double_handout(void **state)
+{
+	/* Frame 100 is free; give it the self-test's own owner mark. */
+	assert_int_equal(frame_table[100].flags & PGF_STATE_BITS, 0);
+	frame_table[100].owner = 0x7ff5;
+	assert_int_equal(frame_alloc_selftest(), -1);
+	assert_int_equal(frame_table[100].owner, 0);
+	assert_int_equal(frame_free_count(), NR_FREE);
+	assert_int_equal(frame_alloc_audit(), 0);
 }
 
 int main(void)
@@ -670,6 +683,7 @@ int main(void)
 		T(test_bad_frees_panic),
 		T(test_concurrent_alloc_free),
 		T(test_selftest_passes),
+		T(test_selftest_detects_double_handout),
 #undef T
 	};
 

@@ -88,8 +88,8 @@ static void test_conversions(void **state)
 /* Type values are distinct, inside the type mask, apart from the rest. */
 static void test_type_constants(void **state)
 {
-	const uint64_t types[] = { PGT_none, PGT_l1, PGT_l2, PGT_l3,
-				   PGT_l4, PGT_seg_desc, PGT_writable };
+	const uint64_t types[] = { PGT_none, PGT_l1,	   PGT_l2,	PGT_l3,
+				   PGT_l4,   PGT_seg_desc, PGT_writable };
 	unsigned int i, j;
 
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
@@ -100,15 +100,16 @@ static void test_type_constants(void **state)
 	}
 	assert_int_equal(PGT_type_mask & (PGT_pinned | PGT_validated), 0);
 	assert_int_equal(PGT_count_mask &
-			 (PGT_type_mask | PGT_pinned | PGT_validated), 0);
+				 (PGT_type_mask | PGT_pinned | PGT_validated),
+			 0);
 	assert_true(PGT_pinned != PGT_validated);
 }
 
 /* The flags are distinct single bits that fit the 8-bit field. */
 static void test_flag_constants(void **state)
 {
-	const unsigned int flags[] = { PGF_FREE, PGF_RESERVED, PGF_ALLOCATED,
-				       PGF_SCRUB, PGF_XMALLOC, PGF_CACHE,
+	const unsigned int flags[] = { PGF_FREE,  PGF_RESERVED, PGF_ALLOCATED,
+				       PGF_SCRUB, PGF_XMALLOC,	PGF_CACHE,
 				       PGF_PERCPU };
 	unsigned int i, all = 0;
 

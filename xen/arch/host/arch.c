@@ -41,7 +41,7 @@ static __thread jmp_buf *panic_hook;
 static __thread char panic_msg[512];
 static __thread unsigned int relax_spins;
 
-/* ---- the machine --------------------------------------------------------- */
+/* ---- the machine -------------------------------------------------------- */
 
 static void *map_zeroed(size_t bytes)
 {
@@ -108,7 +108,7 @@ void host_set_cpu(unsigned int cpu)
 	this_cpu = cpu;
 }
 
-/* ---- the arch interface -------------------------------------------------- */
+/* ---- the arch interface ------------------------------------------------- */
 
 unsigned int arch_cpu_id(void)
 {
@@ -168,7 +168,7 @@ void arch_halt(int xeno_status)
 	exit(xeno_status);
 }
 
-/* ---- console ----------------------------------------------------------------- */
+/* ---- console ------------------------------------------------------------ */
 
 /* The XENO_HOST_LOG level: -1 (quiet) if unset, LOG_DEBUG if not a number. */
 static int log_level(void)

@@ -49,10 +49,10 @@
  */
 #define PGT_type_shift 61
 #define PGT_none       (0ULL << PGT_type_shift) /* no type yet */
-#define PGT_l1         (1ULL << PGT_type_shift) /* L1 page table */
-#define PGT_l2         (2ULL << PGT_type_shift) /* L2 page table */
-#define PGT_l3         (3ULL << PGT_type_shift) /* L3 page table */
-#define PGT_l4         (4ULL << PGT_type_shift) /* L4 page table */
+#define PGT_l1	       (1ULL << PGT_type_shift) /* L1 page table */
+#define PGT_l2	       (2ULL << PGT_type_shift) /* L2 page table */
+#define PGT_l3	       (3ULL << PGT_type_shift) /* L3 page table */
+#define PGT_l4	       (4ULL << PGT_type_shift) /* L4 page table */
 #define PGT_seg_desc   (5ULL << PGT_type_shift) /* GDT/LDT frame */
 #define PGT_writable   (7ULL << PGT_type_shift) /* guest-writable data */
 #define PGT_type_mask  (7ULL << PGT_type_shift)

@@ -37,11 +37,11 @@
 #define FRAME_MAX_ORDER 18
 
 /* frame_alloc() flags. */
-#define FA_ZERO   0x1 /* zero every frame of the block */
+#define FA_ZERO	  0x1 /* zero every frame of the block */
 #define FA_DOMAIN 0x2 /* for a domain: zero the frames that are dirty */
 
 /* frame_free() flags. */
-#define FF_SCRUB  0x1 /* contents must not leak: zero before reuse */
+#define FF_SCRUB 0x1 /* contents must not leak: zero before reuse */
 
 /* Single frames each per-CPU cache holds, and how many move at a time. */
 #define FRAME_CACHE_SIZE  64
@@ -50,7 +50,7 @@
 /* Counters summed over all CPUs; they only grow. */
 struct frame_stats {
 	uint64_t allocs;     /* successful frame_alloc() calls */
-	uint64_t frees;      /* frame_free() calls */
+	uint64_t frees;	     /* frame_free() calls */
 	uint64_t heap_locks; /* acquisitions of the global heap lock */
 	uint64_t cache_hits; /* order-0 allocs served by the own CPU's cache */
 	uint64_t refills;    /* batches moved from the buddy to a cache */
