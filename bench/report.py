@@ -235,7 +235,8 @@ def collect(raw):
                     continue
                 kind = classify(source, key)
                 if kind is None:
-                    params.setdefault((source, bench), {}).setdefault(key, v)
+                    params.setdefault((source, bench), {}).setdefault(
+                        key, int(v) if v == int(v) else v)
                     continue
                 fig = figures.setdefault((source, bench, key), {
                     "kind": kind[0], "unit": kind[1], "values": []})
@@ -310,7 +311,7 @@ set logscale y
 set ylabel 'ns per operation (log scale)'
 set key top left
 set grid ytics
-set xtics rotate by -20
+set xtics rotate by 30 right nomirror
 plot %s
 """ % (term, out_png, title, cols))
         res = subprocess.run([gnuplot, script], capture_output=True,
@@ -341,10 +342,14 @@ def report(args):
     failures = read_lines(os.path.join(raw, "failures.txt"))
     model, qemu, commit = host_info()
 
-    order = {"host": 0}
     def sort_key(item):
+        # Host first, then in-QEMU benchmarks, then boot times; fewer
+        # vCPUs first.
         (source, bench, key), _ = item
-        return (order.get(source, 1), source, bench, key)
+        m = re.match(r"^([a-z]+)-(\d+)cpu$", source)
+        kind, cpus = (m.group(1), int(m.group(2))) if m else (source, 0)
+        return ({"host": 0, "qemu": 1, "boot": 2}.get(kind, 3), kind, cpus,
+                bench, key)
 
     records = []
     for (source, bench, key), fig in sorted(figures.items(), key=sort_key):
@@ -415,6 +420,8 @@ def report(args):
                                 "Frame allocator: ns per alloc+free, "
                                 "host vs in-QEMU (%s)" % accel.split()[0]))
     else:
+        if os.path.exists(png):
+            os.unlink(png)  # a stale chart would contradict latest.md
         print("report: skipped %s: no alloc ns_per_op figures" % png)
     return 0 if records else 1
 

@@ -84,9 +84,11 @@ for bin in "${host_bins[@]}"; do
 		rc=0
 		timeout -k 10 "$tmo" "$bin" >"$out" 2>"$raw/host__${name}__$r.stderr" </dev/null || rc=$?
 		if [ "$rc" -ne 0 ]; then
+			# A failed run's figures are not used.
+			mv "$out" "${out%.bench}.failed"
 			failure "$name run $r: exit status $rc (see $raw/host__${name}__$r.stderr)"
 		else
-			echo "bench:   $name run $r/$host_runs: $(count_lines "$out") figures"
+			echo "bench:   $name run $r/$host_runs: $(count_lines "$out") XENO-BENCH lines"
 		fi
 	done
 done
@@ -108,9 +110,9 @@ else
 				sed -n 's/^qemu-run: accelerator //p' "$err" >"$raw/accel.txt"
 			if [ "$rc" -ne 0 ]; then
 				failure "QEMU $cpus vCPU run $r: $(tail -n 1 "$err" | sed 's/^qemu-run: //')"
-				mv "$out" "${out%.bench}.failed-serial.log"
+				mv "$out" "${out%.bench}.failed"
 			else
-				echo "bench:   $cpus vCPU run $r/$runs: $(count_lines "$out") figures"
+				echo "bench:   $cpus vCPU run $r/$runs: $(count_lines "$out") XENO-BENCH lines"
 			fi
 		done
 	done

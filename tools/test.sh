@@ -54,7 +54,26 @@ mkdir -p "$work"
 
 passed=0
 failed=0
-trap 'echo; echo "test: interrupted" >&2; exit 130' INT TERM
+# shellcheck disable=SC2317 # called from the trap
+descendants() {
+	local child
+	for child in $(pgrep -P "$1" || true); do
+		echo "$child"
+		descendants "$child"
+	done
+}
+# shellcheck disable=SC2317 # called from the trap
+interrupted() {
+	echo
+	echo "test: interrupted" >&2
+	# Stop what we started (jobs, runners, QEMU), each by its process id;
+	# the runner passes the signal on to QEMU.
+	local pids=()
+	read -r -a pids <<<"$(descendants $$ | tr '\n' ' ')"
+	[ ${#pids[@]} -eq 0 ] || kill -TERM "${pids[@]}" 2>/dev/null || true
+	exit 130
+}
+trap interrupted INT TERM
 
 # ---- running jobs side by side, reporting in order ----------------------
 
@@ -206,7 +225,7 @@ int_job() {
 	fi
 	tools/qemu-run.sh --cpus "$cpus" --mem "$mem" --timeout "$tmo" --log "$serial" \
 		"${boot[@]}" -- "$cmdline" >>"$runner" 2>&1 </dev/null || rc=$?
-	if verdict=$("${evaluate[@]}" check "$name" "$serial" "$rc" "$runner"); then
+	if verdict=$("${evaluate[@]}" check "$name" "$serial" "$rc" "$runner" 2>&1); then
 		printf 'PASS\tintegration/%s\n' "$name"
 	else
 		mv "$serial" "$logs/$name.serial.log" 2>/dev/null || : >"$logs/$name.serial.log"
@@ -216,9 +235,17 @@ int_job() {
 }
 
 if [ $do_integration -eq 1 ]; then
-	list=$("${evaluate[@]}" list "$only") || die "tests/integration/cases.txt is not valid (see above)"
-	[ -z "$list" ] || mapfile -t cases <<<"$list"
-	if [ ${#cases[@]} -eq 0 ]; then
+	list_status=0
+	list=$("${evaluate[@]}" list "$only" 2>&1) || list_status=$?
+	if [ $list_status -ne 0 ]; then
+		echo "FAIL integration/cases.txt (${list#evaluate: })"
+		failed=$((failed + 1))
+	elif [ -n "$list" ]; then
+		mapfile -t cases <<<"$list"
+	fi
+	if [ $list_status -ne 0 ]; then
+		:
+	elif [ ${#cases[@]} -eq 0 ]; then
 		echo "integration: no cases${only:+ matching /$only/}"
 	else
 		echo "integration: ${#cases[@]} cases, $jobs at a time"

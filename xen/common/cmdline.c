@@ -54,8 +54,10 @@ static int set_param(const struct param *p, const char *val)
 
 	if (p->kind == P_STR) {
 		if (strlen(val) >= OPT_STR_MAX) {
-			printk(LOG_ERR, "cmdline: %s: value longer than %d "
-			       "characters\n", p->name, OPT_STR_MAX - 1);
+			printk(LOG_ERR,
+			       "cmdline: %s: value longer than %d "
+			       "characters\n",
+			       p->name, OPT_STR_MAX - 1);
 			return -1;
 		}
 		memcpy(p->var, val, strlen(val) + 1);

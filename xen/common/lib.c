@@ -265,8 +265,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			s = arg_signed(&ap, lng);
 			neg = s < 0;
 			u = neg ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-			put_padded(&o, tmp, format_number(tmp, u, 10, false, neg),
-				   width, left, padc);
+			put_padded(&o, tmp,
+				   format_number(tmp, u, 10, false, neg), width,
+				   left, padc);
 			break;
 		case 'u':
 		case 'x':
@@ -289,8 +290,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			u = (uintptr_t)va_arg(ap, void *);
 			put(&o, '0');
 			put(&o, 'x');
-			put_padded(&o, tmp, format_number(tmp, u, 16, false, false),
-				   16, false, '0');
+			put_padded(&o, tmp,
+				   format_number(tmp, u, 16, false, false), 16,
+				   false, '0');
 			break;
 		case 's':
 			str = va_arg(ap, const char *);

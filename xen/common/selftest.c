@@ -76,7 +76,8 @@ unsigned int selftest_run_list(const char *list)
 		int rc;
 
 		if (!t) {
-			printk(LOG_ERR, "XENO-TEST %s FAIL no such test\n", name);
+			printk(LOG_ERR, "XENO-TEST %s FAIL no such test\n",
+			       name);
 			failed++;
 			continue;
 		}

@@ -12,10 +12,10 @@
 #include <xeno/bootinfo.h>
 #include <xeno/lib.h>
 
-#define MADT_LAPIC 0
+#define MADT_LAPIC	    0
 #define MADT_LAPIC_OVERRIDE 5
-#define MAX_TABLE_BYTES (1u << 20)
-#define MAX_TABLE_PHYS (4ULL << 30)
+#define MAX_TABLE_BYTES	    (1u << 20)
+#define MAX_TABLE_PHYS	    (4ULL << 30)
 
 struct acpi_header {
 	char sig[4];
@@ -61,7 +61,7 @@ static const uint8_t *rsdp_find(void)
 	if (boot_info.has_rsdp && !memcmp(boot_info.rsdp, "RSD PTR ", 8)) {
 		return boot_info.rsdp;
 	}
-	ebda = (uint64_t)*(const uint16_t *)phys_to_virt(0x40e) << 4;
+	ebda = (uint64_t) * (const uint16_t *)phys_to_virt(0x40e) << 4;
 	if (ebda >= 0x80000 && ebda < 0xa0000) {
 		const uint8_t *p = rsdp_scan(ebda, 1024);
 
@@ -131,8 +131,10 @@ static void madt_parse(const struct acpi_header *madt)
 			if (!(flags & 1)) {
 				/* Disabled: not a CPU we can start. */
 			} else if (acpi_nr_cpus == NR_CPUS) {
-				printk(LOG_WARN, "acpi: more than %d CPUs; "
-				       "the rest stay off\n", NR_CPUS);
+				printk(LOG_WARN,
+				       "acpi: more than %d CPUs; "
+				       "the rest stay off\n",
+				       NR_CPUS);
 			} else {
 				acpi_cpu_apic_ids[acpi_nr_cpus++] = p[3];
 			}
@@ -150,7 +152,7 @@ void acpi_init(void)
 
 	if (!madt) {
 		printk(LOG_WARN, "acpi: no usable MADT; running on the boot "
-		       "CPU only\n");
+				 "CPU only\n");
 		acpi_nr_cpus = 0;
 		return;
 	}

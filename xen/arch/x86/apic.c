@@ -12,21 +12,21 @@
 #include <xeno/arch.h>
 #include <xeno/lib.h>
 
-#define APIC_ID 0x020
-#define APIC_EOI 0x0b0
-#define APIC_SVR 0x0f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
-#define APIC_LVT_TIMER 0x320
+#define APIC_ID		0x020
+#define APIC_EOI	0x0b0
+#define APIC_SVR	0x0f0
+#define APIC_ICR_LO	0x300
+#define APIC_ICR_HI	0x310
+#define APIC_LVT_TIMER	0x320
 #define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_CUR 0x390
-#define APIC_TIMER_DIV 0x3e0
+#define APIC_TIMER_CUR	0x390
+#define APIC_TIMER_DIV	0x3e0
 
-#define ICR_BUSY (1u << 12)
-#define ICR_INIT 0x00004500u
-#define ICR_STARTUP 0x00004600u
-#define ICR_FIXED 0x00004000u
-#define LVT_MASKED (1u << 16)
+#define ICR_BUSY	 (1u << 12)
+#define ICR_INIT	 0x00004500u
+#define ICR_STARTUP	 0x00004600u
+#define ICR_FIXED	 0x00004000u
+#define LVT_MASKED	 (1u << 16)
 #define LVT_TSC_DEADLINE (2u << 17)
 
 uint64_t lapic_phys = 0xfee00000;
@@ -87,8 +87,8 @@ void apic_init_cpu(void)
 	apic_write(APIC_TIMER_DIV, 0x3); /* divide by 16 */
 	apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 	apic_tsc_deadline = cpu_has.tsc_deadline;
-	apic_write(APIC_LVT_TIMER, (apic_tsc_deadline ? LVT_TSC_DEADLINE : 0) |
-					   VEC_TIMER);
+	apic_write(APIC_LVT_TIMER,
+		   (apic_tsc_deadline ? LVT_TSC_DEADLINE : 0) | VEC_TIMER);
 }
 
 static void icr_wait(void)

@@ -13,8 +13,8 @@
 #include <xeno/lib.h>
 
 static const char *const exit_names[] = {
-	"ok", "test-fail", "panic", "exception",
-	"bad-boot", "no-memory", "cpu", "fatal",
+	"ok",	    "test-fail", "panic", "exception",
+	"bad-boot", "no-memory", "cpu",	  "fatal",
 };
 
 void *arch_mfn_to_virt(mfn_t m)

@@ -55,11 +55,13 @@ static void report(const char *name, struct alloc_run *r, unsigned int cpus,
 	}
 	/* Mean over CPUs of each CPU's time per alloc+free pair. */
 	milli(ns, sizeof(ns), total * 1000 / cpus / r->ops);
-	locks_milli = (s1->heap_locks - s0->heap_locks) * 1000 /
-		      (r->ops * cpus);
+	locks_milli =
+		(s1->heap_locks - s0->heap_locks) * 1000 / (r->ops * cpus);
 	milli(locks, sizeof(locks), locks_milli);
-	printk(LOG_ERR, "XENO-BENCH %s ns_per_op=%s ops=%lu cpus=%u "
-	       "heap_locks_per_op=%s\n", name, ns, r->ops, cpus, locks);
+	printk(LOG_ERR,
+	       "XENO-BENCH %s ns_per_op=%s ops=%lu cpus=%u "
+	       "heap_locks_per_op=%s\n",
+	       name, ns, r->ops, cpus, locks);
 }
 
 static void bench_one(const char *name, unsigned int order, bool all)

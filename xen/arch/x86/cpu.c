@@ -100,10 +100,14 @@ void cpu_features_describe(char *buf, size_t size)
 		const char *name;
 		const bool *has;
 	} list[] = {
-		{ "pcid", &cpu_has.pcid },       { "invpcid", &cpu_has.invpcid },
-		{ "pge", &cpu_has.pge },         { "1g-pages", &cpu_has.page1g },
-		{ "xsave", &cpu_has.xsave },     { "smep", &cpu_has.smep },
-		{ "smap", &cpu_has.smap },       { "nx", &cpu_has.nx },
+		{ "pcid", &cpu_has.pcid },
+		{ "invpcid", &cpu_has.invpcid },
+		{ "pge", &cpu_has.pge },
+		{ "1g-pages", &cpu_has.page1g },
+		{ "xsave", &cpu_has.xsave },
+		{ "smep", &cpu_has.smep },
+		{ "smap", &cpu_has.smap },
+		{ "nx", &cpu_has.nx },
 		{ "tsc-deadline", &cpu_has.tsc_deadline },
 		{ "fsgsbase", &cpu_has.fsgsbase },
 	};

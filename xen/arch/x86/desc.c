@@ -27,9 +27,9 @@ struct desc_ptr {
 } __packed;
 
 #define IDT_INTERRUPT_GATE 0x8e /* present, DPL0, 64-bit interrupt gate */
-#define IST_DF 1
-#define IST_NMI 2
-#define IST_MCE 3
+#define IST_DF		   1
+#define IST_NMI		   2
+#define IST_MCE		   3
 
 static struct idt_entry idt[256] __aligned(16);
 static uint64_t gdts[NR_CPUS][GDT_ENTRIES] __aligned(16);

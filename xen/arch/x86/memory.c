@@ -19,14 +19,14 @@
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 
-#define MIN_RAM (32ULL << 20)
+#define MIN_RAM	     (32ULL << 20)
 #define LOW_RESERVED (1ULL << 20)
-#define GIB (1ULL << 30)
-#define PTE_P 0x1ULL
-#define PTE_W 0x2ULL
-#define PTE_PS 0x80ULL
-#define PTE_G 0x100ULL
-#define PTE_NX (1ULL << 63)
+#define GIB	     (1ULL << 30)
+#define PTE_P	     0x1ULL
+#define PTE_W	     0x2ULL
+#define PTE_PS	     0x80ULL
+#define PTE_G	     0x100ULL
+#define PTE_NX	     (1ULL << 63)
 
 extern char __image_start[], __image_end[];
 
@@ -89,8 +89,10 @@ static void clip_ram(void)
 	mem_stats.ram = total >> PAGE_SHIFT;
 	mem_stats.max_mfn = top >> PAGE_SHIFT;
 	if (total < MIN_RAM) {
-		printk(LOG_ERR, "boot: not enough memory: %lu MiB of RAM, Xeno "
-		       "needs at least %llu MiB\n", total >> 20, MIN_RAM >> 20);
+		printk(LOG_ERR,
+		       "boot: not enough memory: %lu MiB of RAM, Xeno "
+		       "needs at least %llu MiB\n",
+		       total >> 20, MIN_RAM >> 20);
 		arch_halt(XENO_EXIT_NO_MEMORY);
 	}
 }
@@ -106,9 +108,10 @@ static void reserve_boot_areas(void)
 		const struct boot_module *m = &boot_info.mod[i];
 
 		if (m->start < img_e && m->end > img_s) {
-			printk(LOG_ERR, "boot: module %u [%#lx, %#lx) overlaps "
-			       "the hypervisor image [%#lx, %#lx)\n", i,
-			       m->start, m->end, img_s, img_e);
+			printk(LOG_ERR,
+			       "boot: module %u [%#lx, %#lx) overlaps "
+			       "the hypervisor image [%#lx, %#lx)\n",
+			       i, m->start, m->end, img_s, img_e);
 			arch_halt(XENO_EXIT_BAD_BOOT);
 		}
 		reserve(m->start, m->end);
@@ -232,8 +235,10 @@ void memory_init(void)
 	size = ft_bytes + pt_pages * PAGE_SIZE;
 	early.start = find_free(size);
 	if (!early.start) {
-		printk(LOG_ERR, "boot: not enough memory: no %lu KiB below "
-		       "4 GiB for the frame table\n", size >> 10);
+		printk(LOG_ERR,
+		       "boot: not enough memory: no %lu KiB below "
+		       "4 GiB for the frame table\n",
+		       size >> 10);
 		arch_halt(XENO_EXIT_NO_MEMORY);
 	}
 	early.end = early.start + size;

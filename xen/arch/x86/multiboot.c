@@ -15,13 +15,13 @@
 #define MB2_BOOT_MAGIC 0x36d76289
 
 #define MB1_INFO_CMDLINE (1u << 2)
-#define MB1_INFO_MODS (1u << 3)
-#define MB1_INFO_MMAP (1u << 6)
+#define MB1_INFO_MODS	 (1u << 3)
+#define MB1_INFO_MMAP	 (1u << 6)
 
-#define MB2_TAG_END 0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MODULE 3
-#define MB2_TAG_MMAP 6
+#define MB2_TAG_END	 0
+#define MB2_TAG_CMDLINE	 1
+#define MB2_TAG_MODULE	 3
+#define MB2_TAG_MMAP	 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 
@@ -85,8 +85,10 @@ static void add_module(uint64_t start, uint64_t end, uint64_t cmdline)
 		arch_halt(XENO_EXIT_BAD_BOOT);
 	}
 	if (end < start) {
-		printk(LOG_ERR, "boot: module %u ends (%#lx) before it starts "
-		       "(%#lx)\n", boot_info.nr_mod, end, start);
+		printk(LOG_ERR,
+		       "boot: module %u ends (%#lx) before it starts "
+		       "(%#lx)\n",
+		       boot_info.nr_mod, end, start);
 		arch_halt(XENO_EXIT_BAD_BOOT);
 	}
 	m = &boot_info.mod[boot_info.nr_mod++];
@@ -213,8 +215,10 @@ void multiboot_parse(uint32_t magic, uint32_t info_phys)
 	} else if (magic == MB2_BOOT_MAGIC) {
 		parse_mb2(info_phys);
 	} else {
-		printk(LOG_ERR, "boot: not started by a multiboot loader "
-		       "(magic %#x)\n", magic);
+		printk(LOG_ERR,
+		       "boot: not started by a multiboot loader "
+		       "(magic %#x)\n",
+		       magic);
 		arch_halt(XENO_EXIT_BAD_BOOT);
 	}
 }

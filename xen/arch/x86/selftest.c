@@ -34,7 +34,8 @@ static void smp_probe(void *arg)
 		safe_halt();
 	}
 	if (timer_ticks(cpu) != start) {
-		__atomic_fetch_or(&timer_ok_mask, 1ULL << cpu, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&timer_ok_mask, 1ULL << cpu,
+				  __ATOMIC_RELAXED);
 	}
 }
 

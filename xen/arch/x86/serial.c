@@ -4,10 +4,10 @@
  * Newlines go out as CR LF.
  */
 #include <asm/cpu.h>
-#include <xeno/arch.h>
 #include <asm/serial.h>
+#include <xeno/arch.h>
 
-#define COM1 0x3f8
+#define COM1	 0x3f8
 #define LSR_THRE 0x20
 
 void serial_init(void)

@@ -48,6 +48,22 @@ static void banner(void)
 	       boot_us % 1000 / 100, nr_cpus_online);
 }
 
+/*
+ * The end-of-run invariant check: the frame allocator's counts recomputed
+ * from the frame table must match its running counts. (Page types and
+ * reference counts join it with the MMU.)
+ */
+static int invariant_check(void)
+{
+	int rc;
+
+	frame_cache_drain_all();
+	rc = frame_alloc_audit();
+	printk(LOG_ERR, "XENO-CHECK invariants %s free=%lu total=%lu\n",
+	       rc ? "FAIL" : "PASS", frame_free_count(), frame_total_count());
+	return rc;
+}
+
 static void early_cpu(void)
 {
 	extern char boot_stack[];
@@ -81,9 +97,10 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 		unsigned int failed = selftest_run_list(opt.selftest);
 
 		bench_run_list(opt.bench);
+		failed += invariant_check() != 0;
 		arch_halt(failed ? XENO_EXIT_TEST_FAIL : XENO_EXIT_OK);
 	}
 	printk(LOG_INFO, "xeno: no domains to run yet; idling (quit QEMU "
-	       "with Ctrl-A X)\n");
+			 "with Ctrl-A X)\n");
 	idle_loop();
 }

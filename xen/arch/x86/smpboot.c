@@ -21,7 +21,7 @@
 #include <xeno/lib.h>
 
 #define AP_TIMEOUT_MS 5000
-#define DEAD_APIC_ID 0xee
+#define DEAD_APIC_ID  0xee
 
 extern char boot_stack[];
 extern const char trampoline_start[], trampoline_end[], tramp_efer[];
@@ -74,8 +74,7 @@ static void *stack_block_alloc(void)
 static void start_ap(unsigned int cpu, uint32_t apic)
 {
 	void *blk = stack_block_alloc();
-	struct cpu_info *ci =
-		(struct cpu_info *)((char *)blk + STACK_SIZE) - 1;
+	struct cpu_info *ci = (struct cpu_info *)((char *)blk + STACK_SIZE) - 1;
 	uint64_t deadline;
 
 	ci->cpu_id = cpu;
@@ -87,8 +86,10 @@ static void start_ap(unsigned int cpu, uint32_t apic)
 	deadline = rdtsc() + ns_to_tsc(AP_TIMEOUT_MS * 1000000ULL);
 	while (!__atomic_load_n(&percpu[cpu].online, __ATOMIC_ACQUIRE)) {
 		if (rdtsc() > deadline) {
-			printk(LOG_ERR, "smp: CPU %u (APIC id %u) did not come "
-			       "up within %u ms\n", cpu, apic, AP_TIMEOUT_MS);
+			printk(LOG_ERR,
+			       "smp: CPU %u (APIC id %u) did not come "
+			       "up within %u ms\n",
+			       cpu, apic, AP_TIMEOUT_MS);
 			arch_halt(XENO_EXIT_CPU);
 		}
 		cpu_pause();
@@ -108,8 +109,8 @@ void smp_boot_cpus(void)
 	self = percpu[0].apic_id;
 
 	memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start, len);
-	efer = phys_to_virt(TRAMPOLINE_PHYS + (uint64_t)(tramp_efer -
-							  trampoline_start));
+	efer = phys_to_virt(TRAMPOLINE_PHYS +
+			    (uint64_t)(tramp_efer - trampoline_start));
 	*efer = (uint32_t)rdmsr(MSR_EFER);
 	ap_cr3 = virt_to_phys(idle_pml4);
 

@@ -11,7 +11,7 @@
 #include <xeno/arch.h>
 #include <xeno/lib.h>
 
-#define PIT_HZ 1193182
+#define PIT_HZ	     1193182
 #define CALIBRATE_MS 20
 
 uint64_t tsc_khz;
@@ -36,7 +36,7 @@ void tsc_calibrate(void)
 	if (!(inb(0x61) & 0x20) || tsc_khz == 0) {
 		/* No PIT: assume 1 GHz and say so rather than hang. */
 		printk(LOG_WARN, "time: PIT did not count; assuming a 1 GHz "
-		       "TSC\n");
+				 "TSC\n");
 		tsc_khz = 1000000;
 	}
 }

@@ -12,24 +12,45 @@
 #include <asm/percpu.h>
 #include <asm/smp.h>
 #include <asm/symbols.h>
+#include <asm/time.h>
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/console.h>
 #include <xeno/lib.h>
-#include <asm/time.h>
 
 static const char *const exception_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
-	"#OF overflow", "#BR bound range", "#UD invalid opcode",
-	"#NM device not available", "#DF double fault",
-	"coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault",
-	"#GP general protection", "#PF page fault", "reserved 15",
-	"#MF x87 error", "#AC alignment check", "#MC machine check",
-	"#XM SIMD error", "#VE virtualisation", "#CP control protection",
-	"reserved 22", "reserved 23", "reserved 24", "reserved 25",
-	"reserved 26", "reserved 27", "#HV hypervisor injection",
-	"#VC VMM communication", "#SX security", "reserved 31",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor segment overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 error",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD error",
+	"#VE virtualisation",
+	"#CP control protection",
+	"reserved 22",
+	"reserved 23",
+	"reserved 24",
+	"reserved 25",
+	"reserved 26",
+	"reserved 27",
+	"#HV hypervisor injection",
+	"#VC VMM communication",
+	"#SX security",
+	"reserved 31",
 };
 
 /* Whether addr lies in the stack block that holds sp (so it is safe). */
@@ -74,9 +95,9 @@ void dump_regs(const struct cpu_regs *r)
 	       "R10: %016lx R11: %016lx R12: %016lx\n"
 	       "R13: %016lx R14: %016lx R15: %016lx\n"
 	       "CR0: %016lx CR2: %016lx\nCR3: %016lx CR4: %016lx\n",
-	       r->cs, r->rip, r->rflags, r->ss, r->rsp, r->rax, r->rbx,
-	       r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10,
-	       r->r11, r->r12, r->r13, r->r14, r->r15, read_cr0(), read_cr2(),
+	       r->cs, r->rip, r->rflags, r->ss, r->rsp, r->rax, r->rbx, r->rcx,
+	       r->rdx, r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11,
+	       r->r12, r->r13, r->r14, r->r15, read_cr0(), read_cr2(),
 	       read_cr3(), read_cr4());
 }
 
@@ -98,8 +119,10 @@ static __noreturn void fatal_exception(struct cpu_regs *r)
 
 	console_force_unlock();
 	smp_stop_others();
-	printk(LOG_ERR, "\n*** EXCEPTION %s (vector %u) on cpu%u, error code "
-	       "%#lx\n", exception_names[v], v, arch_cpu_id(), r->error_code);
+	printk(LOG_ERR,
+	       "\n*** EXCEPTION %s (vector %u) on cpu%u, error code "
+	       "%#lx\n",
+	       exception_names[v], v, arch_cpu_id(), r->error_code);
 	if (v == 14) {
 		page_fault_detail(r);
 	}

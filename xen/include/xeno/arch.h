@@ -45,14 +45,15 @@ __noreturn void arch_halt(int xeno_status);
  * process exit code is (status << 1) | 1.
  */
 enum xeno_exit {
-	XENO_EXIT_OK = 0,        /* clean shutdown, all tests passed */
+	XENO_EXIT_OK = 0,	 /* clean shutdown, all tests passed */
 	XENO_EXIT_TEST_FAIL = 1, /* a built-in test failed */
-	XENO_EXIT_PANIC = 2,     /* hypervisor bug (panic/assert) */
-	XENO_EXIT_EXCEPTION = 3, /* unexpected CPU exception in the hypervisor */
-	XENO_EXIT_BAD_BOOT = 4,  /* bad memory map, modules or command line */
+	XENO_EXIT_PANIC = 2,	 /* hypervisor bug (panic/assert) */
+	XENO_EXIT_EXCEPTION =
+		3,		/* unexpected CPU exception in the hypervisor */
+	XENO_EXIT_BAD_BOOT = 4, /* bad memory map, modules or command line */
 	XENO_EXIT_NO_MEMORY = 5, /* less memory than Xeno needs */
-	XENO_EXIT_CPU = 6,       /* a CPU did not come up */
-	XENO_EXIT_FATAL = 7,     /* NMI, double fault or machine check */
+	XENO_EXIT_CPU = 6,	 /* a CPU did not come up */
+	XENO_EXIT_FATAL = 7,	 /* NMI, double fault or machine check */
 };
 
 #endif

@@ -9,9 +9,9 @@
 
 #include <xeno/types.h>
 
-#define MAX_MEM_REGIONS 128
-#define MAX_BOOT_MODULES 32
-#define BOOT_CMDLINE_MAX 1024
+#define MAX_MEM_REGIONS	   128
+#define MAX_BOOT_MODULES   32
+#define BOOT_CMDLINE_MAX   1024
 #define MODULE_CMDLINE_MAX 256
 
 enum mem_type {
@@ -24,7 +24,7 @@ enum mem_type {
 
 struct mem_region {
 	uint64_t start, end; /* [start, end) bytes */
-	uint32_t type;       /* enum mem_type; anything else is reserved */
+	uint32_t type;	     /* enum mem_type; anything else is reserved */
 };
 
 struct boot_module {

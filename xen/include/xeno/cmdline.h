@@ -12,11 +12,11 @@
 #define OPT_STR_MAX 128
 
 struct xeno_options {
-	uint64_t loglvl;    /* console log level 0..3 */
-	uint64_t maxcpus;   /* CPUs to bring up, 1..NR_CPUS */
-	uint64_t mem;       /* bytes of RAM to use; 0 = all */
-	uint64_t exit_port; /* isa-debug-exit port; 0 = none */
-	uint64_t bench_ops; /* operations per benchmark run */
+	uint64_t loglvl;	/* console log level 0..3 */
+	uint64_t maxcpus;	/* CPUs to bring up, 1..NR_CPUS */
+	uint64_t mem;		/* bytes of RAM to use; 0 = all */
+	uint64_t exit_port;	/* isa-debug-exit port; 0 = none */
+	uint64_t bench_ops;	/* operations per benchmark run */
 	uint64_t test_dead_cpu; /* test only: also start a CPU that is absent */
 	char selftest[OPT_STR_MAX]; /* comma list of built-in tests */
 	char bench[OPT_STR_MAX];    /* comma list of benchmarks */

@@ -61,16 +61,16 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 #ifdef NDEBUG
 #define ASSERT(c) ((void)0)
 #else
-#define ASSERT(c)                                                       \
-	do {                                                            \
-		if (unlikely(!(c)))                                     \
-			panic("assertion '%s' failed at %s:%d", #c,     \
-			      __FILE__, __LINE__);                      \
+#define ASSERT(c)                                                             \
+	do {                                                                  \
+		if (unlikely(!(c)))                                           \
+			panic("assertion '%s' failed at %s:%d", #c, __FILE__, \
+			      __LINE__);                                      \
 	} while (0)
 #endif
-#define BUG_ON(c)                                                        \
-	do {                                                             \
-		if (unlikely(c))                                         \
+#define BUG_ON(c)                                                           \
+	do {                                                                \
+		if (unlikely(c))                                            \
 			panic("BUG '%s' at %s:%d", #c, __FILE__, __LINE__); \
 	} while (0)
 

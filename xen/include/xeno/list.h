@@ -9,7 +9,10 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)     \
+	{                        \
+		&(name), &(name) \
+	}
 
 static inline void list_init(struct list_head *h)
 {
@@ -52,8 +55,8 @@ static inline void list_del(struct list_head *n)
 	n->prev = n;
 }
 
-#define list_entry(p, type, member) container_of(p, type, member)
+#define list_entry(p, type, member)	  container_of(p, type, member)
 #define list_first_entry(h, type, member) list_entry((h)->next, type, member)
-#define list_for_each(p, h) for ((p) = (h)->next; (p) != (h); (p) = (p)->next)
+#define list_for_each(p, h)		  for ((p) = (h)->next; (p) != (h); (p) = (p)->next)
 
 #endif

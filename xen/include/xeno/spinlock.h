@@ -14,23 +14,26 @@
 #include <xeno/types.h>
 
 enum lock_rank {
-	LOCK_RANK_DOMAIN = 10,   /* per-domain state */
-	LOCK_RANK_SCHED = 20,    /* run queues */
-	LOCK_RANK_XMALLOC = 30,  /* xmalloc size classes */
-	LOCK_RANK_HEAP = 40,     /* the buddy allocator */
+	LOCK_RANK_DOMAIN = 10,	 /* per-domain state */
+	LOCK_RANK_SCHED = 20,	 /* run queues */
+	LOCK_RANK_XMALLOC = 30,	 /* xmalloc size classes */
+	LOCK_RANK_HEAP = 40,	 /* the buddy allocator */
 	LOCK_RANK_CONSOLE = 100, /* console output: taken inside anything */
-	LOCK_RANK_LEAF = 200,    /* locks that never nest (tests) */
+	LOCK_RANK_LEAF = 200,	 /* locks that never nest (tests) */
 };
 
 typedef struct spinlock {
-	volatile uint32_t next;    /* next ticket to hand out */
+	volatile uint32_t next;	   /* next ticket to hand out */
 	volatile uint32_t serving; /* ticket now holding the lock */
 	uint16_t rank;
-	uint16_t holder;           /* CPU holding it, debug only */
+	uint16_t holder; /* CPU holding it, debug only */
 	const char *name;
 } spinlock_t;
 
-#define SPINLOCK_INIT(nm, rk) { 0, 0, (rk), 0xffff, (nm) }
+#define SPINLOCK_INIT(nm, rk)            \
+	{                                \
+		0, 0, (rk), 0xffff, (nm) \
+	}
 
 void spin_lock_init(spinlock_t *l, const char *name, enum lock_rank rank);
 void spin_lock(spinlock_t *l);

@@ -17,7 +17,7 @@ void memory_init(void);
 
 /* Memory figures for the banner, in frames. */
 struct memory_stats {
-	uint64_t ram;      /* RAM the map reports (after mem=) */
+	uint64_t ram;	   /* RAM the map reports (after mem=) */
 	uint64_t reserved; /* RAM the hypervisor keeps for itself */
 	uint64_t max_mfn;  /* one past the highest RAM frame */
 };

@@ -5,22 +5,22 @@
 
 #include <xeno/types.h>
 
-#define CR0_WP (1UL << 16)
-#define CR4_PAE (1UL << 5)
-#define CR4_PGE (1UL << 7)
-#define CR4_OSFXSR (1UL << 9)
+#define CR0_WP	       (1UL << 16)
+#define CR4_PAE	       (1UL << 5)
+#define CR4_PGE	       (1UL << 7)
+#define CR4_OSFXSR     (1UL << 9)
 #define CR4_OSXMMEXCPT (1UL << 10)
-#define CR4_FSGSBASE (1UL << 16)
-#define CR4_PCIDE (1UL << 17)
-#define CR4_OSXSAVE (1UL << 18)
-#define CR4_SMEP (1UL << 20)
-#define CR4_SMAP (1UL << 21)
+#define CR4_FSGSBASE   (1UL << 16)
+#define CR4_PCIDE      (1UL << 17)
+#define CR4_OSXSAVE    (1UL << 18)
+#define CR4_SMEP       (1UL << 20)
+#define CR4_SMAP       (1UL << 21)
 
-#define MSR_APIC_BASE 0x0000001b
+#define MSR_APIC_BASE	 0x0000001b
 #define MSR_TSC_DEADLINE 0x000006e0
-#define MSR_EFER 0xc0000080
-#define MSR_PAT 0x00000277
-#define EFER_NXE (1UL << 11)
+#define MSR_EFER	 0xc0000080
+#define MSR_PAT		 0x00000277
+#define EFER_NXE	 (1UL << 11)
 
 #define RFLAGS_IF (1UL << 9)
 
@@ -75,13 +75,13 @@ static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a,
 }
 
 #define DEFINE_CR(n)                                                       \
-	static inline unsigned long read_cr##n(void)                      \
+	static inline unsigned long read_cr##n(void)                       \
 	{                                                                  \
 		unsigned long v;                                           \
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));          \
 		return v;                                                  \
 	}                                                                  \
-	static inline void write_cr##n(unsigned long v)                   \
+	static inline void write_cr##n(unsigned long v)                    \
 	{                                                                  \
 		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); \
 	}

@@ -20,11 +20,11 @@
 #define ASM_LAYOUT_H
 
 #define HYPERVISOR_VIRT_START 0xffff800000000000
-#define HYPERVISOR_VIRT_END 0xffff880000000000
-#define DIRECTMAP_BASE 0xffff830000000000
-#define DIRECTMAP_SLOT 262
-#define DIRECTMAP_SIZE 0x20000000000 /* 2 TiB: 4 L4 slots */
-#define XENO_LOAD_PHYS 0x100000
+#define HYPERVISOR_VIRT_END   0xffff880000000000
+#define DIRECTMAP_BASE	      0xffff830000000000
+#define DIRECTMAP_SLOT	      262
+#define DIRECTMAP_SIZE	      0x20000000000 /* 2 TiB: 4 L4 slots */
+#define XENO_LOAD_PHYS	      0x100000
 
 /* The AP start-up code is copied here (below 1 MiB, page aligned). */
 #define TRAMPOLINE_PHYS 0x8000
@@ -36,17 +36,15 @@
  * so that any stack pointer in the block finds its CPU.
  */
 #define STACK_ORDER 3
-#define STACK_SIZE (4096 << STACK_ORDER)
-#define IST_DF_TOP 0x1000
+#define STACK_SIZE  (4096 << STACK_ORDER)
+#define IST_DF_TOP  0x1000
 #define IST_NMI_TOP 0x2000
 #define IST_MCE_TOP 0x3000
 
 /* Selectors of the hypervisor's GDT (desc.c). */
-#define HYP_CS 0x08
-#define HYP_DS 0x10
+#define HYP_CS	0x08
+#define HYP_DS	0x10
 #define TSS_SEL 0x40
-
-
 
 /* sizeof(struct cpu_info) (percpu.h checks it). */
 #define CPU_INFO_SIZE 64

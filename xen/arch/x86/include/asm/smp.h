@@ -15,9 +15,9 @@ typedef void (*smp_fn_t)(void *arg);
 struct percpu {
 	unsigned int cpu_id;
 	uint32_t apic_id;
-	void *stack_block;              /* STACK_SIZE block, aligned */
+	void *stack_block; /* STACK_SIZE block, aligned */
 	volatile bool online;
-	volatile smp_fn_t call_fn;      /* posted call, NULL when none */
+	volatile smp_fn_t call_fn; /* posted call, NULL when none */
 	void *volatile call_arg;
 };
 

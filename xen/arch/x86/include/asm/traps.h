@@ -6,9 +6,9 @@
 #include <xeno/types.h>
 
 /* Vectors Xeno uses beyond the 32 exceptions. */
-#define VEC_TIMER 0xf0      /* local APIC timer */
-#define VEC_IPI_CALL 0xf1   /* run the function posted to this CPU */
-#define VEC_IPI_STOP 0xf2   /* stop this CPU (panic, halt) */
+#define VEC_TIMER    0xf0 /* local APIC timer */
+#define VEC_IPI_CALL 0xf1 /* run the function posted to this CPU */
+#define VEC_IPI_STOP 0xf2 /* stop this CPU (panic, halt) */
 #define VEC_SPURIOUS 0xff
 
 /* The frame entry.S builds; order matches its pushes. */
