@@ -8,7 +8,7 @@
 # Usage: nm -n build/xeno.elf | tools/gensyms.sh - > syms.S
 set -euo pipefail
 src=${1:--}
-awk '
+awk 'BEGIN { n = 0 }
 $2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^__/ { addr[n] = $1; name[n] = $3; n++ }
 END {
 	print "\t.section .syms, \"a\""

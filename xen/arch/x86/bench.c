@@ -43,25 +43,53 @@ static void alloc_loop(void *arg)
 	r->ns[arch_cpu_id()] = tsc_to_ns(rdtsc() - t0);
 }
 
+/*
+ * The native reference in the same QEMU: the least an allocator of single
+ * frames can do, a pop and a push on a plain stack of free frames with no
+ * lock, no per-frame state and no statistics. The ratio of the real
+ * allocator to it is the cost of everything the real one guarantees.
+ */
+static uint64_t bare_stack_ns_milli(uint64_t ops)
+{
+	static void *stack[256];
+	static volatile unsigned int top;
+	uint64_t i, t0;
+
+	for (top = 0; top < ARRAY_SIZE(stack); top++) {
+		stack[top] = (void *)(uintptr_t)(top * PAGE_SIZE);
+	}
+	t0 = rdtsc();
+	for (i = 0; i < ops; i++) {
+		void *p = stack[--top];
+
+		__asm__ volatile("" : : "r"(p) : "memory");
+		stack[top++] = p;
+	}
+	return tsc_to_ns(rdtsc() - t0) * 1000 / ops;
+}
+
 static void report(const char *name, struct alloc_run *r, unsigned int cpus,
 		   const struct frame_stats *s0, const struct frame_stats *s1)
 {
-	uint64_t total = 0, locks_milli;
-	char ns[32], locks[32];
+	uint64_t total = 0, locks_milli, ns_milli, bare;
+	char ns[32], locks[32], ratio[32];
 	unsigned int c;
 
 	for (c = 0; c < cpus; c++) {
 		total += r->ns[c];
 	}
 	/* Mean over CPUs of each CPU's time per alloc+free pair. */
-	milli(ns, sizeof(ns), total * 1000 / cpus / r->ops);
+	ns_milli = total * 1000 / cpus / r->ops;
+	milli(ns, sizeof(ns), ns_milli);
 	locks_milli =
 		(s1->heap_locks - s0->heap_locks) * 1000 / (r->ops * cpus);
 	milli(locks, sizeof(locks), locks_milli);
+	bare = bare_stack_ns_milli(r->ops);
+	milli(ratio, sizeof(ratio), bare ? ns_milli * 1000 / bare : 0);
 	printk(LOG_ERR,
 	       "XENO-BENCH %s ns_per_op=%s ops=%lu cpus=%u "
-	       "heap_locks_per_op=%s\n",
-	       name, ns, r->ops, cpus, locks);
+	       "heap_locks_per_op=%s native_ratio=%s\n",
+	       name, ns, r->ops, cpus, locks, ratio);
 }
 
 static void bench_one(const char *name, unsigned int order, bool all)
