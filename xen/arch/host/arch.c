@@ -189,7 +189,7 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 	if ((int)level > log_level()) {
 		return;
 	}
-	fprintf(stderr, "(XEN) [cpu%u] ", this_cpu);
+	fprintf(stderr, "(XENO) [cpu%u] ", this_cpu);
 	vfprintf(stderr, fmt, ap);
 }
 
