@@ -104,16 +104,18 @@ static void reserve_boot_areas(void)
 
 	reserve(0, LOW_RESERVED);
 	reserve(img_s, img_e);
+	i = (unsigned int)bootinfo_module_overlap(&boot_info, img_s, img_e);
+	if (i < boot_info.nr_mod) {
+		printk(LOG_ERR,
+		       "boot: module %u [%#lx, %#lx) overlaps the hypervisor "
+		       "image [%#lx, %#lx)\n",
+		       i, boot_info.mod[i].start, boot_info.mod[i].end, img_s,
+		       img_e);
+		arch_halt(XENO_EXIT_BAD_BOOT);
+	}
 	for (i = 0; i < boot_info.nr_mod; i++) {
 		const struct boot_module *m = &boot_info.mod[i];
 
-		if (m->start < img_e && m->end > img_s) {
-			printk(LOG_ERR,
-			       "boot: module %u [%#lx, %#lx) overlaps "
-			       "the hypervisor image [%#lx, %#lx)\n",
-			       i, m->start, m->end, img_s, img_e);
-			arch_halt(XENO_EXIT_BAD_BOOT);
-		}
 		reserve(m->start, m->end);
 	}
 }

@@ -10,6 +10,7 @@
 #include <asm/boot.h>
 #include <asm/cpu.h>
 #include <asm/desc.h>
+#include <asm/mm.h>
 #include <asm/serial.h>
 #include <asm/smp.h>
 #include <asm/time.h>
@@ -23,6 +24,19 @@
 #include <xeno/version.h>
 
 void start_xeno(uint32_t magic, uint32_t info_phys);
+
+struct boot_info boot_info;
+
+/* The loader's structures are below 4 GiB, which the boot map covers. */
+static const void *boot_map(uint64_t phys, uint64_t len)
+{
+	const uint64_t limit = 4ULL << 30;
+
+	if (phys >= limit || len > limit - phys) {
+		return NULL;
+	}
+	return phys_to_virt(phys);
+}
 
 static void banner(void)
 {
@@ -77,7 +91,10 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 	serial_init();
 	early_cpu();
 	printk(LOG_INFO, "Xeno %s starting\n", XENO_VERSION);
-	multiboot_parse(magic, info_phys);
+	if (multiboot_read(magic, info_phys, boot_map, &boot_info)) {
+		printk(LOG_ERR, "boot: %s\n", boot_info.error);
+		arch_halt(XENO_EXIT_BAD_BOOT);
+	}
 	if (cmdline_parse(boot_info.cmdline)) {
 		arch_halt(XENO_EXIT_BAD_BOOT);
 	}

@@ -5,9 +5,6 @@
 
 #include <xeno/types.h>
 
-/* Fills boot_info from the loader's information (multiboot.c). */
-void multiboot_parse(uint32_t magic, uint32_t info_phys);
-
 /*
  * Reserves the image, modules and firmware areas, builds the frame table
  * and the final direct map, and hands all other RAM to the frame
