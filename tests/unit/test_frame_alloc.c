@@ -13,13 +13,12 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include <host.h>
 #include <xeno/arch.h>
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
 
-#define NR_FRAMES      4096ULL
-#define NR_FREE	       (NR_FRAMES - HOST_RESERVED_FRAMES)
 #define PGF_STATE_BITS (PGF_FREE | PGF_RESERVED | PGF_ALLOCATED | PGF_PERCPU)
 
 /* A block the test holds. */
@@ -27,20 +26,6 @@ struct held {
 	struct page_info *pg;
 	unsigned int order;
 };
-
-static int setup(void **state)
-{
-	host_set_cpu(0);
-	host_machine_init(NR_FRAMES, 4);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	host_set_cpu(0);
-	host_machine_fini();
-	return 0;
-}
 
 static void snapshot(uint64_t *blocks)
 {
@@ -662,7 +647,8 @@ static void test_selftest_detects_double_handout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) \
+	cmocka_unit_test_setup_teardown(fn, machine_setup, machine_teardown)
 		T(test_boot_shape),
 		T(test_split_all_then_merge),
 		T(test_alignment_every_order),

@@ -12,28 +12,12 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include <host.h>
 #include <xeno/arch.h>
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/xmalloc.h>
-
-#define NR_FRAMES 4096ULL
-#define NR_FREE	  (NR_FRAMES - HOST_RESERVED_FRAMES)
-
-static int setup(void **state)
-{
-	host_set_cpu(0);
-	host_machine_init(NR_FRAMES, 4);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	host_set_cpu(0);
-	host_machine_fini();
-	return 0;
-}
 
 static struct page_info *page_of(const void *p)
 {
@@ -324,24 +308,27 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_size_class, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_every_size_class, machine_setup, machine_teardown),
 		cmocka_unit_test_setup_teardown(test_many_objects_distinct,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reuse_after_free, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_idle_slabs_released, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_large_allocations, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_xzalloc_zeroes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_exhaustion, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_frees_panic, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent, setup,
-						teardown),
+						machine_setup,
+						machine_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reuse_after_free, machine_setup, machine_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_slabs_released,
+						machine_setup,
+						machine_teardown),
+		cmocka_unit_test_setup_teardown(test_large_allocations,
+						machine_setup,
+						machine_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_xzalloc_zeroes, machine_setup, machine_teardown),
+		cmocka_unit_test_setup_teardown(test_exhaustion, machine_setup,
+						machine_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_bad_frees_panic, machine_setup, machine_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, machine_setup,
+						machine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
