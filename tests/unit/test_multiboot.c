@@ -17,10 +17,10 @@
 #include <xeno/lib.h>
 
 #define LOW_BYTES 0x10000
-#define INFO 0x1000    /* the information structure */
-#define MMAP 0x2000    /* multiboot 1 memory map */
-#define MODS 0x3000    /* multiboot 1 module list */
-#define STRINGS 0x4000 /* command lines */
+#define INFO	  0x1000 /* the information structure */
+#define MMAP	  0x2000 /* multiboot 1 memory map */
+#define MODS	  0x3000 /* multiboot 1 module list */
+#define STRINGS	  0x4000 /* command lines */
 
 static uint8_t low[LOW_BYTES];
 static struct boot_info bi;
@@ -147,9 +147,9 @@ static void test_mb1_out_of_reach(void **state)
 	mb1_info(0x4c, 1, 0);
 	put32(INFO + 48, LOW_BYTES - 8); /* map runs off the end */
 	assert_error(mb1(), "no memory map");
-	assert_int_equal(multiboot_read(MULTIBOOT1_BOOT_MAGIC, LOW_BYTES + 64,
-					map, &bi),
-			 -1);
+	assert_int_equal(
+		multiboot_read(MULTIBOOT1_BOOT_MAGIC, LOW_BYTES + 64, map, &bi),
+		-1);
 	assert_non_null(strstr(bi.error, "out of reach"));
 }
 

@@ -13,14 +13,14 @@
 #include <xeno/lib.h>
 
 #define MB1_INFO_CMDLINE (1u << 2)
-#define MB1_INFO_MODS (1u << 3)
-#define MB1_INFO_MMAP (1u << 6)
-#define MB1_INFO_BYTES 52 /* up to and including mmap_addr */
+#define MB1_INFO_MODS	 (1u << 3)
+#define MB1_INFO_MMAP	 (1u << 6)
+#define MB1_INFO_BYTES	 52 /* up to and including mmap_addr */
 
-#define MB2_TAG_END 0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MODULE 3
-#define MB2_TAG_MMAP 6
+#define MB2_TAG_END	 0
+#define MB2_TAG_CMDLINE	 1
+#define MB2_TAG_MODULE	 3
+#define MB2_TAG_MMAP	 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 
@@ -58,8 +58,7 @@ static uint64_t rd64(const void *b, size_t off)
 }
 
 /* Copies a NUL-terminated string; one unreachable byte ends it. */
-static void copy_string(struct parse *p, char *dst, size_t size,
-			uint64_t phys)
+static void copy_string(struct parse *p, char *dst, size_t size, uint64_t phys)
 {
 	size_t n = 0;
 
@@ -83,8 +82,10 @@ static int add_region(struct parse *p, uint64_t base, uint64_t len,
 		return 0;
 	}
 	if (base + len < base) {
-		return fail(p, "memory map entry [%#lx, +%#lx) wraps around "
-			       "the address space", base, len);
+		return fail(p,
+			    "memory map entry [%#lx, +%#lx) wraps around "
+			    "the address space",
+			    base, len);
 	}
 	if (p->bi->nr_mem == MAX_MEM_REGIONS) {
 		return fail(p, "memory map has more than %d entries",
@@ -128,8 +129,10 @@ static int parse_mb1_mmap(struct parse *p, uint64_t addr, uint32_t len)
 	for (off = 0; off < len; off += size + 4) {
 		size = off + 4 <= len ? rd32(map, off) : 0;
 		if (size < 20 || off + size + 4 > len) {
-			return fail(p, "malformed multiboot memory map entry "
-				       "at offset %u", off);
+			return fail(p,
+				    "malformed multiboot memory map entry "
+				    "at offset %u",
+				    off);
 		}
 		if (add_region(p, rd64(map, off + 4), rd64(map, off + 12),
 			       rd32(map, off + 20))) {
@@ -241,8 +244,10 @@ static int parse_mb2(struct parse *p, uint64_t info_phys)
 
 	p->bi->loader = "multiboot2";
 	if (total < 16 || total > INFO_MAX_BYTES) {
-		return fail(p, "multiboot2 information has an implausible "
-			       "size (%u bytes)", total);
+		return fail(p,
+			    "multiboot2 information has an implausible "
+			    "size (%u bytes)",
+			    total);
 	}
 	info = p->map(info_phys, total);
 	if (!info) {
@@ -254,8 +259,9 @@ static int parse_mb2(struct parse *p, uint64_t info_phys)
 			break;
 		}
 		if (size < 8 || off + size > total) {
-			return fail(p, "malformed multiboot2 tag (type %u, "
-				       "size %u) at offset %u",
+			return fail(p,
+				    "malformed multiboot2 tag (type %u, "
+				    "size %u) at offset %u",
 				    rd32(info, off), size, off);
 		}
 		if (parse_mb2_tag(p, info + off, size, info_phys + off)) {
