@@ -10,8 +10,8 @@
 
 #include <host.h>
 
-#define NR_FRAMES 4096ULL
-#define NR_FREE (NR_FRAMES - HOST_RESERVED_FRAMES)
+#define NR_FRAMES    4096ULL
+#define NR_FREE	     (NR_FRAMES - HOST_RESERVED_FRAMES)
 #define NR_TEST_CPUS 4
 
 static inline int machine_setup(void **state)

@@ -2,7 +2,7 @@
 /*
  * The frame table: one struct page_info for every machine frame, indexed
  * by machine frame number. It owns nothing but the per-frame state; the
- * frame allocator (frame_alloc.h), xmalloc and later the page-type machine
+ * frame allocator (frame_alloc.h), xmalloc, the page-type machine (ptype.h)
  * and the buffer cache each own some of the fields while a frame is in
  * their hands, as the comments below say.
  *
@@ -17,7 +17,8 @@
  *
  * Locks: the table has no lock of its own. Free frames are protected by
  * the allocator's locks; an allocated frame belongs to whoever allocated
- * it (later: the owning domain's lock and atomic counts).
+ * it. A domain's frames: its lock guards its page list, and the counts
+ * and type word change only atomically (mm_domain.h, ptype.h).
  */
 #ifndef XENO_FRAME_H
 #define XENO_FRAME_H
@@ -31,7 +32,7 @@
  * PGF_ALLOCATED, PGF_PERCPU, or "free" (PGF_FREE on the head frame of a
  * free buddy block, no state flag on the block's other frames) describes
  * where a frame is. PGF_SCRUB may accompany any state except reserved;
- * PGF_XMALLOC and PGF_CACHE refine PGF_ALLOCATED.
+ * PGF_XMALLOC, PGF_CACHE and PGF_DOMAIN refine PGF_ALLOCATED.
  */
 #define PGF_FREE      0x01 /* head frame of a free buddy block */
 #define PGF_RESERVED  0x02 /* hypervisor image, firmware or hole: never free */
@@ -40,25 +41,47 @@
 #define PGF_XMALLOC   0x10 /* allocated to the hypervisor heap (xmalloc) */
 #define PGF_CACHE     0x20 /* held by the buffer cache (later) */
 #define PGF_PERCPU    0x40 /* free, parked in a per-CPU single-frame cache */
+#define PGF_DOMAIN    0x80 /* allocated to a domain (mm/mm_domain.c) */
 
 /*
- * Page types (page_info.type_info). The type sits in the top three bits,
- * then two state bits; the low 32 bits count type references. The
- * page-type machine that uses them is a later file; until then every
- * frame's type_info is 0 (PGT_none, count 0).
+ * Page types (page_info.type_info), owned by the page-type machine
+ * (mm/ptype.c, whose transition table says which combinations occur):
+ *
+ *   63..61  type                 PGT_none, PGT_l1 .. PGT_l4, ...
+ *   60      PGT_pinned           the guest pinned the type (holds 1 ref)
+ *   59      PGT_validated        every entry checked for this type
+ *   58      PGT_partial          validation stopped at a preemption point;
+ *                                the index says where it resumes
+ *   57      PGT_busy             a CPU is validating or devalidating now
+ *   56..47  index                next entry to validate (0..512), valid
+ *                                while PGT_partial or PGT_busy
+ *   46      PGT_linear_in        the linear count counts linear entries
+ *                                elsewhere pointing here (else: linear
+ *                                entries in this table)
+ *   45..32  linear count         §9.7 bookkeeping, see mm/pte.c
+ *   31..0   type count           type references
+ *
+ * Frames no domain owns keep type_info 0 (xmalloc slabs reuse the word).
  */
-#define PGT_type_shift 61
-#define PGT_none       (0ULL << PGT_type_shift) /* no type yet */
-#define PGT_l1	       (1ULL << PGT_type_shift) /* L1 page table */
-#define PGT_l2	       (2ULL << PGT_type_shift) /* L2 page table */
-#define PGT_l3	       (3ULL << PGT_type_shift) /* L3 page table */
-#define PGT_l4	       (4ULL << PGT_type_shift) /* L4 page table */
-#define PGT_seg_desc   (5ULL << PGT_type_shift) /* GDT/LDT frame */
-#define PGT_writable   (7ULL << PGT_type_shift) /* guest-writable data */
-#define PGT_type_mask  (7ULL << PGT_type_shift)
-#define PGT_pinned     (1ULL << 60) /* the guest pinned the type */
-#define PGT_validated  (1ULL << 59) /* every entry checked for this type */
-#define PGT_count_mask ((1ULL << 32) - 1)
+#define PGT_type_shift	 61
+#define PGT_none	 (0ULL << PGT_type_shift) /* no type yet */
+#define PGT_l1		 (1ULL << PGT_type_shift) /* L1 page table */
+#define PGT_l2		 (2ULL << PGT_type_shift) /* L2 page table */
+#define PGT_l3		 (3ULL << PGT_type_shift) /* L3 page table */
+#define PGT_l4		 (4ULL << PGT_type_shift) /* L4 page table */
+#define PGT_seg_desc	 (5ULL << PGT_type_shift) /* GDT/LDT frame */
+#define PGT_writable	 (7ULL << PGT_type_shift) /* guest-writable data */
+#define PGT_type_mask	 (7ULL << PGT_type_shift)
+#define PGT_pinned	 (1ULL << 60) /* the guest pinned the type */
+#define PGT_validated	 (1ULL << 59) /* every entry checked for this type */
+#define PGT_partial	 (1ULL << 58) /* validation preempted at index */
+#define PGT_busy	 (1ULL << 57) /* being (de)validated by a CPU now */
+#define PGT_index_shift	 47
+#define PGT_index_mask	 (0x3ffULL << PGT_index_shift)
+#define PGT_linear_in	 (1ULL << 46) /* linear count is incoming refs */
+#define PGT_linear_shift 32
+#define PGT_linear_mask	 (0x3fffULL << PGT_linear_shift)
+#define PGT_count_mask	 ((1ULL << 32) - 1)
 
 struct page_info {
 	/*
@@ -69,24 +92,38 @@ struct page_info {
 	struct list_head list;
 
 	/*
-	 * Allocated: general reference count, maintained by the owner; 0
-	 * when the frame is allocated and must be 0 again when it is freed.
-	 * xmalloc slab frames use it for the number of objects in use.
+	 * count, owner, order and flags also form one 64-bit word, so that
+	 * the domain code (mm/mm_domain.c) can take a general reference only
+	 * if the frame is still a live frame of the expected domain, in one
+	 * compare-and-swap. Nobody else needs count_word.
 	 */
-	uint32_t count;
+	union {
+		struct {
+			/*
+			 * Allocated: general reference count, maintained by
+			 * the owner; 0 when the frame is allocated and must
+			 * be 0 again when it is freed. xmalloc slab frames
+			 * use it for the number of objects in use. Domain
+			 * frames (PGF_DOMAIN) change it only atomically.
+			 */
+			uint32_t count;
 
-	/* Allocated: the owning domain (domid_t); 0 while free. */
-	uint16_t owner;
+			/* Allocated: the owning domain (domid_t); 0 while free. */
+			uint16_t owner;
 
-	/*
-	 * Free (PGF_FREE head): the buddy order of the block. Allocated
-	 * (head frame): the order frame_alloc() handed the block out with,
-	 * which the owner may overwrite (xmalloc keeps its size class here).
-	 */
-	uint8_t order;
+			/*
+			 * Free (PGF_FREE head): the buddy order of the block.
+			 * Allocated (head frame): the order frame_alloc()
+			 * handed the block out with, which the owner may
+			 * overwrite (xmalloc keeps its size class here).
+			 */
+			uint8_t order;
 
-	/* Every state: PGF_* above. */
-	uint8_t flags;
+			/* Every state: PGF_* above. */
+			uint8_t flags;
+		};
+		uint64_t count_word;
+	};
 
 	/*
 	 * Allocated to a domain: page type, PGT_pinned/PGT_validated and the
@@ -97,6 +134,15 @@ struct page_info {
 };
 
 _Static_assert(sizeof(struct page_info) == 32, "page_info must be 32 bytes");
+_Static_assert(offsetof(struct page_info, count) == 16 &&
+		       offsetof(struct page_info, count_word) == 16 &&
+		       offsetof(struct page_info, flags) == 23,
+	       "count_word must cover count, owner, order and flags");
+
+/* The parts of page_info.count_word (x86 is little-endian). */
+#define PCW_COUNT_MASK	0xffffffffULL
+#define PCW_OWNER_SHIFT 32
+#define PCW_FLAGS_SHIFT 56
 
 /* The table itself and its length (frames 0 .. frame_table_nr - 1). */
 extern struct page_info *frame_table;

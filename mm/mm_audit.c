@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reference-count audit (mm_audit, declared in xeno/ptype.h): DESIGN
+ * §1.5's invariant checker for domain frames.
+ *
+ * It recomputes, from nothing but the frame table, the domains' page lists
+ * and the contents of the tables, what every domain frame's general count,
+ * type count and linear counts must be, and compares them with the running
+ * values. It decodes entries on its own, without pte.c, so that a bug in
+ * the reference taking code shows up as a mismatch rather than being
+ * repeated here. Holders it knows:
+ *
+ *   allocation reference   1 general while the frame is on its domain's list
+ *   pin                    1 general + 1 type
+ *   preempted validation   1 general + 1 type, and entries [0, index)
+ *   validated table        its entries, as listed at the top of mm/pte.c
+ *
+ * Locks: none; it must run while nothing changes frames or tables.
+ */
+#include <xeno/arch.h>
+#include <xeno/frame.h>
+#include <xeno/lib.h>
+#include <xeno/mm_domain.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+#include <xeno/xmalloc.h>
+
+/* What the audit expects of one frame. */
+struct expect {
+	uint32_t general;
+	uint32_t type;
+	uint16_t lin_out; /* linear entries in this table */
+	uint16_t lin_in;  /* linear entries elsewhere pointing here */
+};
+
+static unsigned int level_of(uint64_t ti)
+{
+	return (unsigned int)((ti & PGT_type_mask) >> PGT_type_shift);
+}
+
+/* Counts what entry e of a level-level table at mfn tm holds. */
+static void count_entry(struct expect *ex, unsigned int level, uint64_t e,
+			uint64_t tm)
+{
+	uint64_t m = (e & PTE_ADDR) >> PAGE_SHIFT;
+	const struct page_info *t;
+
+	if (!(e & PTE_P) || m >= frame_table_nr) {
+		return;
+	}
+	t = &frame_table[m];
+	if ((t->flags & PGF_RESERVED) || (level > 1 && m == tm)) {
+		return;
+	}
+	ex[m].general++;
+	if (level == 1) {
+		ex[m].type += (e & PTE_RW) ? 1 : 0;
+		return;
+	}
+	ex[m].type++;
+	if (level_of(t->type_info) == level) {
+		ex[tm].lin_out++;
+		ex[m].lin_in++;
+	}
+}
+
+/* Adds up the holders of frame m (see the table at the top). */
+static void count_holders(struct expect *ex, uint64_t m)
+{
+	const struct page_info *pg = &frame_table[m];
+	uint64_t ti = pg->type_info;
+	unsigned int i, end = 0, level = level_of(ti);
+	const uint64_t *t;
+
+	if (mm_domain_holds(pg)) {
+		ex[m].general++;
+	}
+	if (ti & (PGT_pinned | PGT_partial)) {
+		ex[m].general++;
+		ex[m].type++;
+	}
+	if (level >= 1 && level <= 4) {
+		if (ti & PGT_partial) {
+			end = (unsigned int)((ti & PGT_index_mask) >>
+					     PGT_index_shift);
+		} else if ((ti & PGT_validated) && (ti & PGT_count_mask)) {
+			end = PT_ENTRIES;
+		}
+	}
+	t = arch_mfn_to_virt(mfn(m));
+	for (i = 0; i < end; i++) {
+		if (!(level == 4 && l4_slot_is_hyp(i))) {
+			count_entry(ex, level, t[i], m);
+		}
+	}
+}
+
+static int mismatch(uint64_t m, const char *what, uint64_t have, uint64_t want)
+{
+	printk(LOG_ERR,
+	       "mm audit: mfn %#llx: %s is %llu, expected %llu "
+	       "(type_info %#llx)\n",
+	       (unsigned long long)m, what, (unsigned long long)have,
+	       (unsigned long long)want,
+	       (unsigned long long)frame_table[m].type_info);
+	return -1;
+}
+
+/* The type word's own rules (ptype.c's state table). */
+static int check_state(uint64_t m)
+{
+	uint64_t ti = frame_table[m].type_info;
+	uint32_t n = (uint32_t)(ti & PGT_count_mask);
+	unsigned int level = level_of(ti);
+
+	if (ti & PGT_busy) {
+		return mismatch(m, "busy flag", 1, 0);
+	}
+	if (n == 0 && (ti & (PGT_validated | PGT_pinned | PGT_partial))) {
+		return mismatch(m, "flags of an unused type", ti >> 57, 0);
+	}
+	if ((ti & PGT_partial) && (n != 1 || (ti & PGT_validated))) {
+		return mismatch(m, "partial state count", n, 1);
+	}
+	if ((ti & PGT_pinned) && (level < 1 || level > 4)) {
+		return mismatch(m, "pinned type", level, 1);
+	}
+	if (n != 0 && !(ti & (PGT_validated | PGT_partial))) {
+		return mismatch(m, "validated flag", 0, 1);
+	}
+	return 0;
+}
+
+static int compare(const struct expect *ex, uint64_t m)
+{
+	const struct page_info *pg = &frame_table[m];
+	uint64_t ti = pg->type_info;
+	uint64_t lin = (ti & PGT_linear_mask) >> PGT_linear_shift;
+	bool in = (ti & PGT_linear_in) != 0;
+
+	if (!(pg->flags & PGF_DOMAIN)) {
+		if (ex[m].general != 0) {
+			return mismatch(m, "references to a non-domain frame",
+					ex[m].general, 0);
+		}
+		return 0;
+	}
+	if (page_count(pg) != ex[m].general) {
+		return mismatch(m, "general count", page_count(pg),
+				ex[m].general);
+	}
+	if ((ti & PGT_count_mask) != ex[m].type) {
+		return mismatch(m, "type count", ti & PGT_count_mask,
+				ex[m].type);
+	}
+	if ((in ? 0 : lin) != ex[m].lin_out) {
+		return mismatch(m, "linear entries", in ? 0 : lin,
+				ex[m].lin_out);
+	}
+	if ((in ? lin : 0) != ex[m].lin_in) {
+		return mismatch(m, "linear references", in ? lin : 0,
+				ex[m].lin_in);
+	}
+	return check_state(m);
+}
+
+int mm_audit(void)
+{
+	struct expect *ex;
+	uint64_t m;
+	int rc = mm_domain_audit();
+
+	if (rc != 0) {
+		return rc;
+	}
+	ex = xzalloc(frame_table_nr * sizeof(*ex));
+	if (ex == NULL) {
+		printk(LOG_ERR, "mm audit: no memory for %llu frames\n",
+		       (unsigned long long)frame_table_nr);
+		return -1;
+	}
+	for (m = 0; m < frame_table_nr; m++) {
+		if (frame_table[m].flags & PGF_DOMAIN) {
+			count_holders(ex, m);
+		}
+	}
+	for (m = 0; m < frame_table_nr && rc == 0; m++) {
+		rc = compare(ex, m);
+	}
+	xfree(ex);
+	return rc;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domain frames and general references (see xeno/mm_domain.h for the
+ * rules): which frames a domain owns, the allocation reference each of
+ * them carries while it is on the domain's page list, page_get/page_put,
+ * and the domain's memory teardown.
+ *
+ * A frame's count, owner and flags share one 64-bit word (frame.h), so
+ * every change to the general count of a domain frame is one
+ * compare-and-swap that also re-checks ownership.
+ *
+ * Locks: d->lock (LOCK_RANK_DOMAIN) over d's page list and tot_pages; the
+ * frame allocator's locks nest inside it. registry_lock (LOCK_RANK_DOMAIN)
+ * over the registry; it is never held together with a domain lock.
+ */
+#include <xeno/atomic.h>
+#include <xeno/errno.h>
+#include <xeno/frame_alloc.h>
+#include <xeno/lib.h>
+#include <xeno/mm_domain.h>
+#include <xeno/ptype.h>
+
+static struct list_head registry = LIST_HEAD_INIT(registry);
+static spinlock_t registry_lock =
+	SPINLOCK_INIT("mm domain registry", LOCK_RANK_DOMAIN);
+
+static uint8_t cw_flags(uint64_t w)
+{
+	return (uint8_t)(w >> PCW_FLAGS_SHIFT);
+}
+
+static domid_t cw_owner(uint64_t w)
+{
+	return (domid_t)(w >> PCW_OWNER_SHIFT);
+}
+
+static uint32_t cw_count(uint64_t w)
+{
+	return (uint32_t)(w & PCW_COUNT_MASK);
+}
+
+/* ---- domains ------------------------------------------------------------ */
+
+void mm_domain_registry_init(void)
+{
+	list_init(&registry);
+}
+
+void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
+{
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	d->max_pages = max_pages;
+	spin_lock_init(&d->lock, "mm domain", LOCK_RANK_DOMAIN);
+	list_init(&d->page_list);
+	spin_lock(&registry_lock);
+	list_add_tail(&d->link, &registry);
+	spin_unlock(&registry_lock);
+}
+
+void mm_domain_fini(struct mm_domain *d)
+{
+	BUG_ON(d->tot_pages != 0 || !list_empty(&d->page_list));
+	spin_lock(&registry_lock);
+	list_del(&d->link);
+	spin_unlock(&registry_lock);
+}
+
+int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
+{
+	uint64_t w = atomic_read64(&pg->count_word);
+
+	/* Only a frame fresh from the allocator: anything else is a bug. */
+	BUG_ON(cw_flags(w) & (PGF_XMALLOC | PGF_CACHE | PGF_DOMAIN));
+	BUG_ON(!(cw_flags(w) & PGF_ALLOCATED) || cw_count(w) != 0);
+	BUG_ON(pg->type_info != 0 || !list_empty(&pg->list));
+
+	spin_lock(&d->lock);
+	if (d->tot_pages >= d->max_pages) {
+		spin_unlock(&d->lock);
+		return -ENOMEM;
+	}
+	w = (w & ~(PCW_COUNT_MASK | (0xffffULL << PCW_OWNER_SHIFT))) |
+	    ((uint64_t)d->domid << PCW_OWNER_SHIFT) |
+	    ((uint64_t)PGF_DOMAIN << PCW_FLAGS_SHIFT) | 1;
+	atomic_write64(&pg->count_word, w);
+	list_add_tail(&pg->list, &d->page_list);
+	d->tot_pages++;
+	spin_unlock(&d->lock);
+	return 0;
+}
+
+int mm_domain_alloc(struct mm_domain *d, struct page_info **out)
+{
+	struct page_info *pg = frame_alloc(0, FA_DOMAIN);
+	int rc;
+
+	if (pg == NULL) {
+		return -ENOMEM;
+	}
+	rc = mm_domain_assign(d, pg);
+	if (rc != 0) {
+		frame_free(pg, 0, 0);
+		return rc;
+	}
+	*out = pg;
+	return 0;
+}
+
+bool mm_domain_holds(const struct page_info *pg)
+{
+	return (pg->flags & PGF_DOMAIN) && !list_empty(&pg->list);
+}
+
+int mm_domain_release(struct mm_domain *d, struct page_info *pg)
+{
+	spin_lock(&d->lock);
+	if (!mm_domain_holds(pg) || pg->owner != d->domid) {
+		spin_unlock(&d->lock);
+		return -EINVAL;
+	}
+	list_del(&pg->list);
+	d->tot_pages--;
+	spin_unlock(&d->lock);
+	/*
+	 * Off the list, nothing would ever drop a pin or finish a preempted
+	 * validation: give those up now, as teardown would.
+	 */
+	ptype_relinquish(pg);
+	page_put(pg);
+	return 0;
+}
+
+/*
+ * First every frame gives up what the page-type machine holds for the
+ * guest (pins, preempted validations), which cascades through the tables;
+ * then every allocation reference goes. The list does not change during
+ * the first pass: only releases take frames off it.
+ */
+void mm_domain_relinquish(struct mm_domain *d)
+{
+	struct list_head *p;
+
+	list_for_each(p, &d->page_list)
+	{
+		ptype_relinquish(list_entry(p, struct page_info, list));
+	}
+	while (!list_empty(&d->page_list)) {
+		struct page_info *pg =
+			list_first_entry(&d->page_list, struct page_info, list);
+		int rc = mm_domain_release(d, pg);
+
+		BUG_ON(rc != 0);
+	}
+}
+
+/* ---- general references ------------------------------------------------- */
+
+/* Takes a reference if pg is a live domain frame (of owner, unless any). */
+static bool get_if_live(struct page_info *pg, bool any, domid_t owner)
+{
+	uint64_t old = atomic_read64(&pg->count_word);
+
+	do {
+		if (!(cw_flags(old) & PGF_DOMAIN) || cw_count(old) == 0 ||
+		    cw_count(old) == PAGE_COUNT_MAX ||
+		    (!any && cw_owner(old) != owner)) {
+			return false;
+		}
+	} while (!atomic_cmpxchg64(&pg->count_word, &old, old + 1));
+	return true;
+}
+
+bool page_get(struct page_info *pg, const struct mm_domain *d)
+{
+	return get_if_live(pg, false, d->domid);
+}
+
+bool page_get_foreign(struct page_info *pg)
+{
+	return get_if_live(pg, true, 0);
+}
+
+/* The last reference is gone: the frame is off every list; free it. */
+static void free_last(struct page_info *pg)
+{
+	uint64_t ti = atomic_read64(&pg->type_info);
+
+	BUG_ON(!list_empty(&pg->list));
+	BUG_ON(ti & (PGT_count_mask | PGT_busy | PGT_partial | PGT_pinned));
+	pg->type_info = 0;
+	pg->owner = 0;
+	pg->flags &= (uint8_t)~PGF_DOMAIN;
+	frame_free(pg, 0, FF_SCRUB);
+}
+
+void page_put(struct page_info *pg)
+{
+	uint64_t old = atomic_read64(&pg->count_word);
+
+	do {
+		BUG_ON(!(cw_flags(old) & PGF_DOMAIN) || cw_count(old) == 0);
+	} while (!atomic_cmpxchg64(&pg->count_word, &old, old - 1));
+	if (cw_count(old) == 1) {
+		free_last(pg);
+	}
+}
+
+uint32_t page_count(const struct page_info *pg)
+{
+	return cw_count(atomic_read64(&pg->count_word));
+}
+
+/* ---- audit -------------------------------------------------------------- */
+
+static int audit_one(struct mm_domain *d)
+{
+	struct list_head *p;
+	uint64_t n = 0;
+
+	list_for_each(p, &d->page_list)
+	{
+		const struct page_info *pg =
+			list_entry(p, struct page_info, list);
+
+		if (!(pg->flags & PGF_DOMAIN) || pg->owner != d->domid ||
+		    page_count(pg) == 0) {
+			printk(LOG_ERR,
+			       "mm audit: d%u lists mfn %#llx (flags %#x, "
+			       "owner %u, count %u)\n",
+			       d->domid,
+			       (unsigned long long)mfn_x(page_to_mfn(pg)),
+			       pg->flags, pg->owner, page_count(pg));
+			return -1;
+		}
+		n++;
+	}
+	if (n != d->tot_pages || n > d->max_pages) {
+		printk(LOG_ERR,
+		       "mm audit: d%u lists %llu frames, tot_pages %llu, "
+		       "max_pages %llu\n",
+		       d->domid, (unsigned long long)n,
+		       (unsigned long long)d->tot_pages,
+		       (unsigned long long)d->max_pages);
+		return -1;
+	}
+	return 0;
+}
+
+int mm_domain_audit(void)
+{
+	struct list_head *p;
+	int rc = 0;
+
+	spin_lock(&registry_lock);
+	list_for_each(p, &registry)
+	{
+		rc = audit_one(list_entry(p, struct mm_domain, link));
+		if (rc != 0) {
+			break;
+		}
+	}
+	spin_unlock(&registry_lock);
+	return rc;
+}

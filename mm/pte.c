@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One page-table entry at a time (see xeno/pte.h): which bits a present
+ * entry of each level may have, what its frame must be, which references
+ * it holds, and what Xeno stores instead of what the guest wrote.
+ *
+ * The references an entry holds (pv-abi §9.1):
+ *   L1, read-only, RAM      one general reference on the frame
+ *   L1, writable, RAM       a general and a writable type reference
+ *   L1, not RAM (MMIO)      none (refused until I/O permissions exist)
+ *   L2/L3/L4 → lower table  a general and a type reference of level - 1
+ *   L2/L3/L4 → same level   linear: a general and a type reference of the
+ *                           same level, plus the linear counts on both
+ *                           tables; none if it points at its own table
+ *   not present             none
+ *
+ * Adjustments (§9.6) change only US, G and bit 52, which no rule above
+ * looks at, so entries are checked as the guest wrote them and adjusted
+ * once the whole table has passed.
+ *
+ * Interface rules and locks: see the header. The configuration and the
+ * L4 template are written at boot only.
+ */
+#include <xeno/arch.h>
+#include <xeno/errno.h>
+#include <xeno/lib.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+
+static struct {
+	bool nx;
+	bool linear_pt;
+	uint64_t l4_template[L4_HYP_SLOTS];
+} cfg = { .nx = true, .linear_pt = true };
+
+/* Bits a present entry may have at every level (§9.5.1). */
+#define PTE_BASE_OK                                                         \
+	(PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_AVL | PTE_AVL_HIGH | \
+	 PTE_ADDR)
+#define PTE_CACHE (PTE_PWT | PTE_PCD | PTE_PAT)
+
+void pte_configure(bool nx, bool linear_pt)
+{
+	cfg.nx = nx;
+	cfg.linear_pt = linear_pt;
+}
+
+void pte_set_l4_template(const uint64_t slots[L4_HYP_SLOTS])
+{
+	memcpy(cfg.l4_template, slots, sizeof(cfg.l4_template));
+}
+
+void pte_l4_install(uint64_t *l4, mfn_t self)
+{
+	unsigned int i;
+
+	for (i = 0; i < L4_HYP_SLOTS; i++) {
+		l4[L4_HYP_FIRST + i] = cfg.l4_template[i];
+	}
+	/* Read-write and supervisor-only: for the hypervisor's eyes. */
+	l4[L4_SELF_SLOT] = pte_make(self, PTE_P | PTE_RW | PTE_A | PTE_D);
+}
+
+void pte_l4_clear(uint64_t *l4)
+{
+	memset(&l4[L4_HYP_FIRST], 0, L4_HYP_SLOTS * sizeof(*l4));
+}
+
+static uint64_t allowed_bits(unsigned int level, const struct mm_domain *d)
+{
+	uint64_t ok = PTE_BASE_OK | (cfg.nx ? PTE_NX : 0);
+
+	if (level == 1) {
+		ok |= PTE_G | (d->io_caching ? PTE_CACHE : 0);
+	}
+	return ok;
+}
+
+uint64_t pte_adjust(unsigned int level, uint64_t e)
+{
+	if (!(e & PTE_P)) {
+		return e;
+	}
+	switch (level) {
+	case 1:
+		if (!(e & PTE_US)) {
+			e |= PTE_US | PTE_GUEST_KERNEL;
+		}
+		if (!(e & PTE_GUEST_KERNEL)) {
+			e |= PTE_US | PTE_G;
+		}
+		return e;
+	case 4:
+		return e | PTE_US | PTE_A;
+	default:
+		return e | PTE_US;
+	}
+}
+
+/* ---- L1 ------------------------------------------------------------------ */
+
+/* A frame the frame table does not describe as RAM: MMIO, a hole... */
+static bool frame_is_io(mfn_t m)
+{
+	return !mfn_valid(m) || (mfn_to_page(m)->flags & PGF_RESERVED);
+}
+
+/*
+ * The frame's general reference, if c allows mapping it: a frame of the
+ * FD, or of any domain when a privileged domain validates its own table.
+ */
+static bool l1_get_frame(struct page_info *t, const struct pte_ctx *c)
+{
+	if (c->fd == c->d && c->d->privileged) {
+		return page_get_foreign(t);
+	}
+	return page_get(t, c->fd);
+}
+
+static int l1_get(uint64_t e, const struct pte_ctx *c)
+{
+	mfn_t m = pte_mfn(e);
+	struct page_info *t;
+
+	if (mfn_x(m) == PTE_MFN_ALL_ONES) {
+		return -EINVAL;
+	}
+	if (frame_is_io(m)) {
+		/* No domain has I/O memory permissions yet (§9.5.2.2). */
+		return -EPERM;
+	}
+	t = mfn_to_page(m);
+	if (!l1_get_frame(t, c)) {
+		return -EBUSY;
+	}
+	if ((e & PTE_RW) && ptype_get(t, PGT_writable, NULL, 0) != 0) {
+		page_put(t);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void l1_put(uint64_t e)
+{
+	mfn_t m = pte_mfn(e);
+	struct page_info *t;
+
+	if (frame_is_io(m)) {
+		return;
+	}
+	t = mfn_to_page(m);
+	if (e & PTE_RW) {
+		ptype_put(t);
+	}
+	page_put(t);
+}
+
+/* ---- L2, L3, L4 ----------------------------------------------------------- */
+
+static uint64_t level_type(unsigned int level)
+{
+	return (uint64_t)level << PGT_type_shift;
+}
+
+/*
+ * §9.7 rule 4: an entry of table c->table pointing read-only at another
+ * validated table t of the same level. The caller holds t's general
+ * reference, which the entry keeps on success.
+ */
+static int linear_get(unsigned int level, uint64_t e, struct page_info *t,
+		      const struct pte_ctx *c)
+{
+	if (!cfg.linear_pt || (e & PTE_RW)) {
+		return -EINVAL;
+	}
+	if (!ptype_get_validated(t, level_type(level))) {
+		return -EINVAL;
+	}
+	if (!ptype_linear_out_inc(c->table)) {
+		ptype_put(t);
+		return -EINVAL;
+	}
+	if (!ptype_linear_in_inc(t)) {
+		ptype_linear_out_dec(c->table);
+		ptype_put(t);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int upper_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
+{
+	mfn_t m = pte_mfn(e);
+	struct page_info *t;
+	int rc;
+
+	if (!mfn_valid(m)) {
+		return -EINVAL;
+	}
+	t = mfn_to_page(m);
+	if (!page_get(t, c->d)) {
+		return -EINVAL;
+	}
+	if (t == c->table) {
+		/* §9.7 rule 3: a self-map holds nothing. */
+		page_put(t);
+		return (cfg.linear_pt && !(e & PTE_RW)) ? 0 : -EINVAL;
+	}
+	if (ptype_type(t) == level_type(level) && ptype_count(t) != 0) {
+		rc = linear_get(level, e, t, c);
+	} else {
+		rc = ptype_get(t, level_type(level - 1), c->d, c->flags);
+	}
+	if (rc != 0) {
+		page_put(t);
+	}
+	return rc;
+}
+
+static void upper_put(unsigned int level, uint64_t e, struct page_info *table)
+{
+	struct page_info *t = mfn_to_page(pte_mfn(e));
+
+	if (t == table) {
+		return;
+	}
+	if (ptype_type(t) == level_type(level)) {
+		ptype_linear_in_dec(t);
+		ptype_linear_out_dec(table);
+	}
+	ptype_put(t);
+	page_put(t);
+}
+
+/* ---- any level ------------------------------------------------------------ */
+
+int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
+{
+	ASSERT(level >= 1 && level <= 4);
+	if (!(e & PTE_P)) {
+		return 0;
+	}
+	if (e & ~allowed_bits(level, c->d)) {
+		return -EINVAL;
+	}
+	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);
+}
+
+void pte_put(unsigned int level, uint64_t e, struct page_info *table)
+{
+	if (!(e & PTE_P)) {
+		return;
+	}
+	if (level == 1) {
+		l1_put(e);
+	} else {
+		upper_put(level, e, table);
+	}
+}

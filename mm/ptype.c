@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-type machine (see xeno/ptype.h): one type word per frame
+ * (page_info.type_info, layout in frame.h), changed only by the
+ * transition functions below, each one compare-and-swap.
+ *
+ * A frame's type state, with n the type count:
+ *
+ *   IDLE        n = 0. The type field keeps the last type (or none), so
+ *               a change of type can tell that stale TLB entries of the
+ *               old use must go (pv-abi §9.1 rule 5).
+ *   IN USE      n > 0, validated. Writable frames are always here.
+ *   BUSY        a CPU is validating (n = 1) or devalidating (n = 0) it;
+ *               index is the next entry. Others wanting it wait.
+ *   PARTIAL     n = 1, validation preempted at index. The count and one
+ *               general reference belong to the validation itself.
+ *
+ * Transition table (T: requested type; L: a page-table type):
+ *
+ *   from      event                          to        function
+ *   IDLE      get writable                   IN USE 1  tr_first
+ *   IDLE      get L                          BUSY 1    tr_first
+ *   IN USE    get T, same type, n < max      IN USE+1  tr_get_more
+ *   IN USE    get T, other type              (refused, -EINVAL)
+ *   PARTIAL   get its type                   BUSY 1    tr_resume
+ *   PARTIAL   get other type                 (refused, -EINVAL)
+ *   BUSY      get T, other type, n = 1       (refused, -EINVAL)
+ *   BUSY      get T otherwise                (waits)
+ *   BUSY      all entries valid              IN USE 1  tr_finish
+ *   BUSY      preemption point, or nested    PARTIAL   tr_preempt
+ *             validation preempted
+ *   BUSY      an entry fails (entries done   IDLE      tr_idle
+ *             so far released)
+ *   IN USE    put, n > 1 or writable         IN USE-1  tr_put_more
+ *             (writable 1 -> IDLE)           / IDLE
+ *   IN USE    put, n = 1, page table         BUSY 0    tr_start_devalidate
+ *   BUSY 0    entries released               IDLE      tr_idle
+ *   PARTIAL   domain teardown                BUSY 1    tr_resume, then
+ *                                                      release, tr_idle
+ *   IN USE    pin (not pinned)               +pinned   tr_pin
+ *   IN USE    unpin (pinned)                 -pinned   tr_unpin
+ *
+ * The pinned flag and the linear counts (pte.c) change in any state
+ * where the rules allow it; every other transition keeps them.
+ *
+ * Locks: none (see the header). Only the CPU that made a frame BUSY
+ * changes its index or leaves BUSY.
+ */
+#include <xeno/arch.h>
+#include <xeno/atomic.h>
+#include <xeno/errno.h>
+#include <xeno/lib.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+
+static unsigned int preempt_interval;
+static unsigned int preempt_left[NR_CPUS];
+static struct ptype_stats stats;
+
+static void count_event(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- the type word ---------------------------------------------------- */
+
+static uint64_t ti_type(uint64_t x)
+{
+	return x & PGT_type_mask;
+}
+
+static uint32_t ti_count(uint64_t x)
+{
+	return (uint32_t)(x & PGT_count_mask);
+}
+
+static unsigned int ti_index(uint64_t x)
+{
+	return (unsigned int)((x & PGT_index_mask) >> PGT_index_shift);
+}
+
+static uint64_t ti_with_index(uint64_t x, unsigned int i)
+{
+	return (x & ~PGT_index_mask) | ((uint64_t)i << PGT_index_shift);
+}
+
+static bool is_table_type(uint64_t type)
+{
+	return type >= PGT_l1 && type <= PGT_l4;
+}
+
+static unsigned int type_level(uint64_t type)
+{
+	return (unsigned int)(type >> PGT_type_shift);
+}
+
+/*
+ * For a CPU that owns the BUSY state: sets the bits of set and clears
+ * those of clear, leaving what others may change (pinned, linear).
+ */
+static void ti_update(struct page_info *pg, uint64_t clear, uint64_t set)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+
+	while (!atomic_cmpxchg64(&pg->type_info, &x, (x & ~clear) | set)) {
+	}
+}
+
+uint64_t ptype_type(const struct page_info *pg)
+{
+	return ti_type(atomic_read64(&pg->type_info));
+}
+
+uint32_t ptype_count(const struct page_info *pg)
+{
+	return ti_count(atomic_read64(&pg->type_info));
+}
+
+bool ptype_validated(const struct page_info *pg)
+{
+	return (atomic_read64(&pg->type_info) & PGT_validated) != 0;
+}
+
+bool ptype_pinned(const struct page_info *pg)
+{
+	return (atomic_read64(&pg->type_info) & PGT_pinned) != 0;
+}
+
+bool ptype_partial(const struct page_info *pg)
+{
+	return (atomic_read64(&pg->type_info) & PGT_partial) != 0;
+}
+
+/* ---- transitions ------------------------------------------------------ */
+
+/* IDLE -> IN USE 1 (writable) or BUSY 1 at index 0 (a table type). */
+static bool tr_first(struct page_info *pg, uint64_t x, uint64_t type)
+{
+	uint64_t n = (x & (PGT_linear_mask | PGT_linear_in)) | type | 1;
+
+	ASSERT(ti_count(x) == 0 && !(x & (PGT_busy | PGT_partial)));
+	n |= is_table_type(type) ? PGT_busy : PGT_validated;
+	if (!atomic_cmpxchg64(&pg->type_info, &x, n)) {
+		return false;
+	}
+	if (ti_type(x) != PGT_none && ti_type(x) != type) {
+		/*
+		 * The arch interface has no TLB flush yet; until it has,
+		 * count the places where one is due.
+		 */
+		count_event(&stats.stale_flushes);
+	}
+	return true;
+}
+
+static bool tr_get_more(struct page_info *pg, uint64_t x)
+{
+	ASSERT((x & PGT_validated) && ti_count(x) < PTYPE_COUNT_MAX);
+	return atomic_cmpxchg64(&pg->type_info, &x, x + 1);
+}
+
+/* PARTIAL -> BUSY: the caller continues at the saved index. */
+static bool tr_resume(struct page_info *pg, uint64_t x)
+{
+	ASSERT((x & PGT_partial) && ti_count(x) == 1);
+	return atomic_cmpxchg64(&pg->type_info, &x,
+				(x & ~PGT_partial) | PGT_busy);
+}
+
+static void tr_finish(struct page_info *pg)
+{
+	ti_update(pg, PGT_busy | PGT_index_mask, PGT_validated);
+}
+
+static void tr_preempt(struct page_info *pg, unsigned int index)
+{
+	ti_update(pg, PGT_busy | PGT_index_mask,
+		  PGT_partial | ti_with_index(0, index));
+	count_event(&stats.preemptions);
+}
+
+/* BUSY -> IDLE: the count becomes 0, the type stays as a stale type. */
+static void tr_idle(struct page_info *pg)
+{
+	ASSERT((atomic_read64(&pg->type_info) & PGT_linear_mask) == 0);
+	ti_update(pg,
+		  PGT_busy | PGT_index_mask | PGT_validated | PGT_pinned |
+			  PGT_count_mask | PGT_linear_in,
+		  0);
+}
+
+/* Drops one reference; returns false if this is a table's last one. */
+static bool tr_put_more(struct page_info *pg, uint64_t x)
+{
+	ASSERT(ti_count(x) > 0 && !(x & (PGT_busy | PGT_partial)));
+	if (ti_count(x) == 1) {
+		ASSERT(!(x & PGT_pinned));
+		if (is_table_type(ti_type(x))) {
+			return false;
+		}
+		return atomic_cmpxchg64(&pg->type_info, &x,
+					(x - 1) & ~PGT_validated);
+	}
+	return atomic_cmpxchg64(&pg->type_info, &x, x - 1);
+}
+
+/* IN USE 1 -> BUSY 0, devalidating from entry 0. */
+static bool tr_start_devalidate(struct page_info *pg, uint64_t x)
+{
+	uint64_t n = (x & ~(PGT_validated | PGT_count_mask)) | PGT_busy;
+
+	return atomic_cmpxchg64(&pg->type_info, &x, ti_with_index(n, 0));
+}
+
+static bool tr_pin(struct page_info *pg)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+
+	do {
+		if (x & PGT_pinned) {
+			return false;
+		}
+		ASSERT((x & PGT_validated) && ti_count(x) > 0);
+	} while (!atomic_cmpxchg64(&pg->type_info, &x, x | PGT_pinned));
+	return true;
+}
+
+static bool tr_unpin(struct page_info *pg)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+
+	do {
+		if (!(x & PGT_pinned)) {
+			return false;
+		}
+	} while (!atomic_cmpxchg64(&pg->type_info, &x, x & ~PGT_pinned));
+	return true;
+}
+
+/* ---- linear counts (§9.7) --------------------------------------------- */
+
+/* Adds to the linear count in direction dir (0 or PGT_linear_in). */
+static bool linear_inc(struct page_info *pg, uint64_t dir)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+	uint64_t cnt;
+
+	do {
+		cnt = (x & PGT_linear_mask) >> PGT_linear_shift;
+		if ((cnt != 0 && (x & PGT_linear_in) != dir) ||
+		    cnt == (PGT_linear_mask >> PGT_linear_shift)) {
+			return false;
+		}
+	} while (!atomic_cmpxchg64(&pg->type_info, &x,
+				   ((x & ~PGT_linear_in) | dir) +
+					   (1ULL << PGT_linear_shift)));
+	return true;
+}
+
+static void linear_dec(struct page_info *pg, uint64_t dir)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+	uint64_t n;
+
+	do {
+		BUG_ON((x & PGT_linear_mask) == 0 ||
+		       (x & PGT_linear_in) != dir);
+		n = x - (1ULL << PGT_linear_shift);
+		if ((n & PGT_linear_mask) == 0) {
+			n &= ~PGT_linear_in;
+		}
+	} while (!atomic_cmpxchg64(&pg->type_info, &x, n));
+}
+
+bool ptype_linear_out_inc(struct page_info *table)
+{
+	return linear_inc(table, 0);
+}
+
+void ptype_linear_out_dec(struct page_info *table)
+{
+	linear_dec(table, 0);
+}
+
+bool ptype_linear_in_inc(struct page_info *target)
+{
+	return linear_inc(target, PGT_linear_in);
+}
+
+void ptype_linear_in_dec(struct page_info *target)
+{
+	linear_dec(target, PGT_linear_in);
+}
+
+bool ptype_get_validated(struct page_info *pg, uint64_t type)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+
+	do {
+		if (ti_type(x) != type || !(x & PGT_validated) ||
+		    ti_count(x) == 0 || ti_count(x) == PTYPE_COUNT_MAX) {
+			return false;
+		}
+	} while (!atomic_cmpxchg64(&pg->type_info, &x, x + 1));
+	return true;
+}
+
+/* ---- whole tables ----------------------------------------------------- */
+
+void ptype_set_preempt_interval(unsigned int n)
+{
+	unsigned int i;
+
+	preempt_interval = n;
+	for (i = 0; i < NR_CPUS; i++) {
+		preempt_left[i] = n;
+	}
+}
+
+/* A preemption point: whether the current operation should stop now. */
+static bool preempt_check(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (preempt_interval == 0 || --preempt_left[cpu] != 0) {
+		return false;
+	}
+	preempt_left[cpu] = preempt_interval;
+	return true;
+}
+
+static uint64_t *table_map(struct page_info *pg)
+{
+	return arch_mfn_to_virt(page_to_mfn(pg));
+}
+
+/* Drops the references of entries [0, end) of a table of the level. */
+static void table_release(struct page_info *pg, unsigned int level,
+			  unsigned int end)
+{
+	uint64_t *t = table_map(pg);
+	unsigned int i;
+
+	for (i = 0; i < end; i++) {
+		if (level == 4 && l4_slot_is_hyp(i)) {
+			continue;
+		}
+		pte_put(level, t[i], pg);
+	}
+}
+
+/*
+ * The table passed: stores every entry as adjusted (§9.6) and, in an L4,
+ * the hypervisor's slots. Nothing is written before, so a table that
+ * fails is left as the guest wrote it.
+ */
+static void table_adjust(struct page_info *pg, unsigned int level)
+{
+	uint64_t *t = table_map(pg);
+	unsigned int i;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		if (!(level == 4 && l4_slot_is_hyp(i))) {
+			t[i] = pte_adjust(level, t[i]);
+		}
+	}
+	if (level == 4) {
+		pte_l4_install(t, page_to_mfn(pg));
+	}
+}
+
+/*
+ * Validates entries from *index on. Returns 0 when all are valid (and
+ * stored adjusted); -EAGAIN with *index the next entry to do; or an error
+ * after releasing every entry before the bad one.
+ */
+static int table_validate(struct page_info *pg, unsigned int level,
+			  struct mm_domain *d, unsigned int flags,
+			  unsigned int *index)
+{
+	struct pte_ctx c = { .d = d, .fd = d, .table = pg, .flags = flags };
+	uint64_t *t = table_map(pg);
+	unsigned int i, start = *index;
+	int rc;
+
+	for (i = start; i < PT_ENTRIES; i++) {
+		if (level == 4 && l4_slot_is_hyp(i)) {
+			continue;
+		}
+		if (i > start && (flags & PTYPE_PREEMPTIBLE) &&
+		    preempt_check()) {
+			*index = i;
+			return -EAGAIN;
+		}
+		rc = pte_get(level, t[i], &c);
+		if (rc == -EAGAIN) {
+			*index = i;
+			return rc;
+		}
+		if (rc != 0) {
+			table_release(pg, level, i);
+			return rc;
+		}
+	}
+	table_adjust(pg, level);
+	return 0;
+}
+
+/*
+ * Runs (or continues) the validation of a BUSY frame and leaves BUSY.
+ * The validation holds a general reference of its own from its start
+ * until it finishes or fails, so a PARTIAL frame stays allocated.
+ */
+static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
+		    unsigned int flags, bool resumed)
+{
+	unsigned int index = ti_index(atomic_read64(&pg->type_info));
+	int rc;
+
+	ASSERT(d != NULL && pg->owner == d->domid);
+	if (!resumed) {
+		count_event(&stats.validations);
+		if (!page_get_foreign(pg)) {
+			tr_idle(pg);
+			return -EINVAL;
+		}
+	}
+	rc = table_validate(pg, type_level(type), d, flags, &index);
+	if (rc == -EAGAIN) {
+		tr_preempt(pg, index);
+		return rc;
+	}
+	if (rc == 0) {
+		tr_finish(pg);
+	} else {
+		tr_idle(pg);
+	}
+	page_put(pg);
+	return rc;
+}
+
+/* Releases every entry of a table whose last reference went, then IDLE. */
+static void devalidate(struct page_info *pg, unsigned int level,
+		       unsigned int end)
+{
+	table_release(pg, level, end);
+	if (level == 4 && end == PT_ENTRIES) {
+		pte_l4_clear(table_map(pg));
+	}
+	tr_idle(pg);
+	count_event(&stats.devalidations);
+}
+
+/* ---- type references ---------------------------------------------------- */
+
+int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
+	      unsigned int flags)
+{
+	uint64_t x;
+
+	ASSERT(type == PGT_writable || is_table_type(type));
+	ASSERT(page_count(pg) > 0);
+	for (;;) {
+		x = atomic_read64(&pg->type_info);
+		if ((x & PGT_busy) && ti_count(x) != 0 && ti_type(x) != type) {
+			/*
+			 * Never wait for a table being validated as another
+			 * type: it may be our own (an L1 mapping itself).
+			 */
+			return -EINVAL;
+		}
+		if (x & PGT_busy) {
+			arch_cpu_relax();
+			continue;
+		}
+		if (ti_count(x) == 0) {
+			if (!tr_first(pg, x, type)) {
+				continue;
+			}
+			return is_table_type(type)
+				       ? validate(pg, type, d, flags, false)
+				       : 0;
+		}
+		if (ti_type(x) != type) {
+			return -EINVAL;
+		}
+		if (x & PGT_partial) {
+			if (!tr_resume(pg, x)) {
+				continue;
+			}
+			return validate(pg, type, d, flags, true);
+		}
+		if (ti_count(x) == PTYPE_COUNT_MAX) {
+			return -EINVAL;
+		}
+		if (tr_get_more(pg, x)) {
+			return 0;
+		}
+	}
+}
+
+void ptype_put(struct page_info *pg)
+{
+	uint64_t x;
+
+	for (;;) {
+		x = atomic_read64(&pg->type_info);
+		if (tr_put_more(pg, x)) {
+			return;
+		}
+		if (ti_count(x) == 1 && is_table_type(ti_type(x)) &&
+		    tr_start_devalidate(pg, x)) {
+			devalidate(pg, type_level(ti_type(x)), PT_ENTRIES);
+			return;
+		}
+	}
+}
+
+int page_get_and_type(struct page_info *pg, struct mm_domain *d, uint64_t type,
+		      unsigned int flags)
+{
+	int rc;
+
+	if (!page_get(pg, d)) {
+		return -EINVAL;
+	}
+	rc = ptype_get(pg, type, d, flags);
+	if (rc != 0) {
+		page_put(pg);
+	}
+	return rc;
+}
+
+void page_put_and_type(struct page_info *pg)
+{
+	ptype_put(pg);
+	page_put(pg);
+}
+
+/* ---- pinning ------------------------------------------------------------ */
+
+/* d's frame m with a temporary general reference, or NULL. */
+static struct page_info *get_own_frame(struct mm_domain *d, mfn_t m)
+{
+	struct page_info *pg;
+
+	if (!mfn_valid(m)) {
+		return NULL;
+	}
+	pg = mfn_to_page(m);
+	return page_get(pg, d) ? pg : NULL;
+}
+
+/*
+ * The pin keeps the general and type references taken here; the early
+ * pinned check only spares a validation, tr_pin() decides.
+ */
+int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
+{
+	struct page_info *pg;
+	int rc;
+
+	if (!is_table_type(type)) {
+		return -EINVAL;
+	}
+	pg = get_own_frame(d, m);
+	if (pg == NULL) {
+		return -EINVAL;
+	}
+	if (ptype_pinned(pg)) {
+		page_put(pg);
+		return -EINVAL;
+	}
+	rc = ptype_get(pg, type, d, flags);
+	if (rc != 0) {
+		page_put(pg);
+		return rc;
+	}
+	if (!tr_pin(pg)) {
+		page_put_and_type(pg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ptype_unpin(struct mm_domain *d, mfn_t m)
+{
+	struct page_info *pg = get_own_frame(d, m);
+
+	if (pg == NULL) {
+		return -EINVAL;
+	}
+	if (!tr_unpin(pg)) {
+		page_put(pg);
+		return -EINVAL;
+	}
+	page_put_and_type(pg);
+	page_put(pg);
+	return 0;
+}
+
+/* ---- teardown ------------------------------------------------------------ */
+
+/* Abandons a preempted validation: its entries, its references. */
+static void abandon_partial(struct page_info *pg, uint64_t x)
+{
+	bool ok = tr_resume(pg, x);
+
+	BUG_ON(!ok);
+	table_release(pg, type_level(ti_type(x)), ti_index(x));
+	tr_idle(pg);
+	page_put(pg);
+}
+
+void ptype_relinquish(struct page_info *pg)
+{
+	uint64_t x = atomic_read64(&pg->type_info);
+
+	BUG_ON(x & PGT_busy);
+	if (x & PGT_pinned) {
+		bool ok = tr_unpin(pg);
+
+		BUG_ON(!ok);
+		page_put_and_type(pg);
+	} else if (x & PGT_partial) {
+		abandon_partial(pg, x);
+	}
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+void ptype_stats_read(struct ptype_stats *out)
+{
+	out->validations =
+		__atomic_load_n(&stats.validations, __ATOMIC_RELAXED);
+	out->devalidations =
+		__atomic_load_n(&stats.devalidations, __ATOMIC_RELAXED);
+	out->preemptions =
+		__atomic_load_n(&stats.preemptions, __ATOMIC_RELAXED);
+	out->stale_flushes =
+		__atomic_load_n(&stats.stale_flushes, __ATOMIC_RELAXED);
+}
+
+void ptype_stats_reset(void)
+{
+	memset(&stats, 0, sizeof(stats));
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of domain frames and general references (mm/mm_domain.c):
+ * assignment and the allocation reference, the page limit, release with
+ * and without other references, page_get's ownership and overflow checks,
+ * teardown, and the audit of the page lists.
+ */
+#include "mm_test.h"
+
+/* An assigned frame: owner, PGF_DOMAIN, count 1, on the list. */
+static void test_assign(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	assert_int_equal(pg->owner, 1);
+	assert_true(pg->flags & PGF_DOMAIN);
+	assert_int_equal(page_count(pg), 1);
+	assert_true(mm_domain_holds(pg));
+	assert_int_equal(d1.tot_pages, 1);
+	assert_int_equal(frame_free_count(), free_at_start - 1);
+	assert_int_equal(mm_audit(), 0);
+}
+
+/* Releasing the only reference frees the frame at once. */
+static void test_release_frees(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	assert_int_equal(mm_domain_release(&d1, pg), 0);
+	assert_int_equal(d1.tot_pages, 0);
+	assert_int_equal(frame_free_count(), free_at_start);
+	assert_false(pg->flags & PGF_DOMAIN);
+}
+
+/* Release of a frame the domain does not hold: -EINVAL, no change. */
+static void test_release_not_held(void **state)
+{
+	struct page_info *a = new_frame(&d1);
+	struct page_info *b = new_frame(&d2);
+
+	assert_int_equal(mm_domain_release(&d1, b), -EINVAL);
+	assert_int_equal(mm_domain_release(&d1, a), 0);
+	assert_int_equal(mm_domain_release(&d1, a), -EINVAL);
+	assert_int_equal(page_count(b), 1);
+	assert_int_equal(d2.tot_pages, 1);
+}
+
+/* At max_pages assignment fails with -ENOMEM and leaves the frame alone. */
+static void test_max_pages(void **state)
+{
+	struct page_info *pg = NULL, *extra;
+	unsigned int i;
+
+	d1.max_pages = 3;
+	for (i = 0; i < 3; i++) {
+		new_frame(&d1);
+	}
+	assert_int_equal(mm_domain_alloc(&d1, &pg), -ENOMEM);
+	assert_null(pg);
+	assert_int_equal(frame_free_count(), free_at_start - 3);
+	extra = frame_alloc(0, 0);
+	assert_int_equal(mm_domain_assign(&d1, extra), -ENOMEM);
+	assert_int_equal(extra->owner, 0);
+	assert_int_equal(extra->count, 0);
+	assert_false(extra->flags & PGF_DOMAIN);
+	frame_free(extra, 0, 0);
+	assert_int_equal(d1.tot_pages, 3);
+}
+
+/* page_get takes references only on live frames of the domain. */
+static void test_page_get_owner(void **state)
+{
+	struct page_info *a = new_frame(&d1);
+	struct page_info *b = new_frame(&d2);
+
+	assert_true(page_get(a, &d1));
+	assert_int_equal(page_count(a), 2);
+	assert_false(page_get(b, &d1));
+	assert_int_equal(page_count(b), 1);
+	assert_true(page_get_foreign(b));
+	page_put(b);
+	page_put(a);
+	assert_int_equal(page_count(a), 1);
+}
+
+/* Free, reserved and xmalloc frames never give a reference. */
+static void test_page_get_not_domain(void **state)
+{
+	struct page_info *fr = frame_alloc(0, 0);
+	struct page_info *rsv = mfn_to_page(mfn(1));
+	void *keep;
+	struct page_info *xm = xmalloc_frame(&keep);
+	uint32_t xm_count = xm->count;
+
+	frame_free(fr, 0, 0);
+	assert_false(page_get(fr, &dp));
+	assert_false(page_get_foreign(fr));
+	assert_false(page_get(rsv, &dp));
+	assert_false(page_get_foreign(rsv));
+	/* owner 0 is dp's id too: PGF_DOMAIN is what tells them apart. */
+	assert_false(page_get(xm, &dp));
+	assert_false(page_get_foreign(xm));
+	assert_int_equal(xm->count, xm_count);
+	xfree(keep);
+}
+
+/* At PAGE_COUNT_MAX page_get refuses instead of wrapping. */
+static void test_page_get_overflow(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	pg->count = PAGE_COUNT_MAX - 1;
+	assert_true(page_get(pg, &d1));
+	assert_int_equal(page_count(pg), PAGE_COUNT_MAX);
+	assert_false(page_get(pg, &d1));
+	assert_false(page_get_foreign(pg));
+	assert_int_equal(page_count(pg), PAGE_COUNT_MAX);
+	pg->count = 1;
+}
+
+/* A released frame another holder still references lives until put. */
+static void test_release_while_referenced(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	assert_true(page_get(pg, &d1));
+	assert_int_equal(mm_domain_release(&d1, pg), 0);
+	assert_int_equal(d1.tot_pages, 0);
+	assert_false(mm_domain_holds(pg));
+	assert_int_equal(frame_free_count(), free_at_start - 1);
+	/* Still d1's frame: more references may be taken. */
+	assert_true(page_get(pg, &d1));
+	page_put(pg);
+	assert_int_equal(mm_audit(), -1); /* our reference is unexplained */
+	page_put(pg);
+	assert_int_equal(frame_free_count(), free_at_start);
+}
+
+/* Relinquish releases everything; a domain can then be reused. */
+static void test_relinquish(void **state)
+{
+	unsigned int i;
+
+	for (i = 0; i < 50; i++) {
+		new_frame(i % 2 ? &d1 : &d2);
+	}
+	mm_domain_relinquish(&d1);
+	assert_int_equal(d1.tot_pages, 0);
+	assert_int_equal(d2.tot_pages, 25);
+	assert_int_equal(frame_free_count(), free_at_start - 25);
+	assert_int_equal(mm_audit(), 0);
+}
+
+/* The audit notices a corrupted list or count. */
+static void test_audit_detects(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	d1.tot_pages++;
+	assert_int_equal(mm_domain_audit(), -1);
+	d1.tot_pages--;
+	pg->count = 2;
+	assert_int_equal(mm_audit(), -1);
+	pg->count = 1;
+	assert_int_equal(mm_audit(), 0);
+}
+
+/* Freed domain frames are scrubbed before another domain gets them. */
+static void test_scrubbed(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+	mfn_t m = mfn_of(pg);
+	uint64_t i;
+
+	memset(tab(pg), 0x5a, PAGE_SIZE);
+	assert_int_equal(mm_domain_release(&d1, pg), 0);
+	frame_cache_drain_all();
+	for (i = 0; i < free_at_start; i++) {
+		struct page_info *q = new_frame(&d2);
+
+		if (mfn_eq(mfn_of(q), m)) {
+			break;
+		}
+	}
+	assert_int_equal(tab(mfn_to_page(m))[7], 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MM_TEST(test_assign),
+		MM_TEST(test_release_frees),
+		MM_TEST(test_release_not_held),
+		MM_TEST(test_max_pages),
+		MM_TEST(test_page_get_owner),
+		MM_TEST(test_page_get_not_domain),
+		MM_TEST(test_page_get_overflow),
+		MM_TEST(test_release_while_referenced),
+		MM_TEST(test_relinquish),
+		MM_TEST(test_audit_detects),
+		MM_TEST(test_scrubbed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-type machine (mm/ptype.c): type references, validation and
+ * devalidation of page tables, pinning (docs/pv-abi.md §9.1-9.4).
+ *
+ * Interface rules:
+ *  - A type reference is always held together with a general reference:
+ *    take the general one first (page_get) and drop it last, or use
+ *    page_get_and_type()/page_put_and_type().
+ *  - A frame has one type at a time and changes it only when its type
+ *    count is 0. The first reference of a page-table type validates the
+ *    frame; dropping the last one devalidates it, releasing everything
+ *    its entries hold.
+ *  - With PTYPE_PREEMPTIBLE a validation may stop and return -EAGAIN; the
+ *    frame keeps its progress, and the caller must repeat the same call
+ *    later (a hypercall continuation). Whoever asks for that type next
+ *    continues the validation, so a repeated call never loses work.
+ *    Without the flag, validations run to the end.
+ *  - ptype_pin/unpin are the checks and actions of MMUEXT_PIN_Ln_TABLE
+ *    and MMUEXT_UNPIN_TABLE, with their error codes.
+ *
+ * Locks: none. Type words change by compare-and-swap; a CPU that finds a
+ * frame being (de)validated by another CPU waits for it (validation only
+ * ever waits on tables of lower levels, so waits cannot form a cycle).
+ */
+#ifndef XENO_PTYPE_H
+#define XENO_PTYPE_H
+
+#include <xeno/frame.h>
+#include <xeno/mm_domain.h>
+#include <xeno/types.h>
+
+/* ptype_get() / ptype_pin() flags. */
+#define PTYPE_PREEMPTIBLE 0x1 /* may return -EAGAIN (continuation) */
+
+/* The largest type count; ptype_get fails beyond it. */
+#define PTYPE_COUNT_MAX 0xffffffffU
+
+/*
+ * Takes a type reference of type (PGT_l1..PGT_l4 or PGT_writable) on pg,
+ * validating pg first if this is the first one. d owns pg (the caller
+ * holds a general reference); it may be NULL for PGT_writable. Returns 0;
+ * -EINVAL if pg has another type in use, or its count would overflow;
+ * -EAGAIN (preemptible only); or the first failing entry's error.
+ */
+int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
+	      unsigned int flags);
+
+/* Drops a type reference; the last one of a page table devalidates it. */
+void ptype_put(struct page_info *pg);
+
+/* page_get(pg, d) then ptype_get(); undoes the first if the second fails. */
+int page_get_and_type(struct page_info *pg, struct mm_domain *d, uint64_t type,
+		      unsigned int flags);
+void page_put_and_type(struct page_info *pg);
+
+/*
+ * MMUEXT_PIN_Ln_TABLE: type (PGT_l1..PGT_l4) on d's frame m. Returns 0;
+ * -EINVAL if m is not d's frame, is already pinned, has another type in
+ * use or type is not a table type; -EAGAIN (preemptible); or the
+ * validation's error.
+ */
+int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags);
+
+/* MMUEXT_UNPIN_TABLE. Returns 0, or -EINVAL if m is not d's or not pinned. */
+int ptype_unpin(struct mm_domain *d, mfn_t m);
+
+/*
+ * Domain teardown (mm_domain_relinquish): drops pg's pin, or abandons its
+ * preempted validation, with every reference either held.
+ */
+void ptype_relinquish(struct page_info *pg);
+
+/* Snapshots of the type word's parts. */
+uint64_t ptype_type(const struct page_info *pg);
+uint32_t ptype_count(const struct page_info *pg);
+bool ptype_validated(const struct page_info *pg);
+bool ptype_pinned(const struct page_info *pg);
+bool ptype_partial(const struct page_info *pg);
+
+/*
+ * §9.7 bookkeeping: a table may hold linear entries or be the target of
+ * linear entries, not both. Each call returns false (changing nothing) if
+ * the rule, or the 14-bit count, does not allow it.
+ */
+bool ptype_linear_out_inc(struct page_info *table);
+void ptype_linear_out_dec(struct page_info *table);
+bool ptype_linear_in_inc(struct page_info *target);
+void ptype_linear_in_dec(struct page_info *target);
+
+/*
+ * Takes one more type reference on pg only if it is validated as type
+ * with references already (the target of a linear entry). Returns whether
+ * it did.
+ */
+bool ptype_get_validated(struct page_info *pg, uint64_t type);
+
+/*
+ * Preemption points fire every n entries examined on this CPU (0: never).
+ * Until the scheduler provides a real check this is the only source of
+ * -EAGAIN; tests use it to force preemption.
+ */
+void ptype_set_preempt_interval(unsigned int n);
+
+/* Counters since boot (or the last reset), for tests and statistics. */
+struct ptype_stats {
+	uint64_t validations;	/* validations started */
+	uint64_t devalidations; /* page tables devalidated */
+	uint64_t preemptions;	/* validations stopped with -EAGAIN */
+	uint64_t stale_flushes; /* type changes needing a TLB flush */
+};
+void ptype_stats_read(struct ptype_stats *out);
+void ptype_stats_reset(void);
+
+/*
+ * Recomputes every domain frame's general and type counts from scratch
+ * (allocation references, pins, preempted validations, the entries of
+ * every validated or partly validated table) and compares them, and the
+ * other type-word invariants, with the running values. Must run while
+ * nothing changes frames; references held outside those (roots, callers'
+ * temporary ones) count as mismatches. Returns 0, or -1 after printing
+ * the first mismatch.
+ */
+int mm_audit(void);
+
+#endif
