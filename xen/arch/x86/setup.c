@@ -20,6 +20,8 @@
 #include <xeno/console.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
+#include <xeno/mm_domain.h>
+#include <xeno/ptype.h>
 #include <xeno/selftest.h>
 #include <xeno/version.h>
 
@@ -64,8 +66,9 @@ static void banner(void)
 
 /*
  * The end-of-run invariant check: the frame allocator's counts recomputed
- * from the frame table must match its running counts. (Page types and
- * reference counts join it with the MMU.)
+ * from the frame table must match its running counts, and every domain
+ * frame's general, type and linear counts recomputed from all page
+ * tables and pins must match the running ones (mm_audit).
  */
 static int invariant_check(void)
 {
@@ -73,6 +76,9 @@ static int invariant_check(void)
 
 	frame_cache_drain_all();
 	rc = frame_alloc_audit();
+	if (!rc) {
+		rc = mm_audit();
+	}
 	printk(LOG_ERR, "XENO-CHECK invariants %s free=%lu total=%lu\n",
 	       rc ? "FAIL" : "PASS", frame_free_count(), frame_total_count());
 	return rc;
@@ -102,6 +108,7 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 	cpu_features_detect();
 	cpu_features_enable();
 	memory_init();
+	mm_domain_registry_init();
 	acpi_init();
 	tsc_calibrate();
 	pic_disable();
