@@ -6,6 +6,7 @@
 #   make run        boot Xeno under QEMU with the default demo
 #   make test       install what is missing, unit + integration tests
 #   make bench      benchmarks -> bench/results/
+#   make fuzz       long fuzz run (FUZZ_SECONDS, default 3600)
 #   make format / check-format
 # Options: DEBUG=1 (default; assertions, lock-order checks, self-tests)
 #          DEBUG=0 (release), V=1 (show commands)
@@ -79,6 +80,7 @@ $(BUILD)/xeno.iso: $(BUILD)/xeno.elf tools/mkiso.sh
 # ---- host builds: unit tests, fuzzers, host benchmarks ---------------------
 
 include tests/host.mk
+include tests/fuzz/fuzz.mk
 
 # ---- running, testing, benchmarking ---------------------------------------
 
@@ -90,7 +92,7 @@ run: deps $(BUILD)/xeno.elf
 		--mem $${XENO_MEM:-512} -- $(XENO_CMDLINE)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/xeno.elf host-all
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xeno.elf host-all fuzz-build
 	$(Q)tools/test.sh
 
 bench: deps

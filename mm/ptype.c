@@ -420,7 +420,13 @@ static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	ASSERT(d != NULL && pg->owner == d->domid);
 	if (!resumed) {
 		count_event(&stats.validations);
-		if (!page_get_foreign(pg)) {
+		/*
+		 * A frame the domain gave back (alive only through other
+		 * references) is off its page list, where neither release
+		 * nor teardown would abandon a preempted validation: it
+		 * cannot become a table.
+		 */
+		if (!mm_domain_holds(pg) || !page_get_foreign(pg)) {
 			tr_idle(pg);
 			return -EINVAL;
 		}
@@ -539,7 +545,11 @@ void page_put_and_type(struct page_info *pg)
 
 /* ---- pinning ------------------------------------------------------------ */
 
-/* d's frame m with a temporary general reference, or NULL. */
+/*
+ * d's frame m with a temporary general reference, or NULL. It must still
+ * be on d's page list: a pin of a frame d gave back would never be
+ * dropped, as release and teardown only see the list.
+ */
 static struct page_info *get_own_frame(struct mm_domain *d, mfn_t m)
 {
 	struct page_info *pg;
@@ -548,7 +558,14 @@ static struct page_info *get_own_frame(struct mm_domain *d, mfn_t m)
 		return NULL;
 	}
 	pg = mfn_to_page(m);
-	return page_get(pg, d) ? pg : NULL;
+	if (!page_get(pg, d)) {
+		return NULL;
+	}
+	if (!mm_domain_holds(pg)) {
+		page_put(pg);
+		return NULL;
+	}
+	return pg;
 }
 
 /*

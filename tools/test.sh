@@ -12,7 +12,9 @@
 # logs of failures in build/test-logs/ (emptied at the start), and ends with
 # the line "N passed, N failed". Exits 1 if a test failed or none ran.
 #
-# Usage: tools/test.sh [--unit | --integration] [--only REGEX] [--jobs N]
+# Usage: tools/test.sh [--unit | --integration | --fuzz] [--only REGEX]
+#                     [--jobs N]
+#   --fuzz          only the short fuzz run (make fuzz-short)
 #   --unit          only the unit tests
 #   --integration   only the integration tests
 #   --only REGEX    only unit binaries / integration cases whose name matches
@@ -32,6 +34,7 @@ jobs=2
 only=
 do_unit=1
 do_integration=1
+do_fuzz=1
 
 die() {
 	echo "test: $*" >&2
@@ -39,8 +42,9 @@ die() {
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--unit) do_integration=0; shift ;;
-	--integration) do_unit=0; shift ;;
+	--unit) do_integration=0; do_fuzz=0; shift ;;
+	--integration) do_unit=0; do_fuzz=0; shift ;;
+	--fuzz) do_unit=0; do_integration=0; shift ;;
 	--only) [ $# -ge 2 ] || die "--only needs a regex"; only=$2; shift 2 ;;
 	--jobs) [ $# -ge 2 ] || die "--jobs needs a number"; jobs=$2; shift 2 ;;
 	-h | --help) sed -n '/^# Usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -250,6 +254,22 @@ if [ $do_integration -eq 1 ]; then
 	else
 		echo "integration: ${#cases[@]} cases, $jobs at a time"
 		run_jobs int "${#cases[@]}" int_job int_progress
+	fi
+fi
+
+# ---- the short fuzz run ------------------------------------------------------
+# One test: a bounded libFuzzer run over the page-type machine with the
+# invariant checker after every operation (tests/fuzz/fuzz.mk, fuzz-short).
+if [ $do_fuzz -eq 1 ]; then
+	echo ".... fuzz/ptype: make fuzz-short"
+	if make --no-print-directory fuzz-short >"$logs/fuzz_ptype.log" 2>&1; then
+		runs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$logs/fuzz_ptype.log")
+		echo "PASS fuzz/ptype (${runs:-?} inputs, invariants checked after every operation)"
+		rm -f "$logs/fuzz_ptype.log"
+		passed=$((passed + 1))
+	else
+		echo "FAIL fuzz/ptype (crash or invariant violation; log: $logs/fuzz_ptype.log)"
+		failed=$((failed + 1))
 	fi
 fi
 

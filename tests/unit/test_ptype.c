@@ -159,6 +159,42 @@ static void test_release_partial(void **state)
 	assert_int_equal(frame_free_count(), free_at_start - 1);
 }
 
+/*
+ * A frame given back but kept alive by a mapping is no longer the
+ * domain's: it cannot be pinned, nor start a validation (found by
+ * tests/fuzz/fuzz_ptype: the pin or a preempted validation of such a
+ * frame was never dropped, since release and teardown only see the page
+ * list, and the frame leaked).
+ */
+static void test_released_frame_not_typed(void **state)
+{
+	struct page_info *t = new_frame(&d1), *f = new_frame(&d1);
+	struct page_info *data = new_frame(&d1), *l2 = new_frame(&d1);
+	unsigned int i;
+
+	for (i = 0; i < 20; i++) {
+		tab(f)[i] = ent(data, PTE_P | PTE_RW);
+	}
+	tab(t)[0] = ent(f, PTE_P);
+	tab(l2)[0] = ent(f, PTE_P);
+	assert_int_equal(ptype_pin(&d1, mfn_of(t), PGT_l1, 0), 0);
+	assert_int_equal(mm_domain_release(&d1, f), 0);
+	assert_int_equal(page_count(f), 1);
+	assert_int_equal(ptype_pin(&d1, mfn_of(f), PGT_l1, 0), -EINVAL);
+	ptype_set_preempt_interval(5);
+	assert_int_equal(page_get_and_type(f, &d1, PGT_l1, PTYPE_PREEMPTIBLE),
+			 -EINVAL);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l2), PGT_l2, PTYPE_PREEMPTIBLE),
+			 -EINVAL);
+	assert_int_equal(ptype_count(f), 0);
+	assert_false(ptype_partial(f));
+	assert_int_equal(page_count(data), 1);
+	assert_int_equal(mm_audit(), 0);
+	/* Unmapping it frees it. */
+	assert_int_equal(ptype_unpin(&d1, mfn_of(t)), 0);
+	assert_int_equal(frame_free_count(), free_at_start - 3);
+}
+
 /* ---- whole trees ---------------------------------------------------------- */
 
 struct tree {
@@ -606,6 +642,7 @@ int main(void)
 		MM_TEST(test_pin_keeps_validated),
 		MM_TEST(test_release_pinned),
 		MM_TEST(test_release_partial),
+		MM_TEST(test_released_frame_not_typed),
 		MM_TEST(test_tree_pin_unpin),
 		MM_TEST(test_l4_hypervisor_slots),
 		MM_TEST(test_two_trees_share),

@@ -40,7 +40,8 @@
  * Takes a type reference of type (PGT_l1..PGT_l4 or PGT_writable) on pg,
  * validating pg first if this is the first one. d owns pg (the caller
  * holds a general reference); it may be NULL for PGT_writable. Returns 0;
- * -EINVAL if pg has another type in use, or its count would overflow;
+ * -EINVAL if pg has another type in use, or its count would overflow, or
+ * it would need validating but is no longer on d's page list (given back);
  * -EAGAIN (preemptible only); or the first failing entry's error.
  */
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
@@ -56,9 +57,9 @@ void page_put_and_type(struct page_info *pg);
 
 /*
  * MMUEXT_PIN_Ln_TABLE: type (PGT_l1..PGT_l4) on d's frame m. Returns 0;
- * -EINVAL if m is not d's frame, is already pinned, has another type in
- * use or type is not a table type; -EAGAIN (preemptible); or the
- * validation's error.
+ * -EINVAL if m is not d's frame (on its page list: not one given back),
+ * is already pinned, has another type in use or type is not a table type;
+ * -EAGAIN (preemptible); or the validation's error.
  */
 int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags);
 

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+#
+# Fuzz targets, included by the top Makefile after tests/host.mk (which
+# defines HOST_LIB_SRCS and HOST_INC; the top Makefile defines BUILD, Q and
+# WARN). Each target is built with clang and libFuzzer, ASan and UBSan
+# over the same sources as the host unit-test library, into
+# $(BUILD)/fuzz/<target>. Today there is one: fuzz_ptype, the page-type
+# machine driven by three simulated domains (tests/fuzz/fuzz_ptype.c).
+#
+# Targets:
+#   fuzz-build  builds every fuzz target
+#   fuzz-short  a bounded run from the seeds in tests/fuzz/corpus/ptype/:
+#               FUZZ_RUNS executions (about 35 s on a 2-core machine) with
+#               the fixed seed FUZZ_SEED; runs still differ a little, as
+#               compared pointer values feed libFuzzer's dictionary. What
+#               `make test` runs; it fails on any crash
+#   fuzz        the long run: FUZZ_SECONDS (default 3600) seconds, growing
+#               the corpus in $(BUILD)/fuzz/corpus/ptype/, then prints the
+#               executions, executions per second and coverage
+# Crash inputs go to $(BUILD)/fuzz/artifacts/; replay one with
+#   FUZZ_PTYPE_TRACE=1 $(BUILD)/fuzz/fuzz_ptype <file>
+# The repository's seed directory is only read, never written.
+
+FUZZ_CC := clang
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS = -std=gnu11 -g -O1 $(HOST_INC) -DXENO_DEBUG $(FUZZ_SAN) \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) \
+	-MMD -MP
+# jemalloc as in every host program; under ASan its malloc stays unused.
+FUZZ_LIBS := -ljemalloc -lpthread
+
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(HOST_LIB_SRCS))
+FUZZ_PTYPE := $(FUZZ_DIR)/fuzz_ptype
+FUZZ_PTYPE_SEEDS := tests/fuzz/corpus/ptype
+FUZZ_PTYPE_CORPUS := $(FUZZ_DIR)/corpus/ptype
+
+FUZZ_RUNS ?= 30000
+FUZZ_SEED ?= 1
+FUZZ_SECONDS ?= 3600
+# Inputs up to 2 KiB: several hundred operations, each followed by the
+# audit. Longer ones only run slower.
+FUZZ_OPTS := -max_len=2048 -timeout=30 -print_final_stats=1 \
+	-artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+.PHONY: fuzz-build fuzz-short fuzz
+
+fuzz-build: $(FUZZ_PTYPE)
+
+# The invariant checker runs after every operation and is not what is
+# fuzzed: without coverage instrumentation (its comparison hooks took
+# two thirds of the time) it still has ASan and UBSan.
+$(FUZZ_DIR)/obj/mm/mm_audit.o: FUZZ_SAN := -fsanitize=address,undefined
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_PTYPE): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.o $(FUZZ_LIB_OBJS)
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+# New inputs of the short run go to a scratch directory, emptied first,
+# so every run starts from the seeds alone.
+fuzz-short: $(FUZZ_PTYPE)
+	$(Q)rm -rf $(FUZZ_DIR)/short && mkdir -p $(FUZZ_DIR)/short \
+		$(FUZZ_DIR)/artifacts
+	$(Q)$(FUZZ_PTYPE) $(FUZZ_OPTS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
+		$(FUZZ_DIR)/short $(FUZZ_PTYPE_SEEDS)
+
+# libFuzzer's final statistics give the totals; cov: is from its last
+# status line. The exit status is the fuzzer's, not tee's.
+fuzz: $(FUZZ_PTYPE)
+	$(Q)mkdir -p $(FUZZ_PTYPE_CORPUS) $(FUZZ_DIR)/artifacts
+	$(Q){ $(FUZZ_PTYPE) $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+		$(FUZZ_PTYPE_CORPUS) $(FUZZ_PTYPE_SEEDS) 2>&1; \
+		echo $$? >$(FUZZ_DIR)/fuzz_ptype.rc; } | \
+		tee $(FUZZ_DIR)/fuzz_ptype.log; \
+	awk '/^stat::number_of_executed_units:/ { n = $$2 } \
+	     /^stat::average_exec_per_sec:/ { r = $$2 } \
+	     / cov: / { for (i = 1; i < NF; i++) if ($$i == "cov:") c = $$(i + 1) } \
+	     END { printf "fuzz: fuzz_ptype: %s executions, %s exec/s, " \
+		   "cov %s; log: $(FUZZ_DIR)/fuzz_ptype.log\n", \
+		   n, r, c == "" ? "?" : c }' \
+		$(FUZZ_DIR)/fuzz_ptype.log; \
+	exit $$(cat $(FUZZ_DIR)/fuzz_ptype.rc)
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.d
