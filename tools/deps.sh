@@ -12,7 +12,8 @@
 set -euo pipefail
 
 PKGS=(gcc make binutils grub-pc-bin grub-common xorriso mtools
-      libcmocka-dev libjemalloc-dev gnuplot-nox python3 clang-format)
+      libcmocka-dev libjemalloc-dev gnuplot-nox python3 clang-format
+      clang libclang-rt-14-dev)
 QEMU_MIN_MAJOR=8
 check_only=0
 [ "${1:-}" = "--check" ] && check_only=1
