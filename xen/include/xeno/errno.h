@@ -22,7 +22,7 @@
 #define EEXIST	   17 /* already exists */
 #define EINVAL	   22 /* invalid argument (the usual MMU error) */
 #define ENOSPC	   28 /* no space left */
-#define ENOSYS	   38 /* not implemented */
+#define ENOSYS	   38 /* no such hypercall or operation */
 #define EOVERFLOW  75 /* value too large */
 #define EOPNOTSUPP 95 /* operation not supported */
 
