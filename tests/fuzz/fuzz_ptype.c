@@ -139,26 +139,6 @@ static struct {
 
 static bool trace;
 
-/* A recognisable template for the hypervisor's L4 slots. */
-static const uint64_t hyp_template[L4_HYP_SLOTS] = {
-	0x1000 | PTE_P | PTE_US,
-	0x2000 | PTE_P,
-	0,
-	0,
-	0x5000 | PTE_P,
-	0x6000 | PTE_P,
-	0x7000 | PTE_P,
-	0x8000 | PTE_P,
-	0x9000 | PTE_P,
-	0xa000 | PTE_P,
-	0xb000 | PTE_P,
-	0xc000 | PTE_P,
-	0xd000 | PTE_P,
-	0xe000 | PTE_P,
-	0xf000 | PTE_P,
-	0x10000 | PTE_P,
-};
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -806,7 +786,7 @@ static void setup(struct input *in)
 	host_machine_init(FZ_FRAMES, FZ_CPUS);
 	mm_domain_registry_init();
 	pte_configure(!(h0 & 1), (h0 & 6) != 6);
-	pte_set_l4_template(hyp_template);
+	pte_set_l4_template(host_l4_template);
 	ptype_set_preempt_interval(0);
 	ptype_stats_reset();
 	fz.hyp_page = xmalloc(PAGE_SIZE);

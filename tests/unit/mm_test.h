@@ -35,33 +35,13 @@
 static struct mm_domain d1, d2, dp;
 static uint64_t free_at_start;
 
-/* A recognisable template for the hypervisor's L4 slots. */
-static const uint64_t hyp_template[L4_HYP_SLOTS] = {
-	0x1000 | PTE_P | PTE_US,
-	0x2000 | PTE_P,
-	0,
-	0,
-	0x5000 | PTE_P,
-	0x6000 | PTE_P,
-	0x7000 | PTE_P,
-	0x8000 | PTE_P,
-	0x9000 | PTE_P,
-	0xa000 | PTE_P,
-	0xb000 | PTE_P,
-	0xc000 | PTE_P,
-	0xd000 | PTE_P,
-	0xe000 | PTE_P,
-	0xf000 | PTE_P,
-	0x10000 | PTE_P,
-};
-
 static __unused int mm_test_setup(void **state)
 {
 	host_set_cpu(0);
 	host_machine_init(MM_TEST_FRAMES, 2);
 	mm_domain_registry_init();
 	pte_configure(true, true);
-	pte_set_l4_template(hyp_template);
+	pte_set_l4_template(host_l4_template);
 	ptype_set_preempt_interval(0);
 	ptype_stats_reset();
 	mm_domain_init(&d1, 1, 1000);

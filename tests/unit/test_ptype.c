@@ -288,7 +288,7 @@ static void test_l4_hypervisor_slots(void **state)
 	assert_int_equal(ptype_pin(&d1, mfn_of(l4), PGT_l4, 0), 0);
 	assert_int_equal(page_count(other), 1);
 	for (i = 0; i < L4_HYP_SLOTS; i++) {
-		uint64_t want = hyp_template[i];
+		uint64_t want = host_l4_template[i];
 
 		if (L4_HYP_FIRST + i == L4_SELF_SLOT) {
 			want = ent(l4, PTE_P | PTE_RW | PTE_A | PTE_D);

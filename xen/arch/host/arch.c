@@ -23,6 +23,7 @@
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
+#include <xeno/pte.h>
 #include <xeno/xmalloc.h>
 
 #include <host.h>
@@ -229,3 +230,23 @@ const char *host_panic_message(void)
 {
 	return panic_msg;
 }
+
+/* Present entries with distinct frames, two empty slots and one user bit. */
+const uint64_t host_l4_template[L4_HYP_SLOTS] = {
+	0x1000 | PTE_P | PTE_US,
+	0x2000 | PTE_P,
+	0,
+	0,
+	0x5000 | PTE_P,
+	0x6000 | PTE_P,
+	0x7000 | PTE_P,
+	0x8000 | PTE_P,
+	0x9000 | PTE_P,
+	0xa000 | PTE_P,
+	0xb000 | PTE_P,
+	0xc000 | PTE_P,
+	0xd000 | PTE_P,
+	0xe000 | PTE_P,
+	0xf000 | PTE_P,
+	0x10000 | PTE_P,
+};

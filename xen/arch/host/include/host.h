@@ -51,6 +51,13 @@ void host_set_cpu(unsigned int cpu);
 /* The arena's base: machine frame 0. */
 void *host_arena(void);
 
+/*
+ * The host machine's hypervisor L4 slots (256..271): recognisable values
+ * that tests and fuzzers install with pte_set_l4_template and then find
+ * again in every validated L4.
+ */
+extern const uint64_t host_l4_template[16];
+
 /* Arms (jb) or disarms (NULL) this thread's panic hook. */
 void host_expect_panic(jmp_buf *jb);
 
