@@ -21,7 +21,8 @@ OBJCOPY := objcopy
 
 # ---- the hypervisor -------------------------------------------------------
 
-XEN_SRCS := $(wildcard xen/arch/x86/*.c xen/arch/x86/*.S xen/common/*.c mm/*.c)
+XEN_SRCS := $(wildcard xen/arch/x86/*.c xen/arch/x86/*.S xen/arch/x86/pv/*.c \
+	xen/common/*.c mm/*.c)
 XEN_OBJS := $(patsubst %,$(BUILD)/xen/%.o,$(XEN_SRCS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual -Wstrict-prototypes \
@@ -82,17 +83,28 @@ $(BUILD)/xeno.iso: $(BUILD)/xeno.elf tools/mkiso.sh
 include tests/host.mk
 include tests/fuzz/fuzz.mk
 
+# ---- guests: libpv and the test guests ---------------------------------------
+
+include guest-patches/libpv/libpv.mk
+
 # ---- running, testing, benchmarking ---------------------------------------
 
 deps:
 	$(Q)tools/deps.sh
 
-run: deps $(BUILD)/xeno.elf
+# The default demo: dom0 and two guests (docs/domains.md).
+RUN_MODULES = --module "$(BUILD)/guests/demo.elf mem=16M" \
+	--module "$(BUILD)/guests/demo.elf name=ping mem=8M" \
+	--module "$(BUILD)/guests/demo.elf name=pong mem=8M"
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xeno.elf guests
 	$(Q)tools/qemu-run.sh --interactive --cpus $${XENO_CPUS:-4} \
-		--mem $${XENO_MEM:-512} -- $(XENO_CMDLINE)
+		--mem $${XENO_MEM:-512} $(RUN_MODULES) -- $(XENO_CMDLINE)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/xeno.elf host-all fuzz-build
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xeno.elf host-all fuzz-build \
+		guests
 	$(Q)tools/test.sh
 
 bench: deps

@@ -24,6 +24,7 @@
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 #include <xeno/spinlock.h>
+#include <xeno/tlb.h>
 
 /* The flags that say where a frame is; a free block's tail has none. */
 #define PGF_STATE_MASK (PGF_FREE | PGF_RESERVED | PGF_ALLOCATED | PGF_PERCPU)
@@ -349,10 +350,31 @@ static void mark_allocated(struct page_info *pg, unsigned int order)
 		struct page_info *f = &pg[i];
 
 		ASSERT((f->flags & PGF_STATE_MASK & ~PGF_PERCPU) == 0);
-		ASSERT(f->count == 0 && f->type_info == 0);
+		ASSERT(f->count == 0 && (f->type_info & ~PGT_stamp_mask) == 0);
 		f->flags = (uint8_t)((f->flags & PGF_SCRUB) | PGF_ALLOCATED);
 	}
 	pg->order = (uint8_t)order;
+}
+
+/*
+ * Frames a domain used come back with a TLB stamp (frame.h): before
+ * anyone else gets them, every CPU that may still cache a translation
+ * of them is flushed (mm/tlb.c). One flush covers the whole block.
+ */
+static void flush_stale(struct page_info *pg, unsigned int order)
+{
+	uint32_t latest = 0;
+	uint64_t i;
+
+	for (i = 0; i < (1ULL << order); i++) {
+		uint32_t s = (uint32_t)(pg[i].type_info >> PGT_stamp_shift);
+
+		latest = tlb_stamp_later(latest, s);
+		pg[i].type_info = 0;
+	}
+	if (latest != 0) {
+		tlb_flush_stale(latest);
+	}
 }
 
 /* Zeroes the frames the flags ask for and clears their PGF_SCRUB. */
@@ -397,6 +419,7 @@ struct page_info *frame_alloc(unsigned int order, unsigned int flags)
 		return NULL;
 	}
 	mark_allocated(pg, order);
+	flush_stale(pg, order);
 	scrub_block(pg, order, flags);
 	STAT_ADD(allocs, 1);
 	return pg;
@@ -459,7 +482,10 @@ static void release_frames(struct page_info *pg, unsigned int order,
 #endif
 		f->flags = (uint8_t)((f->flags & PGF_SCRUB) | dirty);
 		f->owner = 0;
-		f->type_info = 0;
+		/* A TLB stamp alone stays with the frame (flush_stale). */
+		if (f->type_info & ~PGT_stamp_mask) {
+			f->type_info = 0;
+		}
 		list_init(&f->list);
 	}
 }

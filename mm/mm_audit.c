@@ -14,15 +14,28 @@
  *   pin                    1 general + 1 type
  *   preempted validation   1 general + 1 type, and entries [0, index)
  *   validated table        its entries, as listed at the top of mm/pte.c
+ *   vCPU root              1 general + 1 type (L4) per installed root
+ *   outside reference      what mm_hold_outside_ref() and friends
+ *                          registered (the hypervisor's own uses, test
+ *                          harnesses)
  *
- * Locks: none; it must run while nothing changes frames or tables.
+ * It also keeps that registry of outside references: a small table of
+ * (frame, general, type), looked up by a linear scan: it holds a handful
+ * of long-lived references (one shared_info page per domain, a fuzzer's
+ * few temporary ones).
+ *
+ * Locks: outside_lock (LOCK_RANK_LEAF) over the registry; nothing is
+ * taken inside it. The audit itself takes none otherwise and must run
+ * while nothing changes frames or tables.
  */
 #include <xeno/arch.h>
 #include <xeno/frame.h>
 #include <xeno/lib.h>
 #include <xeno/mm_domain.h>
+#include <xeno/mm_vcpu.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
+#include <xeno/spinlock.h>
 #include <xeno/xmalloc.h>
 
 /* What the audit expects of one frame. */
@@ -32,6 +45,68 @@ struct expect {
 	uint16_t lin_out; /* linear entries in this table */
 	uint16_t lin_in;  /* linear entries elsewhere pointing here */
 };
+
+/* ---- outside references --------------------------------------------------- */
+
+struct outside_ref {
+	uint64_t mfn;
+	uint32_t general, type;
+};
+
+static struct outside_ref outside[MM_OUTSIDE_REFS];
+static unsigned int nr_outside;
+static spinlock_t outside_lock =
+	SPINLOCK_INIT("mm outside refs", LOCK_RANK_LEAF);
+
+void mm_outside_refs_reset(void)
+{
+	nr_outside = 0;
+}
+
+/* Adds general and type (each +1, 0 or -1) to pg's registered counts. */
+static void outside_adjust(struct page_info *pg, int general, int type)
+{
+	uint64_t m = mfn_x(page_to_mfn(pg));
+	unsigned int i;
+
+	spin_lock(&outside_lock);
+	for (i = 0; i < nr_outside && outside[i].mfn != m; i++) {
+	}
+	if (i == nr_outside) {
+		BUG_ON(general < 0 || nr_outside == MM_OUTSIDE_REFS);
+		outside[nr_outside++] = (struct outside_ref){ m, 0, 0 };
+	}
+	BUG_ON((general < 0 && outside[i].general == 0) ||
+	       (type < 0 && outside[i].type == 0));
+	outside[i].general += (uint32_t)general;
+	outside[i].type += (uint32_t)type;
+	if (outside[i].general == 0) {
+		outside[i] = outside[--nr_outside];
+	}
+	spin_unlock(&outside_lock);
+}
+
+void mm_hold_outside_ref(struct page_info *pg)
+{
+	outside_adjust(pg, 1, 0);
+}
+
+void mm_drop_outside_ref(struct page_info *pg)
+{
+	outside_adjust(pg, -1, 0);
+}
+
+void mm_hold_outside_typed_ref(struct page_info *pg)
+{
+	outside_adjust(pg, 1, 1);
+}
+
+void mm_drop_outside_typed_ref(struct page_info *pg)
+{
+	outside_adjust(pg, -1, -1);
+}
+
+/* ---- recounting ---------------------------------------------------------- */
 
 static unsigned int level_of(uint64_t ti)
 {
@@ -135,8 +210,11 @@ static int compare(const struct expect *ex, uint64_t m)
 {
 	const struct page_info *pg = &frame_table[m];
 	uint64_t ti = pg->type_info;
-	uint64_t lin = (ti & PGT_linear_mask) >> PGT_linear_shift;
-	bool in = (ti & PGT_linear_in) != 0;
+	/* An idle frame keeps its TLB stamp where the linear counts were. */
+	bool idle = (ti & PGT_count_mask) == 0 &&
+		    !(ti & (PGT_busy | PGT_partial));
+	uint64_t lin = idle ? 0 : (ti & PGT_linear_mask) >> PGT_linear_shift;
+	bool in = !idle && (ti & PGT_linear_in) != 0;
 
 	if (!(pg->flags & PGF_DOMAIN)) {
 		if (ex[m].general != 0) {
@@ -164,6 +242,44 @@ static int compare(const struct expect *ex, uint64_t m)
 	return check_state(m);
 }
 
+/* One installed root: a general and an L4 type reference. */
+static void count_root(struct expect *ex, mfn_t r)
+{
+	if (!mfn_eq(r, INVALID_MFN) && mfn_x(r) < frame_table_nr) {
+		ex[mfn_x(r)].general++;
+		ex[mfn_x(r)].type++;
+	}
+}
+
+static void count_roots(struct mm_domain *d, void *arg)
+{
+	struct expect *ex = arg;
+	unsigned int i;
+
+	for (i = 0; i < MM_MAX_VCPUS; i++) {
+		const struct mm_vcpu *v = d->vcpus[i];
+
+		if (v != NULL) {
+			count_root(ex, v->kernel_root);
+			count_root(ex, v->user_root);
+		}
+	}
+}
+
+static void count_outside(struct expect *ex)
+{
+	unsigned int i;
+
+	spin_lock(&outside_lock);
+	for (i = 0; i < nr_outside; i++) {
+		if (outside[i].mfn < frame_table_nr) {
+			ex[outside[i].mfn].general += outside[i].general;
+			ex[outside[i].mfn].type += outside[i].type;
+		}
+	}
+	spin_unlock(&outside_lock);
+}
+
 int mm_audit(void)
 {
 	struct expect *ex;
@@ -184,6 +300,8 @@ int mm_audit(void)
 			count_holders(ex, m);
 		}
 	}
+	mm_domain_for_each(count_roots, ex);
+	count_outside(ex);
 	for (m = 0; m < frame_table_nr && rc == 0; m++) {
 		rc = compare(ex, m);
 	}

@@ -17,8 +17,10 @@
 #include <xeno/errno.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
+#include <xeno/m2p.h>
 #include <xeno/mm_domain.h>
 #include <xeno/ptype.h>
+#include <xeno/tlb.h>
 
 static struct list_head registry = LIST_HEAD_INIT(registry);
 static spinlock_t registry_lock =
@@ -61,9 +63,41 @@ void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
 void mm_domain_fini(struct mm_domain *d)
 {
 	BUG_ON(d->tot_pages != 0 || !list_empty(&d->page_list));
+	BUG_ON(d->nr_vcpus != 0);
 	spin_lock(&registry_lock);
 	list_del(&d->link);
 	spin_unlock(&registry_lock);
+	/* No new find can succeed now; the ones held end with their call. */
+	while (__atomic_load_n(&d->finds, __ATOMIC_SEQ_CST) != 0) {
+		arch_cpu_relax();
+	}
+}
+
+struct mm_domain *mm_domain_find(domid_t id)
+{
+	struct mm_domain *found = NULL;
+	struct list_head *p;
+
+	spin_lock(&registry_lock);
+	list_for_each(p, &registry)
+	{
+		struct mm_domain *d = list_entry(p, struct mm_domain, link);
+
+		if (d->domid == id) {
+			__atomic_fetch_add(&d->finds, 1, __ATOMIC_SEQ_CST);
+			found = d;
+			break;
+		}
+	}
+	spin_unlock(&registry_lock);
+	return found;
+}
+
+void mm_domain_unfind(struct mm_domain *d)
+{
+	uint32_t old = __atomic_fetch_sub(&d->finds, 1, __ATOMIC_SEQ_CST);
+
+	BUG_ON(old == 0);
 }
 
 int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
@@ -76,7 +110,7 @@ int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
 	BUG_ON(pg->type_info != 0 || !list_empty(&pg->list));
 
 	spin_lock(&d->lock);
-	if (d->tot_pages >= d->max_pages) {
+	if (d->tot_pages >= d->max_pages || d->dying) {
 		spin_unlock(&d->lock);
 		return -ENOMEM;
 	}
@@ -87,6 +121,7 @@ int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
 	list_add_tail(&pg->list, &d->page_list);
 	d->tot_pages++;
 	spin_unlock(&d->lock);
+	m2p_set(page_to_mfn(pg), M2P_INVALID);
 	return 0;
 }
 
@@ -109,7 +144,12 @@ int mm_domain_alloc(struct mm_domain *d, struct page_info **out)
 
 bool mm_domain_holds(const struct page_info *pg)
 {
-	return (pg->flags & PGF_DOMAIN) && !list_empty(&pg->list);
+	/* Read once each: release changes the list on another CPU. */
+	const struct list_head *next =
+		__atomic_load_n(&pg->list.next, __ATOMIC_RELAXED);
+	uint8_t flags = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+
+	return (flags & PGF_DOMAIN) && next != &pg->list;
 }
 
 int mm_domain_release(struct mm_domain *d, struct page_info *pg)
@@ -124,33 +164,43 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	spin_unlock(&d->lock);
 	/*
 	 * Off the list, nothing would ever drop a pin or finish a preempted
-	 * validation: give those up now, as teardown would.
+	 * validation: give those up now, as teardown would. A pin or a
+	 * preemption racing with us on another CPU checks the list again
+	 * after its transition (ptype.c, still_held); the fence orders our
+	 * list_del before our look at the type word, so one of the two sides
+	 * always sees the other.
 	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	ptype_relinquish(pg);
 	page_put(pg);
 	return 0;
 }
 
 /*
- * First every frame gives up what the page-type machine holds for the
- * guest (pins, preempted validations), which cascades through the tables;
- * then every allocation reference goes. The list does not change during
- * the first pass: only releases take frames off it.
+ * Frame by frame, as a release: each gives up its pin or preempted
+ * validation (cascading through the tables below it) and its allocation
+ * reference. Another domain may release or pin d's frames meanwhile
+ * (the control domain), so the list is only ever looked at under the
+ * lock, and a release that loses the race to another is simply skipped.
  */
 void mm_domain_relinquish(struct mm_domain *d)
 {
-	struct list_head *p;
+	struct page_info *pg;
 
-	list_for_each(p, &d->page_list)
-	{
-		ptype_relinquish(list_entry(p, struct page_info, list));
-	}
-	while (!list_empty(&d->page_list)) {
-		struct page_info *pg =
-			list_first_entry(&d->page_list, struct page_info, list);
-		int rc = mm_domain_release(d, pg);
-
-		BUG_ON(rc != 0);
+	spin_lock(&d->lock);
+	d->dying = true;
+	spin_unlock(&d->lock);
+	for (;;) {
+		spin_lock(&d->lock);
+		pg = list_empty(&d->page_list)
+			     ? NULL
+			     : list_first_entry(&d->page_list, struct page_info,
+						list);
+		spin_unlock(&d->lock);
+		if (pg == NULL) {
+			return;
+		}
+		(void)mm_domain_release(d, pg);
 	}
 }
 
@@ -188,9 +238,14 @@ static void free_last(struct page_info *pg)
 
 	BUG_ON(!list_empty(&pg->list));
 	BUG_ON(ti & (PGT_count_mask | PGT_busy | PGT_partial | PGT_pinned));
-	pg->type_info = 0;
+	/*
+	 * Guests may still cache translations of it: the stamp goes with it
+	 * through the free pool, and its next allocation flushes them.
+	 */
+	pg->type_info = (uint64_t)tlb_stamp() << PGT_stamp_shift;
 	pg->owner = 0;
 	pg->flags &= (uint8_t)~PGF_DOMAIN;
+	m2p_set(page_to_mfn(pg), M2P_INVALID);
 	frame_free(pg, 0, FF_SCRUB);
 }
 
@@ -245,6 +300,18 @@ static int audit_one(struct mm_domain *d)
 		return -1;
 	}
 	return 0;
+}
+
+void mm_domain_for_each(void (*fn)(struct mm_domain *d, void *arg), void *arg)
+{
+	struct list_head *p;
+
+	spin_lock(&registry_lock);
+	list_for_each(p, &registry)
+	{
+		fn(list_entry(p, struct mm_domain, link), arg);
+	}
+	spin_unlock(&registry_lock);
 }
 
 int mm_domain_audit(void)

@@ -24,6 +24,7 @@
 #include <xeno/arch.h>
 #include <xeno/errno.h>
 #include <xeno/lib.h>
+#include <xeno/mm_why.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
 
@@ -64,6 +65,16 @@ void pte_l4_install(uint64_t *l4, mfn_t self)
 void pte_l4_clear(uint64_t *l4)
 {
 	memset(&l4[L4_HYP_FIRST], 0, L4_HYP_SLOTS * sizeof(*l4));
+}
+
+bool pte_l4_set_m2p(uint64_t *l4, bool present)
+{
+	uint64_t want = present ? cfg.l4_template[L4_M2P_SLOT - L4_HYP_FIRST]
+				: 0;
+	uint64_t old = __atomic_exchange_n(&l4[L4_M2P_SLOT], want,
+					   __ATOMIC_SEQ_CST);
+
+	return old != want;
 }
 
 static uint64_t allowed_bits(unsigned int level, const struct mm_domain *d)
@@ -123,14 +134,18 @@ static int l1_get(uint64_t e, const struct pte_ctx *c)
 	struct page_info *t;
 
 	if (mfn_x(m) == PTE_MFN_ALL_ONES) {
+		mm_why_note(XENO_WHY_L1_ALL_ONES, e, INVALID_MFN);
 		return -EINVAL;
 	}
 	if (frame_is_io(m)) {
 		/* No domain has I/O memory permissions yet (§9.5.2.2). */
+		mm_why_note(XENO_WHY_L1_NOT_RAM, e,
+			    mfn_valid(m) ? m : INVALID_MFN);
 		return -EPERM;
 	}
 	t = mfn_to_page(m);
 	if (!l1_get_frame(t, c)) {
+		mm_why_note(XENO_WHY_L1_NOT_OWNER, e, m);
 		return -EBUSY;
 	}
 	if ((e & PTE_RW) && ptype_get(t, PGT_writable, NULL, 0) != 0) {
@@ -162,6 +177,20 @@ static uint64_t level_type(unsigned int level)
 	return (uint64_t)level << PGT_type_shift;
 }
 
+/* §9.7 rules 1 and 2, with the reason noted: whether e may not be linear. */
+static bool linear_refused(uint64_t e, mfn_t target)
+{
+	if (!cfg.linear_pt) {
+		mm_why_note(XENO_WHY_LINEAR_DISABLED, e, target);
+		return true;
+	}
+	if (e & PTE_RW) {
+		mm_why_note(XENO_WHY_LINEAR_WRITABLE, e, target);
+		return true;
+	}
+	return false;
+}
+
 /*
  * §9.7 rule 4: an entry of table c->table pointing read-only at another
  * validated table t of the same level. The caller holds t's general
@@ -170,19 +199,22 @@ static uint64_t level_type(unsigned int level)
 static int linear_get(unsigned int level, uint64_t e, struct page_info *t,
 		      const struct pte_ctx *c)
 {
-	if (!cfg.linear_pt || (e & PTE_RW)) {
+	if (linear_refused(e, page_to_mfn(t))) {
 		return -EINVAL;
 	}
 	if (!ptype_get_validated(t, level_type(level))) {
+		mm_why_note(XENO_WHY_LINEAR_NOT_VALIDATED, e, page_to_mfn(t));
 		return -EINVAL;
 	}
 	if (!ptype_linear_out_inc(c->table)) {
 		ptype_put(t);
+		mm_why_note(XENO_WHY_LINEAR_CHAIN, e, page_to_mfn(c->table));
 		return -EINVAL;
 	}
 	if (!ptype_linear_in_inc(t)) {
 		ptype_linear_out_dec(c->table);
 		ptype_put(t);
+		mm_why_note(XENO_WHY_LINEAR_CHAIN, e, page_to_mfn(t));
 		return -EINVAL;
 	}
 	return 0;
@@ -195,16 +227,18 @@ static int upper_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 	int rc;
 
 	if (!mfn_valid(m)) {
+		mm_why_note(XENO_WHY_TABLE_NOT_RAM, e, INVALID_MFN);
 		return -EINVAL;
 	}
 	t = mfn_to_page(m);
 	if (!page_get(t, c->d)) {
+		mm_why_note(XENO_WHY_TABLE_NOT_OWNER, e, m);
 		return -EINVAL;
 	}
 	if (t == c->table) {
 		/* §9.7 rule 3: a self-map holds nothing. */
 		page_put(t);
-		return (cfg.linear_pt && !(e & PTE_RW)) ? 0 : -EINVAL;
+		return linear_refused(e, m) ? -EINVAL : 0;
 	}
 	if (ptype_type(t) == level_type(level) && ptype_count(t) != 0) {
 		rc = linear_get(level, e, t, c);
@@ -234,6 +268,29 @@ static void upper_put(unsigned int level, uint64_t e, struct page_info *table)
 
 /* ---- any level ------------------------------------------------------------ */
 
+/* Bits an update may change without touching references (§9.5.6). */
+#define PTE_NO_REFS                                                   \
+	(PTE_A | PTE_D | PTE_G | PTE_US | PTE_NX | PTE_AVL | PTE_AVL_HIGH)
+
+bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new)
+{
+	uint64_t free_bits = PTE_NO_REFS;
+
+	if (!(old & PTE_P) || !(new & PTE_P)) {
+		return !(old & PTE_P) && !(new & PTE_P);
+	}
+	if (level > 1 && !cfg.linear_pt) {
+		/* RW matters only to linear entries (§9.7 rule 5). */
+		free_bits |= PTE_RW;
+	}
+	return ((old ^ new) & ~free_bits) == 0;
+}
+
+bool pte_check_flags(unsigned int level, uint64_t e, const struct mm_domain *d)
+{
+	return !(e & PTE_P) || (e & ~allowed_bits(level, d)) == 0;
+}
+
 int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 {
 	ASSERT(level >= 1 && level <= 4);
@@ -241,6 +298,9 @@ int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 		return 0;
 	}
 	if (e & ~allowed_bits(level, c->d)) {
+		mm_why_note(XENO_WHY_BAD_FLAGS, e,
+			    c->table != NULL ? page_to_mfn(c->table)
+					     : INVALID_MFN);
 		return -EINVAL;
 	}
 	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);

@@ -50,8 +50,10 @@
 #include <xeno/atomic.h>
 #include <xeno/errno.h>
 #include <xeno/lib.h>
+#include <xeno/mm_why.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
+#include <xeno/tlb.h>
 
 static unsigned int preempt_interval;
 static unsigned int preempt_left[NR_CPUS];
@@ -133,10 +135,28 @@ bool ptype_partial(const struct page_info *pg)
 
 /* ---- transitions ------------------------------------------------------ */
 
-/* IDLE -> IN USE 1 (writable) or BUSY 1 at index 0 (a table type). */
+/* The TLB stamp an idle frame keeps in its type word (frame.h). */
+static uint32_t ti_stamp(uint64_t x)
+{
+	return (uint32_t)((x & PGT_stamp_mask) >> PGT_stamp_shift);
+}
+
+static uint64_t stamp_now(void)
+{
+	return (uint64_t)tlb_stamp() << PGT_stamp_shift;
+}
+
+/*
+ * IDLE -> IN USE 1 (writable) or BUSY 1 at index 0 (a table type). A
+ * change of use first flushes the CPUs that may still cache the old one
+ * (pv-abi §9.1 rule 5): a writable translation of a frame about to be
+ * validated, or a cached pointer to a former table about to be written.
+ * The frame is ours at that point, so no new use of the old type can
+ * appear meanwhile.
+ */
 static bool tr_first(struct page_info *pg, uint64_t x, uint64_t type)
 {
-	uint64_t n = (x & (PGT_linear_mask | PGT_linear_in)) | type | 1;
+	uint64_t n = type | 1;
 
 	ASSERT(ti_count(x) == 0 && !(x & (PGT_busy | PGT_partial)));
 	n |= is_table_type(type) ? PGT_busy : PGT_validated;
@@ -144,11 +164,10 @@ static bool tr_first(struct page_info *pg, uint64_t x, uint64_t type)
 		return false;
 	}
 	if (ti_type(x) != PGT_none && ti_type(x) != type) {
-		/*
-		 * The arch interface has no TLB flush yet; until it has,
-		 * count the places where one is due.
-		 */
 		count_event(&stats.stale_flushes);
+		if (ti_stamp(x) != 0) {
+			tlb_flush_stale(ti_stamp(x));
+		}
 	}
 	return true;
 }
@@ -179,14 +198,17 @@ static void tr_preempt(struct page_info *pg, unsigned int index)
 	count_event(&stats.preemptions);
 }
 
-/* BUSY -> IDLE: the count becomes 0, the type stays as a stale type. */
+/*
+ * BUSY -> IDLE: the count becomes 0, the type stays as a stale type, and
+ * the TLB stamp says when its last use ended.
+ */
 static void tr_idle(struct page_info *pg)
 {
 	ASSERT((atomic_read64(&pg->type_info) & PGT_linear_mask) == 0);
 	ti_update(pg,
-		  PGT_busy | PGT_index_mask | PGT_validated | PGT_pinned |
-			  PGT_count_mask | PGT_linear_in,
-		  0);
+		  PGT_busy | PGT_validated | PGT_pinned | PGT_count_mask |
+			  PGT_stamp_mask,
+		  stamp_now());
 }
 
 /* Drops one reference; returns false if this is a table's last one. */
@@ -199,7 +221,9 @@ static bool tr_put_more(struct page_info *pg, uint64_t x)
 			return false;
 		}
 		return atomic_cmpxchg64(&pg->type_info, &x,
-					(x - 1) & ~PGT_validated);
+					((x - 1) & ~(PGT_validated |
+						     PGT_stamp_mask)) |
+						stamp_now());
 	}
 	return atomic_cmpxchg64(&pg->type_info, &x, x - 1);
 }
@@ -235,6 +259,13 @@ static bool tr_unpin(struct page_info *pg)
 		}
 	} while (!atomic_cmpxchg64(&pg->type_info, &x, x & ~PGT_pinned));
 	return true;
+}
+
+/* IN USE pinned -> unpinned, if the word is still x: one CPU wins. */
+static bool tr_unpin_from(struct page_info *pg, uint64_t x)
+{
+	ASSERT(x & PGT_pinned);
+	return atomic_cmpxchg64(&pg->type_info, &x, x & ~PGT_pinned);
 }
 
 /* ---- linear counts (§9.7) --------------------------------------------- */
@@ -317,11 +348,17 @@ void ptype_set_preempt_interval(unsigned int n)
 	}
 }
 
-/* A preemption point: whether the current operation should stop now. */
+/*
+ * A preemption point: whether the current operation should stop now,
+ * because the arch says so or the forced interval (tests) ran out.
+ */
 static bool preempt_check(void)
 {
 	unsigned int cpu = arch_cpu_id();
 
+	if (arch_hypercall_preempt_check()) {
+		return true;
+	}
 	if (preempt_interval == 0 || --preempt_left[cpu] != 0) {
 		return false;
 	}
@@ -398,12 +435,42 @@ static int table_validate(struct page_info *pg, unsigned int level,
 			return rc;
 		}
 		if (rc != 0) {
+			mm_why_where(page_to_mfn(pg), i);
 			table_release(pg, level, i);
 			return rc;
 		}
 	}
 	table_adjust(pg, level);
 	return 0;
+}
+
+/*
+ * Abandons a preempted validation if pg is still PARTIAL as x: releases
+ * the entries it validated and the references it holds. Returns false if
+ * another CPU took the state over first (it then does the work).
+ */
+static bool abandon_partial(struct page_info *pg, uint64_t x)
+{
+	if (!tr_resume(pg, x)) {
+		return false;
+	}
+	table_release(pg, type_level(ti_type(x)), ti_index(x));
+	tr_idle(pg);
+	page_put(pg);
+	return true;
+}
+
+/*
+ * Whether pg is still on its domain's page list, checked after a
+ * transition that release must see (pin, preemption). The full fence
+ * pairs with the one in mm_domain_release() between taking the frame off
+ * the list and ptype_relinquish(): either release sees our transition
+ * and undoes it, or we see the frame gone and undo it ourselves.
+ */
+static bool still_held(const struct page_info *pg)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return mm_domain_holds(pg);
 }
 
 /*
@@ -414,7 +481,8 @@ static int table_validate(struct page_info *pg, unsigned int level,
 static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 		    unsigned int flags, bool resumed)
 {
-	unsigned int index = ti_index(atomic_read64(&pg->type_info));
+	uint64_t x = atomic_read64(&pg->type_info);
+	unsigned int index = ti_index(x);
 	int rc;
 
 	ASSERT(d != NULL && pg->owner == d->domid);
@@ -428,12 +496,22 @@ static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 		 */
 		if (!mm_domain_holds(pg) || !page_get_foreign(pg)) {
 			tr_idle(pg);
+			mm_why_note(XENO_WHY_GIVEN_BACK, type, page_to_mfn(pg));
 			return -EINVAL;
 		}
 	}
 	rc = table_validate(pg, type_level(type), d, flags, &index);
 	if (rc == -EAGAIN) {
 		tr_preempt(pg, index);
+		if (!still_held(pg)) {
+			/* Given back meanwhile: nobody would resume it. */
+			x = atomic_read64(&pg->type_info);
+			if (x & PGT_partial) {
+				(void)abandon_partial(pg, x);
+			}
+			mm_why_note(XENO_WHY_GIVEN_BACK, type, page_to_mfn(pg));
+			return -EINVAL;
+		}
 		return rc;
 	}
 	if (rc == 0) {
@@ -459,6 +537,13 @@ static void devalidate(struct page_info *pg, unsigned int level,
 
 /* ---- type references ---------------------------------------------------- */
 
+/* The refusal of a type the frame cannot take now. */
+static int conflict(struct page_info *pg, uint64_t type)
+{
+	mm_why_note(XENO_WHY_TYPE_CONFLICT, type, page_to_mfn(pg));
+	return -EINVAL;
+}
+
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	      unsigned int flags)
 {
@@ -473,7 +558,7 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			 * Never wait for a table being validated as another
 			 * type: it may be our own (an L1 mapping itself).
 			 */
-			return -EINVAL;
+			return conflict(pg, type);
 		}
 		if (x & PGT_busy) {
 			arch_cpu_relax();
@@ -488,7 +573,7 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 				       : 0;
 		}
 		if (ti_type(x) != type) {
-			return -EINVAL;
+			return conflict(pg, type);
 		}
 		if (x & PGT_partial) {
 			if (!tr_resume(pg, x)) {
@@ -497,6 +582,7 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			return validate(pg, type, d, flags, true);
 		}
 		if (ti_count(x) == PTYPE_COUNT_MAX) {
+			mm_why_note(XENO_WHY_TYPE_OVERFLOW, type, page_to_mfn(pg));
 			return -EINVAL;
 		}
 		if (tr_get_more(pg, x)) {
@@ -528,6 +614,8 @@ int page_get_and_type(struct page_info *pg, struct mm_domain *d, uint64_t type,
 	int rc;
 
 	if (!page_get(pg, d)) {
+		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(page_to_mfn(pg)),
+			    page_to_mfn(pg));
 		return -EINVAL;
 	}
 	rc = ptype_get(pg, type, d, flags);
@@ -555,14 +643,17 @@ static struct page_info *get_own_frame(struct mm_domain *d, mfn_t m)
 	struct page_info *pg;
 
 	if (!mfn_valid(m)) {
+		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), INVALID_MFN);
 		return NULL;
 	}
 	pg = mfn_to_page(m);
 	if (!page_get(pg, d)) {
+		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), m);
 		return NULL;
 	}
 	if (!mm_domain_holds(pg)) {
 		page_put(pg);
+		mm_why_note(XENO_WHY_GIVEN_BACK, mfn_x(m), m);
 		return NULL;
 	}
 	return pg;
@@ -578,6 +669,7 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 	int rc;
 
 	if (!is_table_type(type)) {
+		mm_why_note(XENO_WHY_NOT_TABLE_TYPE, type, INVALID_MFN);
 		return -EINVAL;
 	}
 	pg = get_own_frame(d, m);
@@ -585,6 +677,7 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 		return -EINVAL;
 	}
 	if (ptype_pinned(pg)) {
+		mm_why_note(XENO_WHY_ALREADY_PINNED, mfn_x(m), m);
 		page_put(pg);
 		return -EINVAL;
 	}
@@ -594,7 +687,20 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 		return rc;
 	}
 	if (!tr_pin(pg)) {
+		mm_why_note(XENO_WHY_ALREADY_PINNED, mfn_x(m), m);
 		page_put_and_type(pg);
+		return -EINVAL;
+	}
+	if (!still_held(pg)) {
+		/*
+		 * Released between get_own_frame() and tr_pin(): the pin
+		 * must not outlive the page list. Whoever clears the flag
+		 * (we, or release) drops the pin's references.
+		 */
+		if (tr_unpin(pg)) {
+			page_put_and_type(pg);
+		}
+		mm_why_note(XENO_WHY_GIVEN_BACK, mfn_x(m), m);
 		return -EINVAL;
 	}
 	return 0;
@@ -608,6 +714,7 @@ int ptype_unpin(struct mm_domain *d, mfn_t m)
 		return -EINVAL;
 	}
 	if (!tr_unpin(pg)) {
+		mm_why_note(XENO_WHY_NOT_PINNED, mfn_x(m), m);
 		page_put(pg);
 		return -EINVAL;
 	}
@@ -618,29 +725,32 @@ int ptype_unpin(struct mm_domain *d, mfn_t m)
 
 /* ---- teardown ------------------------------------------------------------ */
 
-/* Abandons a preempted validation: its entries, its references. */
-static void abandon_partial(struct page_info *pg, uint64_t x)
-{
-	bool ok = tr_resume(pg, x);
-
-	BUG_ON(!ok);
-	table_release(pg, type_level(ti_type(x)), ti_index(x));
-	tr_idle(pg);
-	page_put(pg);
-}
-
 void ptype_relinquish(struct page_info *pg)
 {
-	uint64_t x = atomic_read64(&pg->type_info);
+	uint64_t x;
 
-	BUG_ON(x & PGT_busy);
-	if (x & PGT_pinned) {
-		bool ok = tr_unpin(pg);
-
-		BUG_ON(!ok);
-		page_put_and_type(pg);
-	} else if (x & PGT_partial) {
-		abandon_partial(pg, x);
+	for (;;) {
+		x = atomic_read64(&pg->type_info);
+		if (x & PGT_busy) {
+			/*
+			 * Another CPU is validating or devalidating it: that
+			 * ends at the table's last entry or at the next
+			 * preemption point, and never waits for us.
+			 */
+			arch_cpu_relax();
+			continue;
+		}
+		if (x & PGT_pinned) {
+			if (tr_unpin_from(pg, x)) {
+				page_put_and_type(pg);
+				return;
+			}
+			continue;
+		}
+		if ((x & PGT_partial) && !abandon_partial(pg, x)) {
+			continue;
+		}
+		return;
 	}
 }
 

@@ -8,6 +8,9 @@
 #   --cpus N        virtual CPUs (default 1)
 #   --mem MiB       guest RAM in MiB (default 256)
 #   --kernel ELF    boot ELF with QEMU's multiboot loader (default build/xeno.elf)
+#   --module "PATH ARGS"
+#                   a boot module (repeatable, in order): a guest kernel and
+#                   its domain options (docs/domains.md); needs --kernel
 #   --iso ISO       boot a GRUB ISO (tools/mkiso.sh) from the CD-ROM instead;
 #                   the command line is the one baked into the ISO
 #   --timeout SEC   kill QEMU after SEC seconds (default 120; 0 = none)
@@ -36,6 +39,7 @@ cpus=1
 mem=256
 kernel=build/xeno.elf
 iso=
+modules=()
 timeout_s=
 log=
 verbose=0
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--mem) need_arg "$1" $#; mem=$2; shift 2 ;;
 	--kernel) need_arg "$1" $#; kernel=$2; iso=; shift 2 ;;
 	--iso) need_arg "$1" $#; iso=$2; shift 2 ;;
+	--module) need_arg "$1" $#; modules+=("$2"); shift 2 ;;
 	--timeout) need_arg "$1" $#; timeout_s=$2; shift 2 ;;
 	--log) need_arg "$1" $#; log=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
@@ -135,6 +140,7 @@ args=(-machine pc -nodefaults -m "$mem" -smp "$cpus" "${accel_args[@]}"
 
 if [ -n "$iso" ]; then
 	[ -f "$iso" ] || die "ISO $iso not found (build it with tools/mkiso.sh)"
+	[ ${#modules[@]} -eq 0 ] || die "--module works with --kernel only"
 	args+=(-cdrom "$iso" -boot d)
 	[ -z "$cmdline" ] || say "note: --iso ignores the command line '$cmdline' (it is baked into the ISO)"
 	image=$iso
@@ -143,6 +149,17 @@ else
 	args+=(-kernel "$kernel")
 	[ -z "$cmdline" ] || args+=(-append "$cmdline")
 	image=$kernel
+	if [ ${#modules[@]} -gt 0 ]; then
+		# QEMU's -initrd takes "path args,path args"; a comma inside
+		# one module's text is written twice.
+		initrd=
+		for m in "${modules[@]}"; do
+			f=${m%% *}
+			[ -f "$f" ] || die "module $f not found (run make guests)"
+			initrd+="${initrd:+,}${m//,/,,}"
+		done
+		args+=(-initrd "$initrd")
+	fi
 fi
 
 if [ -z "$log" ]; then

@@ -208,17 +208,26 @@ fi
 cases=()
 evaluate=(tests/integration/evaluate.py)
 int_progress() {
-	local name kind image cpus mem tmo cmdline
-	IFS=$'\t' read -r name kind image cpus mem tmo cmdline <<<"${cases[$1]}"
+	local name kind image cpus mem tmo cmdline mods
+	IFS=$'\t' read -r name kind image cpus mem tmo cmdline mods <<<"${cases[$1]}"
+	[ "$cmdline" != - ] || cmdline=
 	printf '.... [%d/%d] integration/%s: %s %s cpus=%s mem=%sM cmdline="%s"\n' \
 		"$(($1 + 1))" "${#cases[@]}" "$name" "$kind" "$image" "$cpus" "$mem" "$cmdline"
 }
 int_job() {
-	local name kind image cpus mem tmo cmdline rc=0 serial runner verdict
-	IFS=$'\t' read -r name kind image cpus mem tmo cmdline <<<"${cases[$1]}"
+	local name kind image cpus mem tmo cmdline mods rc=0 serial runner verdict
+	IFS=$'\t' read -r name kind image cpus mem tmo cmdline mods <<<"${cases[$1]}"
 	serial=$work/$name.serial.log
 	runner=$work/$name.runner.log
-	local boot=(--kernel "$image")
+	local boot=(--kernel "$image") m
+	[ "$cmdline" != - ] || cmdline=
+	[ "$mods" != - ] || mods=
+	while [ -n "$mods" ]; do
+		m=${mods%% ++ *}
+		boot+=(--module "$m")
+		[ "$m" = "$mods" ] && break
+		mods=${mods#* ++ }
+	done
 	if [ "$kind" = iso ]; then
 		if ! tools/mkiso.sh "$build/xeno.elf" "$image" "$cmdline" >"$runner" 2>&1; then
 			mv "$runner" "$logs/$name.mkiso.log"

@@ -9,7 +9,8 @@
 #   tests/integration/evaluate.py [--cases FILE] list [REGEX]
 #       Checks the whole file, then prints one case per line, fields
 #       separated by tabs: name, kind (kernel|iso), image path, cpus, mem MiB,
-#       timeout s, cmdline. REGEX keeps only the cases whose name it matches.
+#       timeout s, cmdline, boot modules (joined by " ++ "); an empty
+#       cmdline or module list is printed as "-". REGEX keeps only the cases whose name it matches.
 #   tests/integration/evaluate.py [--cases FILE] check NAME LOG STATUS [RUNNER_LOG]
 #       STATUS is qemu-run.sh's exit status; RUNNER_LOG, if given, is its
 #       stderr (quoted when QEMU could not run). Prints "PASS", or a one-line
@@ -35,6 +36,7 @@ RUNNER_FAILED = 126
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 FIELD_SEP = re.compile(r"\s\|\s")
 ITEM_SEP = re.compile(r"\s;;\s")
+MODULE_SEP = re.compile(r"\s\+\+\s")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
 
 
@@ -122,6 +124,13 @@ def load_cases(path):
         if name in names:
             raise CasesError("%s: case %s defined twice" % (where, name))
         names.add(name)
+        modules = []
+        if MODULE_SEP.search(image):
+            parts = MODULE_SEP.split(image)
+            image, modules = parts[0].strip(), [m.strip() for m in parts[1:]]
+            if not image.startswith("kernel") or not all(modules):
+                raise CasesError("%s: modules ('++ PATH ARGS') need a kernel "
+                                 "image and a path each" % where)
         if image == "kernel":
             kind, path_ = "kernel", DEFAULT_KERNEL
         elif image.startswith("kernel:") and len(image) > 7:
@@ -147,7 +156,7 @@ def load_cases(path):
             "cmdline": "" if cmdline == "-" else cmdline,
             "must": expand(split_items(must), defines, where),
             "mustnot": expand(split_items(mustnot), defines, where),
-            "timeout": timeout,
+            "timeout": timeout, "modules": modules,
         })
     for case in cases:
         case["must"] += defines.get("ALL_MUST", [])
@@ -234,7 +243,8 @@ def main(argv):
                 continue
             print("\t".join(str(x) for x in (
                 c["name"], c["kind"], c["image"], c["cpus"], c["mem"],
-                c["timeout"], c["cmdline"])))
+                c["timeout"], c["cmdline"] or "-",
+                " ++ ".join(c["modules"]) or "-")))
         return 0
     if args and args[0] == "check" and len(args) in (4, 5):
         by_name = {c["name"]: c for c in cases}

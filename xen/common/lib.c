@@ -86,6 +86,19 @@ size_t strnlen(const char *s, size_t max)
 	return n;
 }
 
+size_t strlcpy(char *d, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size != 0) {
+		size_t c = n < size - 1 ? n : size - 1;
+
+		memcpy(d, src, c);
+		d[c] = '\0';
+	}
+	return n;
+}
+
 int strcmp(const char *a, const char *b)
 {
 	while (*a && *a == *b) {

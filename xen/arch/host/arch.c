@@ -23,7 +23,11 @@
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
+#include <xeno/m2p.h>
+#include <xeno/mm_vcpu.h>
 #include <xeno/pte.h>
+#include <xeno/ptype.h>
+#include <xeno/tlb.h>
 #include <xeno/xmalloc.h>
 
 #include <host.h>
@@ -84,6 +88,13 @@ void host_machine_init_empty(uint64_t nr_frames, unsigned int nr_cpus)
 	frame_table_init(machine.table, nr_frames);
 	frame_alloc_init();
 	xmalloc_init();
+	host_tlb_reset();
+	host_preempt_every(0);
+	/* The memory manager's machine-wide state belongs to the machine. */
+	m2p_reset();
+	tlb_reset();
+	mm_vcpu_reset_cpus();
+	mm_outside_refs_reset();
 }
 
 void host_machine_init(uint64_t nr_frames, unsigned int nr_cpus)
@@ -167,6 +178,107 @@ void arch_halt(int xeno_status)
 	fflush(stdout);
 	fflush(stderr);
 	exit(xeno_status);
+}
+
+/* ---- TLBs, roots and preemption ------------------------------------------ */
+
+/*
+ * Nothing is cached here, so a flush has nothing to do: the host arch
+ * only counts and records what generic code asked for, for tests and
+ * host benchmarks. Counters are atomic: CPUs are threads.
+ */
+static struct arch_tlb_stats tlb_stats;
+static struct host_tlb_call tlb_log[HOST_TLB_LOG];
+static unsigned int tlb_calls;
+static mfn_t loaded_root[NR_CPUS];
+static unsigned int preempt_every, preempt_count;
+
+static void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
+{
+	uint64_t others = mask & ~(1ULL << this_cpu);
+	unsigned int i = __atomic_fetch_add(&tlb_calls, 1, __ATOMIC_RELAXED);
+
+	if (i < HOST_TLB_LOG) {
+		tlb_log[i] = (struct host_tlb_call){ mask, va, this_cpu };
+	}
+	if (va == ARCH_FLUSH_ALL) {
+		stat_add(&tlb_stats.local_flushes,
+			 (uint64_t)__builtin_popcountll(mask));
+	} else {
+		stat_add(&tlb_stats.local_invlpgs,
+			 (uint64_t)__builtin_popcountll(mask));
+	}
+	stat_add(&tlb_stats.ipis, (uint64_t)__builtin_popcountll(others));
+}
+
+void arch_tlb_stats_read(struct arch_tlb_stats *out)
+{
+	out->local_flushes =
+		__atomic_load_n(&tlb_stats.local_flushes, __ATOMIC_RELAXED);
+	out->local_invlpgs =
+		__atomic_load_n(&tlb_stats.local_invlpgs, __ATOMIC_RELAXED);
+	out->ipis = __atomic_load_n(&tlb_stats.ipis, __ATOMIC_RELAXED);
+	out->cr3_loads =
+		__atomic_load_n(&tlb_stats.cr3_loads, __ATOMIC_RELAXED);
+}
+
+void arch_load_root(mfn_t root)
+{
+	loaded_root[this_cpu] = root;
+	stat_add(&tlb_stats.cr3_loads, 1);
+}
+
+bool arch_hypercall_preempt_check(void)
+{
+	unsigned int every = __atomic_load_n(&preempt_every, __ATOMIC_RELAXED);
+
+	if (every == 0) {
+		return false;
+	}
+	return __atomic_add_fetch(&preempt_count, 1, __ATOMIC_RELAXED) %
+		       every ==
+	       0;
+}
+
+void host_tlb_reset(void)
+{
+	unsigned int i;
+
+	memset(&tlb_stats, 0, sizeof(tlb_stats));
+	memset(tlb_log, 0, sizeof(tlb_log));
+	tlb_calls = 0;
+	for (i = 0; i < NR_CPUS; i++) {
+		loaded_root[i] = INVALID_MFN;
+	}
+}
+
+unsigned int host_tlb_calls(void)
+{
+	return __atomic_load_n(&tlb_calls, __ATOMIC_RELAXED);
+}
+
+struct host_tlb_call host_tlb_call(unsigned int i)
+{
+	if (i >= HOST_TLB_LOG || i >= host_tlb_calls()) {
+		return (struct host_tlb_call){ 0, 0, ~0U };
+	}
+	return tlb_log[i];
+}
+
+mfn_t host_loaded_root(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? loaded_root[cpu] : INVALID_MFN;
+}
+
+void host_preempt_every(unsigned int n)
+{
+	__atomic_store_n(&preempt_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&preempt_every, n, __ATOMIC_RELAXED);
 }
 
 /* ---- console ------------------------------------------------------------ */

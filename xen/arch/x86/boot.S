@@ -102,7 +102,7 @@ _start32:
 	mov %eax, %cr0
 
 	lgdt PHYS(boot_gdt_ptr)
-	ljmp $HYP_CS, $PHYS(start64_low)
+	ljmp $BOOT_CS, $PHYS(start64_low)
 
 no_long_mode:
 	mov $PHYS(no_lm_msg), %esi
@@ -126,7 +126,7 @@ start64_low:
 
 	.text
 start64_high:
-	mov $HYP_DS, %eax
+	mov $BOOT_DS, %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss

@@ -86,6 +86,8 @@ void cpu_features_enable(void)
 	if (cpu_has.fsgsbase) {
 		cr4 |= CR4_FSGSBASE;
 	}
+	/* Guests use SSE: FXSAVE/FXRSTOR and SIMD exceptions on. */
+	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
 	write_cr4(cr4);
 	if (cpu_has.nx) {
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Descriptor tables. One IDT is shared by all CPUs; each CPU has its own
- * GDT (its TSS descriptor differs) and TSS, whose IST entries point to
- * the double-fault, NMI and machine-check stacks in the CPU's stack block
- * so those run on a known-good stack whatever the state of the current one.
+ * Descriptor tables and the SYSCALL set-up. One IDT is shared by all
+ * CPUs; each CPU has its own GDT (its TSS descriptor differs) and TSS,
+ * whose IST entries point to the double-fault, NMI and machine-check
+ * stacks in the CPU's stack block so those run on a known-good stack
+ * whatever the state of the current one.
+ *
+ * The GDT has the geometry of the PV ABI (pv-abi §2.2, §8.2): 8192
+ * entries, the first 7168 for the guest's own descriptors (empty until
+ * set_gdt exists), then the reserved page with the hypervisor's
+ * selectors and the guests' flat ones (layout.h).
  */
+#include <asm/cpu.h>
 #include <asm/desc.h>
 #include <asm/layout.h>
+#include <asm/percpu.h>
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/lib.h>
@@ -27,22 +35,23 @@ struct desc_ptr {
 } __packed;
 
 #define IDT_INTERRUPT_GATE 0x8e /* present, DPL0, 64-bit interrupt gate */
+#define IDT_DPL3	   0x60 /* the gate may be used by INT n at CPL 3 */
 #define IST_DF		   1
 #define IST_NMI		   2
 #define IST_MCE		   3
 
 static struct idt_entry idt[256] __aligned(16);
-static uint64_t gdts[NR_CPUS][GDT_ENTRIES] __aligned(16);
+static uint64_t gdts[NR_CPUS][GDT_ENTRIES] __aligned(4096);
 static struct tss tsss[NR_CPUS] __aligned(64);
 
-static void set_gate(unsigned int vec, uint8_t ist)
+static void set_gate(unsigned int vec, uint8_t ist, uint8_t dpl)
 {
 	uint64_t off = (uint64_t)(uintptr_t)trap_stubs + vec * TRAP_STUB_SIZE;
 
 	idt[vec].off_lo = (uint16_t)off;
 	idt[vec].sel = HYP_CS;
 	idt[vec].ist = ist;
-	idt[vec].type = IDT_INTERRUPT_GATE;
+	idt[vec].type = IDT_INTERRUPT_GATE | dpl;
 	idt[vec].off_mid = (uint16_t)(off >> 16);
 	idt[vec].off_hi = (uint32_t)(off >> 32);
 	idt[vec].rsvd = 0;
@@ -53,11 +62,19 @@ void idt_init(void)
 	unsigned int v;
 
 	for (v = 0; v < 256; v++) {
-		set_gate(v, 0);
+		set_gate(v, 0, 0);
 	}
-	set_gate(2, IST_NMI);
-	set_gate(8, IST_DF);
-	set_gate(18, IST_MCE);
+	set_gate(2, IST_NMI, 0);
+	set_gate(8, IST_DF, 0);
+	set_gate(18, IST_MCE, 0);
+	/*
+	 * INT3, INTO and INT $0x80 reach their handlers from a guest
+	 * directly (pv-abi §8.7); every other INT n from CPL 3 faults with
+	 * #GP and is emulated against the guest's virtual IDT.
+	 */
+	set_gate(3, 0, IDT_DPL3);
+	set_gate(4, 0, IDT_DPL3);
+	set_gate(0x80, 0, IDT_DPL3);
 }
 
 static void gdt_build(uint64_t *gdt, const struct tss *tss)
@@ -66,8 +83,11 @@ static void gdt_build(uint64_t *gdt, const struct tss *tss)
 	uint64_t limit = sizeof(*tss) - 1;
 
 	memset(gdt, 0, GDT_ENTRIES * sizeof(*gdt));
-	gdt[HYP_CS >> 3] = 0x00af9a000000ffffULL; /* 64-bit code, DPL0 */
-	gdt[HYP_DS >> 3] = 0x00cf92000000ffffULL; /* data, DPL0 */
+	gdt[HYP_CS >> 3] = 0x00af9a000000ffffULL;     /* 64-bit code, DPL0 */
+	gdt[HYP_DS >> 3] = 0x00cf92000000ffffULL;     /* data, DPL0 */
+	gdt[GUEST_CS32 >> 3] = 0x00cffa000000ffffULL; /* 32-bit code, DPL3 */
+	gdt[GUEST_DS >> 3] = 0x00cff2000000ffffULL;   /* data, DPL3 */
+	gdt[GUEST_CS64 >> 3] = 0x00affa000000ffffULL; /* 64-bit code, DPL3 */
 	/* 64-bit available TSS: a 16-byte descriptor. */
 	gdt[TSS_SEL >> 3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
 			    (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
@@ -106,4 +126,30 @@ void desc_load_cpu(unsigned int cpu, void *stack_block)
 			 : "rax", "memory");
 	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
 	__asm__ volatile("lidt %0" : : "m"(ip));
+	syscall_init_cpu(blk);
+}
+
+/*
+ * SYSCALL enters at syscall_entry with HYP_CS and interrupts, TF, DF, AC
+ * and NT cleared; SYSRET's selector base gives the guest's flat 64-bit
+ * selectors. SYSENTER is disabled (a zero SYSENTER_CS makes it #GP).
+ * GS: the hypervisor's base (this CPU's cpu_info) is live while no guest
+ * runs; MSR_KERNEL_GS_BASE holds the guest's, swapped in at exit.
+ */
+void syscall_init_cpu(uint64_t stack_block)
+{
+	struct cpu_info *ci =
+		(struct cpu_info *)(stack_block + STACK_SIZE - CPU_INFO_SIZE);
+	extern const char syscall_entry[];
+
+	ci->self = (uint64_t)(uintptr_t)ci;
+	wrmsr(MSR_STAR, ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYP_CS << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
+	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC |
+				 RFLAGS_NT);
+	wrmsr(MSR_SYSENTER_CS, 0);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_GS_BASE, ci->self);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
 }

@@ -1,15 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Trap entry: 256 stubs of TRAP_STUB_SIZE bytes, one per vector. Each
- * pushes a zero error code where the CPU pushes none, then the vector,
- * and joins trap_common, which saves the general registers as a struct
- * cpu_regs (asm/traps.h) and calls do_trap(regs).
+ * Entry and exit. Every way into the hypervisor builds one struct
+ * cpu_regs (asm/traps.h):
+ *
+ *  - Exceptions and interrupts: 256 stubs of TRAP_STUB_SIZE bytes, one
+ *    per vector, push a zero error code where the CPU pushes none, then
+ *    the vector, and join trap_common.
+ *  - SYSCALL from a guest (hypercall, or a system call of guest user
+ *    space): syscall_entry builds the same frame by hand, with vector
+ *    VEC_SYSCALL, and calls do_guest_syscall.
+ *
+ * From a guest (saved CS with RPL 3) the CPU switches to TSS.RSP0, the
+ * top of its stack block below struct cpu_info, so the guest's frame is
+ * always at the same place on a CPU (guest_frame()); SYSCALL switches to
+ * that place itself. GS: while a guest runs, MSR_GS_BASE is the guest's
+ * and MSR_KERNEL_GS_BASE points to this CPU's struct cpu_info; every
+ * entry from a guest swaps them and every exit to a guest swaps back.
+ * The hypervisor's own code never uses %gs except in syscall_entry.
+ *
+ * Exits to a guest go through exit_to_guest: guest_exit_work() (C, with
+ * interrupts off) handles rescheduling and event delivery and may replace
+ * the frame's contents with another vCPU's, then the frame is restored
+ * and IRETQ returns to the guest. A frame of a hypervisor context (the
+ * idle loop) returns with a plain IRETQ.
  */
 #include <asm/layout.h>
 
 /* Exceptions for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
 		      (v) == 21 || (v) == 29 || (v) == 30)
+
+/* Offset of the saved CS in the frame once the GPRs are pushed. */
+#define FRAME_CS (15 * 8 + 2 * 8 + 8)
+
+.macro SAVE_GPRS
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+.macro RESTORE_GPRS
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+.endm
 
 	.text
 	.balign 16
@@ -27,38 +85,63 @@ trap_stubs:
 	.endr
 
 trap_common:
-	cld
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	/* Vector and error code are pushed: CS is at 24(%rsp). */
+	testb $3, 24(%rsp)
+	jz 1f
+	swapgs
+1:	cld
+	SAVE_GPRS
 	mov %rsp, %rdi
 	call do_trap
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	testb $3, FRAME_CS(%rsp)
+	jnz exit_to_guest
+	RESTORE_GPRS
 	add $16, %rsp
 	iretq
+
+/*
+ * SYSCALL from a guest: RCX holds its RIP, R11 its RFLAGS; interrupts
+ * are off (MSR_FMASK). Build the frame at the CPU's guest-frame place.
+ */
+	.balign 16
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	mov %rsp, %gs:CPU_INFO_SCRATCH
+	mov %gs:CPU_INFO_SELF, %rsp
+	pushq $GUEST_DS
+	pushq %gs:CPU_INFO_SCRATCH
+	push %r11
+	pushq $GUEST_CS64
+	push %rcx
+	pushq $0
+	pushq $VEC_SYSCALL
+	cld
+	SAVE_GPRS
+	mov %rsp, %rdi
+	call do_guest_syscall
+	/* fall through */
+
+/*
+ * Returns to the guest whose frame is at %rsp (the CPU's guest-frame
+ * place). Entered with interrupts off.
+ */
+	.globl exit_to_guest
+exit_to_guest:
+	mov %rsp, %rdi
+	call guest_exit_work
+	RESTORE_GPRS
+	add $16, %rsp
+	swapgs
+	iretq
+
+/*
+ * Leaves hypervisor context (the idle loop, or boot) for a guest: the
+ * caller has filled the guest frame at frame (guest_frame()).
+ * void enter_guest(struct cpu_regs *frame)
+ */
+	.globl enter_guest
+enter_guest:
+	cli
+	mov %rdi, %rsp
+	jmp exit_to_guest

@@ -11,6 +11,7 @@
 #include <asm/cpu.h>
 #include <asm/desc.h>
 #include <asm/mm.h>
+#include <asm/pv.h>
 #include <asm/serial.h>
 #include <asm/smp.h>
 #include <asm/time.h>
@@ -18,6 +19,8 @@
 #include <xeno/bootinfo.h>
 #include <xeno/cmdline.h>
 #include <xeno/console.h>
+#include <xeno/domain.h>
+#include <xeno/sched.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 #include <xeno/mm_domain.h>
@@ -84,6 +87,26 @@ static int invariant_check(void)
 	return rc;
 }
 
+/* Every module failed to build: the invariant check, then stop. */
+static void failed_boot_halt(void)
+{
+	invariant_check();
+	arch_halt(XENO_EXIT_BAD_BOOT);
+}
+
+/*
+ * The last domain was destroyed (domain.c): check that nothing leaked
+ * and stop, with XENO_EXIT_TEST_FAIL if a domain crashed.
+ */
+void domains_all_gone(void)
+{
+	int rc = invariant_check();
+
+	printk(LOG_ERR, "XENO-DONE domains crashed=%u\n", domains_crashed());
+	arch_halt(rc != 0 || domains_crashed() != 0 ? XENO_EXIT_TEST_FAIL
+						    : XENO_EXIT_OK);
+}
+
 static void early_cpu(void)
 {
 	extern char boot_stack[];
@@ -109,6 +132,8 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 	cpu_features_enable();
 	memory_init();
 	mm_domain_registry_init();
+	pv_mm_init();
+	sched_init();
 	acpi_init();
 	tsc_calibrate();
 	pic_disable();
@@ -124,7 +149,12 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 		failed += invariant_check() != 0;
 		arch_halt(failed ? XENO_EXIT_TEST_FAIL : XENO_EXIT_OK);
 	}
-	printk(LOG_INFO, "xeno: no domains to run yet; idling (quit QEMU "
-			 "with Ctrl-A X)\n");
+	if (boot_info.nr_mod == 0) {
+		printk(LOG_INFO, "xeno: no boot modules, so no domains; idling "
+				 "(quit QEMU with Ctrl-A X)\n");
+	} else if (dom0less_build() == 0) {
+		printk(LOG_ERR, "xeno: no domain could be built\n");
+		failed_boot_halt();
+	}
 	idle_loop();
 }

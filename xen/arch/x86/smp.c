@@ -12,11 +12,13 @@
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/lib.h>
+#include <xeno/sched.h>
 
 static volatile unsigned int calls_pending;
 
-static void run_posted_call(struct percpu *pc)
+void smp_run_posted_call(void)
 {
+	struct percpu *pc = this_cpu_info()->pc;
 	smp_fn_t fn = pc->call_fn;
 
 	if (!fn) {
@@ -51,15 +53,11 @@ void smp_call_interrupt(void)
 	/* Waking the CPU is all: idle_loop runs the call. */
 }
 
+/* The scheduler's idle loop runs posted calls (arch_idle_once). */
 void idle_loop(void)
 {
-	struct percpu *pc = this_cpu_info()->pc;
-
-	for (;;) {
-		irq_disable();
-		run_posted_call(pc);
-		safe_halt();
-	}
+	irq_disable();
+	sched_idle();
 }
 
 void smp_stop_others(void)

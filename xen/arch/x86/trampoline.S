@@ -67,7 +67,7 @@ trampoline_end:
 
 	.text
 ap_entry64:
-	mov $HYP_DS, %eax
+	mov $BOOT_DS, %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss

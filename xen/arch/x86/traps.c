@@ -10,6 +10,7 @@
 #include <asm/cpu.h>
 #include <asm/layout.h>
 #include <asm/percpu.h>
+#include <asm/pv.h>
 #include <asm/smp.h>
 #include <asm/symbols.h>
 #include <asm/time.h>
@@ -133,6 +134,12 @@ static __noreturn void fatal_exception(struct cpu_regs *r)
 
 void do_trap(struct cpu_regs *regs)
 {
+	bool from_guest = (regs->cs & 3) != 0;
+
+	if (from_guest && (regs->vector < 32 || regs->vector == 0x80)) {
+		pv_guest_trap(regs);
+		return;
+	}
 	switch (regs->vector) {
 	case VEC_TIMER:
 		apic_eoi();
@@ -141,6 +148,14 @@ void do_trap(struct cpu_regs *regs)
 	case VEC_IPI_CALL:
 		apic_eoi();
 		smp_call_interrupt();
+		return;
+	case VEC_FLUSH:
+		apic_eoi();
+		tlb_flush_interrupt();
+		return;
+	case VEC_KICK:
+		/* The exit path does the work (events, rescheduling). */
+		apic_eoi();
 		return;
 	case VEC_IPI_STOP:
 		smp_stop_self();

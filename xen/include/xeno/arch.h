@@ -40,6 +40,42 @@ void arch_console_write(const char *s, size_t n);
 /* Stops the machine: QEMU exits with the given Xeno exit status. */
 __noreturn void arch_halt(int xeno_status);
 
+/* ---- TLBs and address spaces (used by mm/ through mm/tlb.c) ---- */
+
+/* arch_flush_tlb_mask's va for "every entry", not one address. */
+#define ARCH_FLUSH_ALL (~0ULL)
+
+/*
+ * Invalidates TLB entries on every CPU in mask (this CPU included if it
+ * is in mask): one address (va), or everything including global entries
+ * (ARCH_FLUSH_ALL). Returns once every CPU in mask has done it. Counts
+ * one IPI per other CPU in arch_tlb_stats.
+ */
+void arch_flush_tlb_mask(uint64_t mask, uint64_t va);
+
+/* What the arch did for TLB maintenance since boot. */
+struct arch_tlb_stats {
+	uint64_t local_flushes;	 /* full flushes on one CPU */
+	uint64_t local_invlpgs;	 /* single-address invalidations */
+	uint64_t ipis;		 /* shootdown IPIs sent */
+	uint64_t cr3_loads;	 /* page-table root switches */
+};
+void arch_tlb_stats_read(struct arch_tlb_stats *out);
+
+/*
+ * The root of the running vCPU's active address space changed (new
+ * kernel or user base pointer of the vCPU current on this CPU): load it.
+ * root is an L4 frame that holds a type reference for as long as it is
+ * installed.
+ */
+void arch_load_root(mfn_t root);
+
+/*
+ * Whether a long hypercall should stop at its next preemption point and
+ * continue later (the CPU's time slice ran out, or work is waiting).
+ */
+bool arch_hypercall_preempt_check(void);
+
 /*
  * Xeno exit statuses (docs/boot.md). Under QEMU's isa-debug-exit the
  * process exit code is (status << 1) | 1.

@@ -14,16 +14,25 @@
 #define ENOENT	   2  /* no such entry */
 #define ESRCH	   3  /* no such domain */
 #define ENXIO	   6  /* no such device or address */
+#define E2BIG	   7  /* argument too big */
 #define EAGAIN	   11 /* preempted: call again (continuation) */
 #define ENOMEM	   12 /* out of memory, or over the domain's limit */
 #define EACCES	   13 /* permission denied */
 #define EFAULT	   14 /* bad guest address */
 #define EBUSY	   16 /* resource busy (page-type conflict on mapping) */
 #define EEXIST	   17 /* already exists */
+#define ENODEV	   19 /* no such device (debug register number) */
 #define EINVAL	   22 /* invalid argument (the usual MMU error) */
 #define ENOSPC	   28 /* no space left */
 #define ENOSYS	   38 /* no such hypercall or operation */
 #define EOVERFLOW  75 /* value too large */
 #define EOPNOTSUPP 95 /* operation not supported */
+
+/*
+ * Internal only, never returned to a guest: the hypercall stopped at a
+ * preemption point after rewriting its arguments (struct hcall_args);
+ * the dispatcher rewinds the guest to the SYSCALL so it runs again.
+ */
+#define ERESTART 85
 
 #endif

@@ -61,7 +61,15 @@
  *   45..32  linear count         §9.7 bookkeeping, see mm/pte.c
  *   31..0   type count           type references
  *
- * Frames no domain owns keep type_info 0 (xmalloc slabs reuse the word).
+ * While a frame is idle (type count 0, neither busy nor partial), bits
+ * 56..32 hold instead its TLB stamp (mm/tlb.c): the TLB clock when its
+ * last use of the stale type ended, 0 if it never had one. A change of
+ * type flushes the CPUs that may still cache entries from before it.
+ * A domain frame is freed with nothing but the stamp of its release in
+ * type_info; the free pool keeps it (mm/frame_alloc.c), and the frame's
+ * next allocation flushes what guests may still cache of it.
+ *
+ * Other frames keep type_info 0 (xmalloc slabs reuse the word).
  */
 #define PGT_type_shift	 61
 #define PGT_none	 (0ULL << PGT_type_shift) /* no type yet */
@@ -82,6 +90,8 @@
 #define PGT_linear_shift 32
 #define PGT_linear_mask	 (0x3fffULL << PGT_linear_shift)
 #define PGT_count_mask	 ((1ULL << 32) - 1)
+#define PGT_stamp_shift	 32 /* idle frames: the TLB stamp */
+#define PGT_stamp_mask	 (0x1ffffffULL << PGT_stamp_shift)
 
 struct page_info {
 	/*

@@ -20,6 +20,13 @@
  *    checks owner, PGF_DOMAIN and the count in one compare-and-swap, so it
  *    cannot take a reference on a frame that was freed and reused.
  *
+ * Finding a domain by id (mm_domain_find) takes a find reference that
+ * keeps the struct alive until mm_domain_unfind(); mm_domain_fini()
+ * unregisters the domain first, so no new find succeeds, then waits for
+ * the last one to go. A found domain may be dying (its memory being
+ * returned): operations on it fail the way they fail on frames it no
+ * longer owns.
+ *
  * Locks: d->lock (LOCK_RANK_DOMAIN) protects the page list and tot_pages;
  * the frame allocator's locks may be taken inside it. Counts are atomic
  * and need no lock. A registry lock (same rank, never held with a domain
@@ -28,6 +35,7 @@
 #ifndef XENO_MM_DOMAIN_H
 #define XENO_MM_DOMAIN_H
 
+#include <xeno/cpumask.h>
 #include <xeno/frame.h>
 #include <xeno/list.h>
 #include <xeno/spinlock.h>
@@ -35,6 +43,19 @@
 
 /* The largest general count a frame may reach; page_get fails beyond. */
 #define PAGE_COUNT_MAX 0xffffffffU
+
+/* The most vCPUs a domain has (ids 0..63: one 64-bit vcpumask word). */
+#define MM_MAX_VCPUS 64
+
+/*
+ * The vm_assist types (pv-abi §6.6) the memory manager looks at, as bit
+ * numbers in mm_domain.vm_assist; the hypercall that sets them is the
+ * domain code's.
+ */
+#define MM_VMASST_writable_pagetables 2
+#define MM_VMASST_m2p_strict	      32
+
+struct mm_vcpu;
 
 struct mm_domain {
 	domid_t domid;
@@ -62,6 +83,28 @@ struct mm_domain {
 
 	/* Link in the registry of all mm domains (mm_domain_audit). */
 	struct list_head link;
+
+	/*
+	 * Its vCPUs by id, NULL where none (mm_vcpu_init/fini, at vCPU
+	 * creation and destruction only), and how many there are.
+	 */
+	struct mm_vcpu *vcpus[MM_MAX_VCPUS];
+	unsigned int nr_vcpus;
+
+	/*
+	 * CPUs that ran one of its vCPUs since their last full TLB flush:
+	 * where its translations may be cached (mm/tlb.c).
+	 */
+	cpumask_t dirty_cpus;
+
+	/* VMASST types enabled: bit n is type n (vm_assist). */
+	uint64_t vm_assist;
+
+	/* mm_domain_find references held (atomic). */
+	uint32_t finds;
+
+	/* Under lock: its memory is being returned; no frame may join. */
+	bool dying;
 };
 
 /* Forgets every registered domain (host tests recreating the machine). */
@@ -70,13 +113,24 @@ void mm_domain_registry_init(void);
 /* Makes d an empty domain with the id and limit, and registers it. */
 void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages);
 
-/* Unregisters d, which must own no frame any more. */
+/*
+ * Unregisters d, which must own no frame any more, and waits until no
+ * find reference is left.
+ */
 void mm_domain_fini(struct mm_domain *d);
 
 /*
+ * The registered domain with the id, with a find reference, or NULL.
+ * Drop the reference with mm_domain_unfind() before the hypercall ends.
+ */
+struct mm_domain *mm_domain_find(domid_t id);
+void mm_domain_unfind(struct mm_domain *d);
+
+/*
  * Gives d a frame frame_alloc() just returned (count 0, untyped), with
- * the allocation reference. Returns 0, or -ENOMEM if d is at max_pages
- * (the frame is then untouched).
+ * the allocation reference, and sets its M2P entry to ~0 (no PFN until
+ * the domain builder or the guest says). Returns 0, or -ENOMEM if d is
+ * at max_pages or dying (the frame is then untouched).
  */
 int mm_domain_assign(struct mm_domain *d, struct page_info *pg);
 
@@ -95,10 +149,11 @@ int mm_domain_alloc(struct mm_domain *d, struct page_info **out);
 int mm_domain_release(struct mm_domain *d, struct page_info *pg);
 
 /*
- * Tears down d's memory: drops every pin, abandons every preempted
- * validation and releases every frame. Frames other domains still
- * reference stay allocated until those references go. d must be dead:
- * no CPU works on its page tables any more.
+ * Tears down d's memory: marks it dying (no frame joins any more), then
+ * releases every frame, dropping its pin or abandoning its preempted
+ * validation. Frames other domains still reference stay allocated until
+ * those references go. d's own vCPUs must be gone (their roots dropped);
+ * other domains may still work on its frames concurrently.
  */
 void mm_domain_relinquish(struct mm_domain *d);
 
@@ -126,5 +181,12 @@ int mm_domain_audit(void);
 
 /* Whether pg is on its owner's page list (holds the allocation ref). */
 bool mm_domain_holds(const struct page_info *pg);
+
+/*
+ * Calls fn for every registered domain, under the registry lock: fn must
+ * not take a domain lock or register domains (mm_audit uses it).
+ */
+void mm_domain_for_each(void (*fn)(struct mm_domain *d, void *arg),
+			void *arg);
 
 #endif

@@ -46,6 +46,7 @@
 #define L4_HYP_FIRST 256
 #define L4_HYP_SLOTS 16
 #define L4_SELF_SLOT 258
+#define L4_M2P_SLOT  256 /* the read-only M2P (§8.5) */
 
 /* The frame number in an entry with all address bits set. */
 #define PTE_MFN_ALL_ONES (PTE_ADDR >> PAGE_SHIFT)
@@ -102,5 +103,24 @@ void pte_set_l4_template(const uint64_t slots[L4_HYP_SLOTS]);
 /* Writes the hypervisor slots into a validated L4 / clears them. */
 void pte_l4_install(uint64_t *l4, mfn_t self);
 void pte_l4_clear(uint64_t *l4);
+
+/*
+ * m2p_strict (§8.5): gives a validated L4 the template's M2P slot back
+ * (present) or empties it. Returns whether the slot changed.
+ */
+bool pte_l4_set_m2p(uint64_t *l4, bool present);
+
+/*
+ * The fast path of single-entry updates (§9.5.6 rule 1): whether a
+ * present entry may become new without taking or dropping references,
+ * because both map the same frame and differ only in bits that no rule
+ * looks at (A, D, G, US, NX, the AVL bits; RW too in L2-L4 while linear
+ * page tables are off). new must still pass pte_check_flags().
+ */
+bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new);
+
+/* Whether a present entry's flags are allowed at the level (§9.5.1). */
+bool pte_check_flags(unsigned int level, uint64_t e,
+		     const struct mm_domain *d);
 
 #endif

@@ -67,8 +67,10 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags);
 int ptype_unpin(struct mm_domain *d, mfn_t m);
 
 /*
- * Domain teardown (mm_domain_relinquish): drops pg's pin, or abandons its
- * preempted validation, with every reference either held.
+ * Release and teardown (mm_domain_release, after the frame left the page
+ * list): drops pg's pin, or abandons its preempted validation, with every
+ * reference either held. If another CPU is validating pg right now, waits
+ * until it finishes or stops at a preemption point.
  */
 void ptype_relinquish(struct page_info *pg);
 
@@ -97,9 +99,8 @@ void ptype_linear_in_dec(struct page_info *target);
 bool ptype_get_validated(struct page_info *pg, uint64_t type);
 
 /*
- * Preemption points fire every n entries examined on this CPU (0: never).
- * Until the scheduler provides a real check this is the only source of
- * -EAGAIN; tests use it to force preemption.
+ * Preemption points fire when arch_hypercall_preempt_check() says so, and
+ * (tests) every n entries examined on this CPU (0: never).
  */
 void ptype_set_preempt_interval(unsigned int n);
 
@@ -108,7 +109,8 @@ struct ptype_stats {
 	uint64_t validations;	/* validations started */
 	uint64_t devalidations; /* page tables devalidated */
 	uint64_t preemptions;	/* validations stopped with -EAGAIN */
-	uint64_t stale_flushes; /* type changes needing a TLB flush */
+	uint64_t stale_flushes; /* changes of type (each flushes the CPUs
+				   that may cache the old use, mm/tlb.c) */
 };
 void ptype_stats_read(struct ptype_stats *out);
 void ptype_stats_reset(void);
@@ -116,12 +118,29 @@ void ptype_stats_reset(void);
 /*
  * Recomputes every domain frame's general and type counts from scratch
  * (allocation references, pins, preempted validations, the entries of
- * every validated or partly validated table) and compares them, and the
- * other type-word invariants, with the running values. Must run while
- * nothing changes frames; references held outside those (roots, callers'
- * temporary ones) count as mismatches. Returns 0, or -1 after printing
- * the first mismatch.
+ * every validated or partly validated table, the vCPUs' roots, and the
+ * references registered below) and compares them, and the other
+ * type-word invariants, with the running values. Must run while nothing
+ * changes frames; references held by anyone else count as mismatches.
+ * Returns 0, or -1 after printing the first mismatch.
  */
 int mm_audit(void);
+
+/*
+ * References held outside the holders mm_audit knows (the hypervisor's
+ * own use of a guest frame, a harness's temporary ones): register each
+ * while it is held, so that the audit can count it. hold/drop a general
+ * reference, hold/drop_typed a general and a type reference together.
+ * The registry is a fixed table: holding more than MM_OUTSIDE_REFS
+ * distinct frames at once is a hypervisor bug.
+ */
+#define MM_OUTSIDE_REFS 1024
+void mm_hold_outside_ref(struct page_info *pg);
+void mm_drop_outside_ref(struct page_info *pg);
+void mm_hold_outside_typed_ref(struct page_info *pg);
+void mm_drop_outside_typed_ref(struct page_info *pg);
+
+/* Forgets every registered reference (host tests recreating the machine). */
+void mm_outside_refs_reset(void);
 
 #endif

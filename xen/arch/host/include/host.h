@@ -58,6 +58,32 @@ void *host_arena(void);
  */
 extern const uint64_t host_l4_template[16];
 
+/*
+ * TLB maintenance and root loads: the host arch does nothing but count
+ * (arch_tlb_stats_read) and log them. host_tlb_reset() (also done by
+ * host_machine_init) zeroes the counters, the log and the loaded roots;
+ * host_tlb_call(i) is the i-th arch_flush_tlb_mask() since then (the
+ * first HOST_TLB_LOG are kept; cpu ~0 for one not kept).
+ */
+#define HOST_TLB_LOG 64
+struct host_tlb_call {
+	uint64_t mask;	  /* CPUs asked to flush */
+	uint64_t va;	  /* one address, or ARCH_FLUSH_ALL */
+	unsigned int cpu; /* the CPU that asked */
+};
+void host_tlb_reset(void);
+unsigned int host_tlb_calls(void);
+struct host_tlb_call host_tlb_call(unsigned int i);
+
+/* The root the last arch_load_root() on cpu loaded (INVALID_MFN: none). */
+mfn_t host_loaded_root(unsigned int cpu);
+
+/*
+ * Makes every n-th arch_hypercall_preempt_check() (on any CPU) answer
+ * true, counting from now; 0 (the default) never.
+ */
+void host_preempt_every(unsigned int n);
+
 /* Arms (jb) or disarms (NULL) this thread's panic hook. */
 void host_expect_panic(jmp_buf *jb);
 

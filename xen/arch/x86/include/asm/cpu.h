@@ -20,9 +20,26 @@
 #define MSR_TSC_DEADLINE 0x000006e0
 #define MSR_EFER	 0xc0000080
 #define MSR_PAT		 0x00000277
+#define MSR_STAR	 0xc0000081
+#define MSR_LSTAR	 0xc0000082
+#define MSR_CSTAR	 0xc0000083
+#define MSR_FMASK	 0xc0000084
+#define MSR_FS_BASE	 0xc0000100
+#define MSR_GS_BASE	 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_SYSENTER_CS	 0x00000174
+#define EFER_SCE	 (1UL << 0)
 #define EFER_NXE	 (1UL << 11)
 
-#define RFLAGS_IF (1UL << 9)
+#define RFLAGS_TF   (1UL << 8)
+#define RFLAGS_IF   (1UL << 9)
+#define RFLAGS_DF   (1UL << 10)
+#define RFLAGS_IOPL (3UL << 12)
+#define RFLAGS_NT   (1UL << 14)
+#define RFLAGS_RF   (1UL << 16)
+#define RFLAGS_VM   (1UL << 17)
+#define RFLAGS_AC   (1UL << 18)
+#define CR0_TS	    (1UL << 3)
 
 static inline void outb(uint16_t port, uint8_t v)
 {

@@ -16,7 +16,7 @@ struct tss {
 } __packed;
 _Static_assert(sizeof(struct tss) == 104, "TSS size");
 
-#define GDT_ENTRIES 16
+#include <asm/layout.h>
 
 /* Builds the IDT once (boot CPU). */
 void idt_init(void);
@@ -26,5 +26,8 @@ void idt_init(void);
  * CPU's STACK_SIZE stack block (its IST stacks live there).
  */
 void desc_load_cpu(unsigned int cpu, void *stack_block);
+
+/* Sets up SYSCALL and the GS bases for this CPU (from desc_load_cpu). */
+void syscall_init_cpu(uint64_t stack_block);
 
 #endif

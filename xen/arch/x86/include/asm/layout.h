@@ -19,8 +19,7 @@
 #ifndef ASM_LAYOUT_H
 #define ASM_LAYOUT_H
 
-#define HYPERVISOR_VIRT_START 0xffff800000000000
-#define HYPERVISOR_VIRT_END   0xffff880000000000
+/* HYPERVISOR_VIRT_START/END (the hole) are in public/xen.h. */
 #define DIRECTMAP_BASE	      0xffff830000000000
 #define DIRECTMAP_SLOT	      262
 #define DIRECTMAP_SIZE	      0x20000000000 /* 2 TiB: 4 L4 slots */
@@ -41,10 +40,34 @@
 #define IST_NMI_TOP 0x2000
 #define IST_MCE_TOP 0x3000
 
-/* Selectors of the hypervisor's GDT (desc.c). */
-#define HYP_CS	0x08
-#define HYP_DS	0x10
-#define TSS_SEL 0x40
+/* Selectors of the boot GDTs (boot.S, trampoline.S). */
+#define BOOT_CS 0x08
+#define BOOT_DS 0x10
+
+/*
+ * Selectors of the running GDT (desc.c). They sit in its reserved page
+ * (entries 7168 and up, pv-abi §2.2), where the guest's flat selectors
+ * live too: SYSCALL loads HYP_CS/HYP_DS, and SYSRET's base 0xe023 gives
+ * the guest's 64-bit CS 0xe033 and SS 0xe02b.
+ */
+#define HYP_CS	    0xe008
+#define HYP_DS	    0xe010
+#define GUEST_CS32  0xe023
+#define GUEST_DS    0xe02b
+#define GUEST_CS64  0xe033
+#define TSS_SEL	    0xe040
+#define GDT_ENTRIES 8192
+
+/*
+ * struct cpu_info fields that assembly reaches through %gs while a guest
+ * runs (SYSCALL entry): a scratch slot for the guest's RSP and the stack
+ * top where the guest's register frame is built.
+ */
+/* The pseudo-vector of frames built by SYSCALL entry. */
+#define VEC_SYSCALL 0x100
+
+#define CPU_INFO_SCRATCH 16
+#define CPU_INFO_SELF	 24
 
 /* sizeof(struct cpu_info) (percpu.h checks it). */
 #define CPU_INFO_SIZE 64

@@ -14,9 +14,15 @@ struct cpu_info {
 	uint32_t cpu_id;   /* index 0..NR_CPUS-1 */
 	uint32_t apic_id;  /* local APIC id */
 	struct percpu *pc; /* the rest of the CPU's state */
-	uint64_t pad[6];
+	uint64_t scratch;  /* CPU_INFO_SCRATCH: guest RSP at SYSCALL */
+	uint64_t self;	   /* CPU_INFO_SELF: this structure's address */
+	uint64_t pad[4];
 };
 _Static_assert(sizeof(struct cpu_info) == CPU_INFO_SIZE, "cpu_info size");
+_Static_assert(offsetof(struct cpu_info, scratch) == CPU_INFO_SCRATCH,
+	       "cpu_info scratch");
+_Static_assert(offsetof(struct cpu_info, self) == CPU_INFO_SELF,
+	       "cpu_info self");
 
 static inline struct cpu_info *this_cpu_info(void)
 {

@@ -37,6 +37,9 @@ void smp_call_all(smp_fn_t fn, void *arg);
 __noreturn void idle_loop(void);
 
 void smp_call_interrupt(void);
+
+/* Runs the cross-CPU call posted to this CPU, if any. */
+void smp_run_posted_call(void);
 void smp_stop_others(void);
 __noreturn void smp_stop_self(void);
 

@@ -9,6 +9,11 @@
 #define VEC_TIMER    0xf0 /* local APIC timer */
 #define VEC_IPI_CALL 0xf1 /* run the function posted to this CPU */
 #define VEC_IPI_STOP 0xf2 /* stop this CPU (panic, halt) */
+#define VEC_KICK     0xf3 /* re-run the exit work (scheduler, events) */
+#define VEC_FLUSH    0xf4 /* TLB shootdown (tlb.c) */
+
+/* Serves a TLB shootdown aimed at this CPU (tlb.c). */
+void tlb_flush_interrupt(void);
 #define VEC_SPURIOUS 0xff
 
 /* The frame entry.S builds; order matches its pushes. */

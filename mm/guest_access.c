@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory access (see xeno/guest_access.h): a software walk of the
+ * current vCPU's four-level tables, page by page.
+ *
+ * Why references on the tables too: the guest's other vCPUs may change
+ * an entry the walk has just read, drop the last reference to the table
+ * it named, and hand that frame back or reuse it as data. Reading it as
+ * a table then would follow guest-written "entries" to any frame. So the
+ * walk takes, for every table below the root, a general reference of the
+ * domain (page_get: still the domain's frame) and a type reference of
+ * the type it has (ptype_get_validated: still a validated table, whose
+ * entries are all checked references). The entry read in it may be
+ * stale by the time it is used, but it is one the domain was allowed to
+ * have, so the frame it leads to is one the domain may touch in that way.
+ * The root needs nothing: the vCPU holds it and only the vCPU itself
+ * (this very hypercall) could change it.
+ *
+ * A table at walk level k may be of type Lk or higher: linear entries
+ * make a table of one level serve as the next one down. Its entries are
+ * then upper-level entries; the access bits are checked the same way,
+ * and the leaf frame is whatever they point to (a table, only readable:
+ * linear entries are read-only).
+ *
+ * Locks: none.
+ */
+#include <public/xen.h>
+#include <xeno/arch.h>
+#include <xeno/errno.h>
+#include <xeno/guest_access.h>
+#include <xeno/lib.h>
+#include <xeno/mm_vcpu.h>
+#include <xeno/mm_why.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+
+#define GUEST_LOW_END (1ULL << 47)
+
+/* The tables a walk holds references on (levels 3, 2, 1 at most). */
+struct walk {
+	struct mm_domain *d;
+	struct page_info *held[3];
+	unsigned int nr_held;
+};
+
+bool guest_range_ok(uint64_t va, size_t n)
+{
+	uint64_t last;
+
+	if (n == 0) {
+		return true;
+	}
+	last = va + n - 1;
+	if (last < va) {
+		return false;
+	}
+	return last < GUEST_LOW_END || va >= HYPERVISOR_VIRT_END;
+}
+
+static unsigned int slot_of(uint64_t va, unsigned int level)
+{
+	return (unsigned int)(va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+}
+
+static uint64_t level_type(unsigned int level)
+{
+	return (uint64_t)level << PGT_type_shift;
+}
+
+static void walk_release(struct walk *w)
+{
+	while (w->nr_held > 0) {
+		page_put_and_type(w->held[--w->nr_held]);
+	}
+}
+
+/*
+ * The table entry e (of a level-level table) leads to, to be read as a
+ * table of level - 1, with its references held; NULL if it is not a
+ * validated table of the domain of at least that level.
+ */
+static uint64_t *walk_down(struct walk *w, uint64_t e, unsigned int level)
+{
+	mfn_t m = pte_mfn(e);
+	struct page_info *pg;
+	uint64_t type;
+
+	if (!mfn_valid(m)) {
+		return NULL;
+	}
+	pg = mfn_to_page(m);
+	if (!page_get(pg, w->d)) {
+		return NULL;
+	}
+	type = ptype_type(pg);
+	if (type < level_type(level - 1) || type > PGT_l4 ||
+	    !ptype_get_validated(pg, type)) {
+		page_put(pg);
+		return NULL;
+	}
+	w->held[w->nr_held++] = pg;
+	return arch_mfn_to_virt(m);
+}
+
+/* Whether entry e of the walk allows the access (see the header). */
+static bool entry_allows(uint64_t e, bool write, bool leaf, bool user_mode)
+{
+	if ((e & (PTE_P | PTE_US)) != (PTE_P | PTE_US)) {
+		return false;
+	}
+	if (write && !(e & PTE_RW)) {
+		return false;
+	}
+	return !(leaf && user_mode && (e & PTE_GUEST_KERNEL));
+}
+
+/*
+ * The frame holding va in v's active tables, if v may access it so:
+ * with a general reference, and a writable type reference for a write.
+ */
+static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
+{
+	struct walk w = { .d = v->d };
+	mfn_t root = mm_vcpu_active_root(v);
+	struct page_info *pg = NULL;
+	unsigned int level;
+	uint64_t *t, e = 0;
+	mfn_t m;
+
+	if (mfn_eq(root, INVALID_MFN)) {
+		return NULL;
+	}
+	t = arch_mfn_to_virt(root);
+	for (level = 4; level >= 1; level--) {
+		bool leaf;
+
+		e = __atomic_load_n(&t[slot_of(va, level)], __ATOMIC_RELAXED);
+		leaf = level == 1 || (level <= 3 && (e & PTE_PS));
+		if ((level == 4 && (e & PTE_PS)) ||
+		    !entry_allows(e, write, leaf, v->user_mode)) {
+			goto out;
+		}
+		if (leaf) {
+			break;
+		}
+		t = walk_down(&w, e, level);
+		if (t == NULL) {
+			goto out;
+		}
+	}
+	/* The 4 KiB frame inside a superpage: the address's middle bits. */
+	m = mfn(((e & PTE_ADDR) >> PAGE_SHIFT) &
+		~((1ULL << (9 * (level - 1))) - 1));
+	m = mfn_add(m, (va >> PAGE_SHIFT) & ((1ULL << (9 * (level - 1))) - 1));
+	if (!mfn_valid(m) || !page_get_foreign(mfn_to_page(m))) {
+		goto out;
+	}
+	pg = mfn_to_page(m);
+	if (write && ptype_get(pg, PGT_writable, NULL, 0) != 0) {
+		page_put(pg);
+		pg = NULL;
+	}
+out:
+	walk_release(&w);
+	return pg;
+}
+
+static void untranslate(struct page_info *pg, bool write)
+{
+	if (write) {
+		page_put_and_type(pg);
+	} else {
+		page_put(pg);
+	}
+}
+
+/* Copies n bytes between buf and guest address gva, page by page. */
+static int copy(uint64_t gva, void *buf, size_t n, bool write)
+{
+	struct mm_vcpu *v = mm_vcpu_current();
+	char *p = buf;
+
+	if (v == NULL || !guest_range_ok(gva, n)) {
+		return -EFAULT;
+	}
+	while (n > 0) {
+		size_t off = gva & (PAGE_SIZE - 1);
+		size_t chunk = MIN(n, PAGE_SIZE - off);
+		struct page_info *pg = translate(v, gva, write);
+		char *frame;
+
+		if (pg == NULL) {
+			return -EFAULT;
+		}
+		frame = arch_mfn_to_virt(page_to_mfn(pg));
+		if (write) {
+			memcpy(frame + off, p, chunk);
+		} else {
+			memcpy(p, frame + off, chunk);
+		}
+		untranslate(pg, write);
+		gva += chunk;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int guest_copy_from(void *dst, uint64_t gva, size_t n)
+{
+	return copy(gva, dst, n, false);
+}
+
+int guest_copy_to(uint64_t gva, const void *src, size_t n)
+{
+	/* copy() writes through buf only when reading from the guest. */
+	return copy(gva, (void *)(uintptr_t)src, n, true);
+}
+
+int guest_l1_of(struct mm_vcpu *v, uint64_t va, struct page_info **l1,
+		unsigned int *slot)
+{
+	struct walk w = { .d = v->d };
+	struct page_info *pg;
+	unsigned int level;
+	uint64_t *t, e;
+	int rc = -EINVAL;
+
+	if (!guest_range_ok(va, 1)) {
+		mm_why_note(XENO_WHY_BAD_VA, va, INVALID_MFN);
+		return -EINVAL;
+	}
+	if (mfn_eq(v->kernel_root, INVALID_MFN)) {
+		mm_why_note(XENO_WHY_VA_UNMAPPED, va, INVALID_MFN);
+		return -EINVAL;
+	}
+	t = arch_mfn_to_virt(v->kernel_root);
+	for (level = 4; level > 2; level--) {
+		e = __atomic_load_n(&t[slot_of(va, level)], __ATOMIC_RELAXED);
+		if (!(e & PTE_P) || (e & PTE_PS)) {
+			mm_why_note(XENO_WHY_VA_UNMAPPED, e, INVALID_MFN);
+			goto out;
+		}
+		t = walk_down(&w, e, level);
+		if (t == NULL) {
+			mm_why_note(XENO_WHY_VA_UNMAPPED, e, pte_mfn(e));
+			goto out;
+		}
+	}
+	e = __atomic_load_n(&t[slot_of(va, 2)], __ATOMIC_RELAXED);
+	if (!(e & PTE_P) || (e & PTE_PS) || !mfn_valid(pte_mfn(e))) {
+		mm_why_note(XENO_WHY_VA_UNMAPPED, e, INVALID_MFN);
+		goto out;
+	}
+	pg = mfn_to_page(pte_mfn(e));
+	if (!page_get(pg, v->d)) {
+		mm_why_note(XENO_WHY_VA_NOT_L1, e, pte_mfn(e));
+		goto out;
+	}
+	if (!ptype_get_validated(pg, PGT_l1)) {
+		mm_why_note(XENO_WHY_VA_NOT_L1, e, pte_mfn(e));
+		page_put(pg);
+		goto out;
+	}
+	*l1 = pg;
+	*slot = slot_of(va, 1);
+	rc = 0;
+out:
+	walk_release(&w);
+	return rc;
+}

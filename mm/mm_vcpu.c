@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vCPU state for the MMU (see xeno/mm_vcpu.h): the two page-table roots
+ * and the active mode, which vCPU each CPU runs, and the CPU masks the
+ * TLB layer keeps per vCPU and domain.
+ *
+ * Roots. A root holds a general and an L4 type reference. Installing one
+ * takes the new references first, then publishes the new root and loads
+ * it if it is the active root of the vCPU running here, and only then
+ * drops the old references: at no point does a CPU run on a root whose
+ * references are gone. Re-installing the current root is the same path
+ * and so only reloads it.
+ *
+ * m2p_strict (pv-abi §8.5). Every validated L4 gets the read-only M2P in
+ * slot 256 from the template. With VMASST_TYPE_m2p_strict a user root
+ * loses it when installed and a kernel root gets it back.
+ *
+ * Locks: none (see the header). cpu_current[] and switches[] are written
+ * by their own CPU only and read by other CPUs' shootdowns (mm/tlb.c);
+ * d->vcpus[] and d->nr_vcpus change atomically at vCPU creation and
+ * destruction.
+ */
+#include <xeno/arch.h>
+#include <xeno/errno.h>
+#include <xeno/lib.h>
+#include <xeno/mm_vcpu.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+#include <xeno/tlb.h>
+
+static struct mm_vcpu *cpu_current[NR_CPUS];
+static uint64_t switches[NR_CPUS];
+
+void mm_vcpu_reset_cpus(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_CPUS; i++) {
+		__atomic_store_n(&cpu_current[i], NULL, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&switches[i], 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+struct mm_vcpu *mm_vcpu_current(void)
+{
+	return cpu_current[arch_cpu_id()];
+}
+
+struct mm_vcpu *mm_vcpu_current_on(unsigned int cpu)
+{
+	return __atomic_load_n(&cpu_current[cpu], __ATOMIC_SEQ_CST);
+}
+
+uint64_t mm_vcpu_switches(unsigned int cpu)
+{
+	return __atomic_load_n(&switches[cpu], __ATOMIC_SEQ_CST);
+}
+
+mfn_t mm_vcpu_active_root(const struct mm_vcpu *v)
+{
+	return v->user_mode ? v->user_root : v->kernel_root;
+}
+
+void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id)
+{
+	BUG_ON(id >= MM_MAX_VCPUS || d->vcpus[id] != NULL);
+	memset(v, 0, sizeof(*v));
+	v->d = d;
+	v->id = id;
+	v->kernel_root = INVALID_MFN;
+	v->user_root = INVALID_MFN;
+	v->cpu = -1;
+	__atomic_fetch_add(&d->nr_vcpus, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&d->vcpus[id], v, __ATOMIC_RELEASE);
+}
+
+static void root_put(mfn_t m)
+{
+	if (!mfn_eq(m, INVALID_MFN)) {
+		page_put_and_type(mfn_to_page(m));
+	}
+}
+
+void mm_vcpu_fini(struct mm_vcpu *v)
+{
+	struct mm_domain *d = v->d;
+
+	BUG_ON(v->cpu != -1);
+	root_put(v->kernel_root);
+	root_put(v->user_root);
+	v->kernel_root = INVALID_MFN;
+	v->user_root = INVALID_MFN;
+	ASSERT(d->vcpus[v->id] == v && d->nr_vcpus > 0);
+	__atomic_store_n(&d->vcpus[v->id], NULL, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&d->nr_vcpus, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Loads v's active root if v runs on this CPU. */
+static void reload_if_current(struct mm_vcpu *v)
+{
+	if (mm_vcpu_current() == v) {
+		arch_load_root(mm_vcpu_active_root(v));
+	}
+}
+
+/*
+ * m2p_strict: slot 256 of a user root is emptied, of a kernel root
+ * filled again. The hypervisor's slots hold no references, so this is a
+ * plain store; CPUs that cached the old slot are flushed.
+ */
+static void m2p_strict_adjust(struct mm_vcpu *v, mfn_t m, bool user)
+{
+	struct tlb_flush f;
+
+	if (!(v->d->vm_assist & (1ULL << MM_VMASST_m2p_strict)) ||
+	    !pte_l4_set_m2p(arch_mfn_to_virt(m), !user)) {
+		return;
+	}
+	tlb_flush_init(&f, v->d, TLB_OP_OTHER);
+	tlb_flush_add(&f, tlb_domain_cpus(v->d), ARCH_FLUSH_ALL);
+	tlb_flush_commit(&f);
+}
+
+int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m,
+		     unsigned int flags)
+{
+	mfn_t *slot = user ? &v->user_root : &v->kernel_root;
+	mfn_t old = *slot;
+	int rc;
+
+	ASSERT(v->cpu == -1 || mm_vcpu_current() == v);
+	if (user && mfn_x(m) == 0) {
+		m = INVALID_MFN;
+	} else {
+		if (!mfn_valid(m)) {
+			mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m),
+				    INVALID_MFN);
+			return -EINVAL;
+		}
+		rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4, flags);
+		if (rc != 0) {
+			return rc;
+		}
+		m2p_strict_adjust(v, m, user);
+	}
+	*slot = m;
+	if (user == v->user_mode) {
+		reload_if_current(v);
+	}
+	root_put(old);
+	return 0;
+}
+
+void mm_vcpu_set_mode(struct mm_vcpu *v, bool user)
+{
+	ASSERT(!user || !mfn_eq(v->user_root, INVALID_MFN));
+	v->user_mode = user;
+	reload_if_current(v);
+}
+
+void mm_vcpu_switch(struct mm_vcpu *prev, struct mm_vcpu *next)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	ASSERT(cpu_current[cpu] == prev);
+	if (prev != NULL) {
+		prev->cpu = -1;
+	}
+	/* Order matters for mm/tlb.c: current, then the count, then masks. */
+	__atomic_store_n(&cpu_current[cpu], next, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&switches[cpu], 1, __ATOMIC_SEQ_CST);
+	if (next == NULL) {
+		arch_load_root(INVALID_MFN);
+		return;
+	}
+	next->cpu = (int)cpu;
+	tlb_vcpu_running(next, cpu);
+	arch_load_root(mm_vcpu_active_root(next));
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_update (hypercall 1, pv-abi §6.1): batched, checked writes of
+ * page-table entries and of M2P entries.
+ *
+ *   mmu_update(const mmu_update_t *reqs, unsigned int count,
+ *              unsigned int *pdone, unsigned int foreigndom)
+ *
+ * Decode, then act: the foreign domains are resolved before the first
+ * request (FD: bits 15:0 of foreigndom, the owner of frames new L1
+ * entries map; PFD + 1: bits 31:16, the owner of the tables written).
+ * Each request is checked in full before it changes anything, and the
+ * batch stops at the first refused one, with *pdone counting the ones
+ * done (mm_hcall.h has the batch protocol).
+ *
+ * Per request, by command (ptr & 7):
+ *   0, 3 NORMAL_PT_UPDATE, NO_TRANSLATE   write one entry (below)
+ *   2    PT_UPDATE_PRESERVE_AD            the same, keeping A and D
+ *   1    MACHPHYS_UPDATE                  set the M2P entry of ptr's frame
+ *   4-7                                   -ENOSYS
+ * The frame at ptr must be on the PFD's page list (-EINVAL). If it is a
+ * validated page table, the entry is updated by the rules of its level
+ * (mm_entry_update: new references first, atomic store, old references
+ * last); slots 256-271 of an L4 are the hypervisor's (-EINVAL), and an
+ * L2-L4 entry must not use a foreign FD (-EINVAL). Otherwise, if the
+ * frame can take a writable type reference, the 8 bytes are stored as
+ * they are. Otherwise -EINVAL.
+ *
+ * TLBs: after L2-L4 changes the CPUs that ran the PFD are flushed once,
+ * before the hypercall returns (continuations included); L1 changes are
+ * the guest's to flush.
+ *
+ * Locks: none of its own.
+ */
+#include <public/xen.h>
+#include <xeno/arch.h>
+#include <xeno/errno.h>
+#include <xeno/hypercall.h>
+#include <xeno/lib.h>
+#include <xeno/m2p.h>
+#include <xeno/mm_vcpu.h>
+#include <xeno/mm_why.h>
+#include <xeno/pte.h>
+#include <xeno/ptype.h>
+#include <xeno/tlb.h>
+
+#include "mm_hcall.h"
+
+/* Requests read from the guest at a time (from one page). */
+#define MMU_CHUNK 16
+
+struct mmu_ctx {
+	struct mm_domain *caller;
+	struct mm_fd fd;  /* owner of L1 targets */
+	struct mm_fd pfd; /* owner of the tables */
+	struct tlb_flush flush;
+};
+
+/* The frame at ptr with a general reference, if it is the PFD's own. */
+static struct page_info *pfd_frame(struct mmu_ctx *c, uint64_t ptr)
+{
+	mfn_t m = paddr_to_mfn(paddr(ptr));
+	struct page_info *pg;
+
+	if (!mfn_valid(m)) {
+		mm_why_note(XENO_WHY_PTR_NOT_OWNER, ptr, INVALID_MFN);
+		return NULL;
+	}
+	pg = mfn_to_page(m);
+	if (!page_get(pg, c->pfd.d)) {
+		mm_why_note(XENO_WHY_PTR_NOT_OWNER, ptr, m);
+		return NULL;
+	}
+	if (!mm_domain_holds(pg)) {
+		mm_why_note(XENO_WHY_GIVEN_BACK, ptr, m);
+		page_put(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+/* An entry of a validated table on which we hold a type reference. */
+static int table_write(struct mmu_ctx *c, struct page_info *pg,
+		       unsigned int level, uint64_t ptr, uint64_t val,
+		       bool preserve_ad)
+{
+	unsigned int slot = (unsigned int)((ptr & (PAGE_SIZE - 1)) >> 3);
+	int rc;
+
+	if (level == 4 && l4_slot_is_hyp(slot)) {
+		mm_why_note(XENO_WHY_HYPERVISOR_SLOT, ptr, page_to_mfn(pg));
+		return -EINVAL;
+	}
+	if (level > 1 && c->fd.d != c->pfd.d) {
+		mm_why_note(XENO_WHY_FD_NOT_PFD, val, page_to_mfn(pg));
+		return -EINVAL;
+	}
+	rc = mm_entry_update(pg, level, slot, val, c->pfd.d, c->fd.d,
+			     preserve_ad, PTYPE_PREEMPTIBLE);
+	if (rc == 0 && level > 1) {
+		tlb_flush_add(&c->flush, tlb_domain_cpus(c->pfd.d),
+			      ARCH_FLUSH_ALL);
+	}
+	return rc;
+}
+
+/* The 8 bytes of an ordinary page, while it holds a writable type. */
+static int plain_write(struct page_info *pg, uint64_t ptr, uint64_t val)
+{
+	uint64_t *p;
+
+	if (ptype_get(pg, PGT_writable, NULL, 0) != 0) {
+		mm_why_renote(XENO_WHY_NOT_UPDATABLE, ptr, page_to_mfn(pg));
+		return -EINVAL;
+	}
+	p = arch_mfn_to_virt(page_to_mfn(pg));
+	__atomic_store_n(&p[(ptr & (PAGE_SIZE - 1)) >> 3], val,
+			 __ATOMIC_RELAXED);
+	ptype_put(pg);
+	return 0;
+}
+
+/* Commands 0, 2 and 3. */
+static int pt_update(struct mmu_ctx *c, uint64_t ptr, uint64_t val,
+		     bool preserve_ad)
+{
+	struct page_info *pg = pfd_frame(c, ptr);
+	uint64_t type;
+	int rc;
+
+	if (pg == NULL) {
+		return -EINVAL;
+	}
+	type = ptype_type(pg);
+	if (mm_table_level(type) != 0 && ptype_get_validated(pg, type)) {
+		rc = table_write(c, pg, mm_table_level(type), ptr, val,
+				 preserve_ad);
+		ptype_put(pg);
+	} else {
+		rc = plain_write(pg, ptr, val);
+	}
+	page_put(pg);
+	return rc;
+}
+
+/* Command 1: the M2P entry of ptr's frame, which must be the FD's. */
+static int machphys_update(struct mmu_ctx *c, uint64_t ptr, uint64_t pfn)
+{
+	mfn_t m = paddr_to_mfn(paddr(ptr));
+	struct page_info *pg;
+	int rc = 0;
+
+	if (c->pfd.d != c->caller) {
+		mm_why_note(XENO_WHY_PFD_FOREIGN, ptr, INVALID_MFN);
+		return -EPERM;
+	}
+	if (!mfn_valid(m) || !page_get(mfn_to_page(m), c->fd.d)) {
+		mm_why_note(XENO_WHY_M2P_FRAME, ptr,
+			    mfn_valid(m) ? m : INVALID_MFN);
+		return -EINVAL;
+	}
+	pg = mfn_to_page(m);
+	if (!mm_domain_holds(pg) || !m2p_set(m, pfn)) {
+		mm_why_note(XENO_WHY_M2P_FRAME, ptr, m);
+		rc = -EINVAL;
+	}
+	page_put(pg);
+	return rc;
+}
+
+static int one_request(struct mmu_ctx *c, const struct mmu_update *req)
+{
+	uint64_t ptr = req->ptr & ~7ULL;
+
+	switch (req->ptr & 7) {
+	case MMU_NORMAL_PT_UPDATE:
+	case MMU_PT_UPDATE_NO_TRANSLATE:
+		return pt_update(c, ptr, req->val, false);
+	case MMU_PT_UPDATE_PRESERVE_AD:
+		return pt_update(c, ptr, req->val, true);
+	case MMU_MACHPHYS_UPDATE:
+		return machphys_update(c, ptr, req->val);
+	default:
+		mm_why_note(XENO_WHY_BAD_COMMAND, req->ptr & 7, INVALID_MFN);
+		return -ENOSYS;
+	}
+}
+
+/* Runs the batch's requests until done, refused or preempted. */
+static int run_batch(struct mmu_ctx *c, struct mm_batch *b)
+{
+	struct mmu_update reqs[MMU_CHUNK];
+	int n, i, rc;
+
+	while (b->done < b->count) {
+		mm_why_begin();
+		n = mm_batch_read(b, reqs, MMU_CHUNK);
+		if (n < 0) {
+			return mm_why_fail(n, b->hypercall, ~0U,
+					   b->before + b->done);
+		}
+		for (i = 0; i < n; i++) {
+			if (mm_batch_preempt(b)) {
+				return -EAGAIN;
+			}
+			mm_why_begin();
+			rc = one_request(c, &reqs[i]);
+			if (rc == -EAGAIN) {
+				return rc;
+			}
+			if (rc != 0) {
+				return mm_why_fail(
+					rc, b->hypercall,
+					(unsigned int)(reqs[i].ptr & 7),
+					b->before + b->done);
+			}
+			b->done++;
+		}
+	}
+	return 0;
+}
+
+long do_mmu_update(struct hcall_args *h)
+{
+	struct mm_vcpu *v = mm_hcall_vcpu();
+	uint32_t foreigndom = (uint32_t)h->a[3];
+	struct mmu_ctx c = { .caller = v->d };
+	struct mm_batch b;
+	int rc;
+
+	mm_why_begin();
+	rc = mm_fd_get(&c.fd, v->d, (domid_t)foreigndom);
+	if (rc != 0) {
+		return mm_why_fail(rc, __HYPERVISOR_mmu_update, ~0U, 0);
+	}
+	rc = mm_pfd_get(&c.pfd, v->d, foreigndom >> 16);
+	if (rc == 0) {
+		rc = mm_batch_begin(&b, h, __HYPERVISOR_mmu_update,
+				    sizeof(struct mmu_update));
+		if (rc != 0) {
+			mm_fd_put(&c.pfd);
+		}
+	}
+	if (rc != 0) {
+		mm_fd_put(&c.fd);
+		return mm_why_fail(rc, __HYPERVISOR_mmu_update, ~0U, 0);
+	}
+	tlb_flush_init(&c.flush, c.pfd.d, TLB_OP_MMU_UPDATE);
+	rc = run_batch(&c, &b);
+	tlb_flush_commit(&c.flush);
+	mm_fd_put(&c.pfd);
+	mm_fd_put(&c.fd);
+	return mm_batch_end(&b, h, rc);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multi-CPU races of the page-type machine against giving frames back
+ * (docs/mm.md §9, defects fixed): one CPU (a thread with its own CPU
+ * index) pins or validates tables while another releases them, in the
+ * same order, so that most releases land on a frame being pinned or
+ * validated at that moment. Afterwards no frame given back may keep a
+ * pin or a partial validation (it would never be dropped), the audit must
+ * pass, and every released table must be free again.
+ *
+ * The races are not deterministic; each test repeats them for many
+ * rounds and prints how often the interesting windows were hit.
+ */
+#include <pthread.h>
+
+#include "mm_test.h"
+
+#define ROUNDS 60
+#define TABLES 24
+
+/* What the pinning CPU does to each table. */
+enum race_op {
+	RACE_PIN,	  /* pin, not preemptible */
+	RACE_PIN_PREEMPT, /* pin, preempted every few entries, continued */
+	RACE_VALIDATE,	  /* take and drop an L2 reference (nested L1s) */
+};
+
+struct race {
+	enum race_op op;
+	struct page_info *tables[TABLES];
+	struct page_info *lower[TABLES]; /* L1s under the L2s (RACE_VALIDATE) */
+	pthread_barrier_t start;
+	unsigned int pinned, refused, released;
+};
+
+/* Tables of n entries mapping data frames (or L1s), not yet validated. */
+static void race_build(struct race *r, struct page_info *data)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < TABLES; i++) {
+		r->tables[i] = new_frame(&d1);
+		if (r->op == RACE_VALIDATE) {
+			r->lower[i] = new_frame(&d1);
+			for (j = 0; j < 16; j++) {
+				tab(r->lower[i])[j] = ent(data, PTE_P);
+			}
+			tab(r->tables[i])[3] = ent(r->lower[i], PTE_P | PTE_RW);
+			continue;
+		}
+		for (j = 0; j < 40; j++) {
+			tab(r->tables[i])[j * 3] =
+				ent(data, PTE_P | (j & 1 ? PTE_RW : 0));
+		}
+	}
+}
+
+static void *race_pinner(void *arg)
+{
+	struct race *r = arg;
+	unsigned int i;
+	int rc;
+
+	host_set_cpu(1);
+	pthread_barrier_wait(&r->start);
+	for (i = 0; i < TABLES; i++) {
+		mfn_t m = mfn_of(r->tables[i]);
+
+		switch (r->op) {
+		case RACE_PIN:
+			rc = ptype_pin(&d1, m, PGT_l1, 0);
+			break;
+		case RACE_PIN_PREEMPT:
+			do {
+				rc = ptype_pin(&d1, m, PGT_l1,
+					       PTYPE_PREEMPTIBLE);
+			} while (rc == -EAGAIN);
+			break;
+		default:
+			rc = page_get_and_type(r->lower[i], &d1, PGT_l1, 0);
+			if (rc == 0) {
+				page_put_and_type(r->lower[i]);
+			}
+			rc = page_get_and_type(r->tables[i], &d1, PGT_l2, 0);
+			if (rc == 0) {
+				page_put_and_type(r->tables[i]);
+			}
+			break;
+		}
+		if (rc == 0) {
+			r->pinned++;
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			r->refused++;
+		}
+	}
+	return NULL;
+}
+
+static void *race_releaser(void *arg)
+{
+	struct race *r = arg;
+	unsigned int i;
+
+	host_set_cpu(2);
+	pthread_barrier_wait(&r->start);
+	for (i = 0; i < TABLES; i++) {
+		assert_int_equal(mm_domain_release(&d1, r->tables[i]), 0);
+		if (r->op == RACE_VALIDATE) {
+			assert_int_equal(mm_domain_release(&d1, r->lower[i]),
+					 0);
+		}
+		r->released++;
+	}
+	return NULL;
+}
+
+/* After a round: nothing given back keeps a pin or a partial state. */
+static void race_check(const struct race *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < TABLES; i++) {
+		/* Freed, or at least neither pinned nor partial. */
+		assert_false(r->tables[i]->flags & PGF_DOMAIN);
+		if (r->op == RACE_VALIDATE) {
+			assert_false(r->lower[i]->flags & PGF_DOMAIN);
+		}
+	}
+	assert_int_equal(mm_audit(), 0);
+}
+
+static void race_run(enum race_op op, unsigned int preempt)
+{
+	struct page_info *data = new_frame(&d1);
+	unsigned int round, pinned = 0, refused = 0;
+	pthread_t a, b;
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct race r = { .op = op };
+
+		race_build(&r, data);
+		ptype_set_preempt_interval(preempt);
+		pthread_barrier_init(&r.start, NULL, 2);
+		assert_int_equal(pthread_create(&a, NULL, race_pinner, &r), 0);
+		assert_int_equal(pthread_create(&b, NULL, race_releaser, &r),
+				 0);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		pthread_barrier_destroy(&r.start);
+		ptype_set_preempt_interval(0);
+		assert_int_equal(r.released, TABLES);
+		race_check(&r);
+		pinned += r.pinned;
+		refused += r.refused;
+	}
+	/* Only the data frame is left, with its allocation reference. */
+	assert_int_equal(page_count(data), 1);
+	assert_int_equal(ptype_count(data), 0);
+	print_message("      %u calls succeeded, %u refused (frame gone)\n",
+		      pinned, refused);
+}
+
+static void test_release_vs_pin(void **state)
+{
+	race_run(RACE_PIN, 0);
+}
+
+/* Release lands on frames being validated (BUSY) or preempted (PARTIAL). */
+static void test_release_vs_preempted_pin(void **state)
+{
+	race_run(RACE_PIN_PREEMPT, 3);
+}
+
+/* Nested validation: an L2 reference validating an L1 being released. */
+static void test_release_vs_validate(void **state)
+{
+	race_run(RACE_VALIDATE, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MM_TEST(test_release_vs_pin),
+		MM_TEST(test_release_vs_preempted_pin),
+		MM_TEST(test_release_vs_validate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

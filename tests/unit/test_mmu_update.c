@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of mmu_update (mm/mmu_update.c, pv-abi §6.1): every command
+ * and every error code, the foreign domains FD and PFD, the fast path
+ * and A/D preservation, the hypervisor's L4 slots, plain writes, the M2P,
+ * a batch failing midway, unreadable requests and pdone, continuations
+ * (arch preemption and preempted nested validation) ending in the same
+ * state as an uninterrupted run, the one TLB flush per batch, and the
+ * refusal records. Requests live in the test guest's memory; each test
+ * ends with the audit (mm_test.h).
+ */
+#include "mm_test.h"
+
+static struct guest g, h2, hp;
+
+/* ---- L1 entries ------------------------------------------------------------ */
+
+static void test_l1_map_unmap(void **state)
+{
+	struct page_info *data;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	data = new_frame(&d1);
+	r = mu(ma(g.l1, 20), MMU_NORMAL_PT_UPDATE,
+	       ent(data, PTE_P | PTE_RW | PTE_US));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(tab(g.l1)[20],
+			 ent(data, PTE_P | PTE_RW | PTE_US | PTE_G));
+	assert_int_equal(page_count(data), 2);
+	assert_int_equal(ptype_count(data), 1);
+	/* The guest sees it. */
+	assert_int_equal(guest_copy_to(gva(20, 0), "hi", 2), 0);
+	assert_memory_equal(tab(data), "hi", 2);
+	/* Read-only now: the writable reference goes. */
+	r.val = ent(data, PTE_P);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(ptype_count(data), 0);
+	assert_int_equal(page_count(data), 2);
+	/* Unmapped. */
+	r.val = 0;
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(page_count(data), 1);
+	/* NO_TRANSLATE is the same as NORMAL for PV. */
+	r = mu(ma(g.l1, 20), MMU_PT_UPDATE_NO_TRANSLATE, ent(data, PTE_P));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(page_count(data), 2);
+}
+
+/* The entry rules apply, with their codes and reasons. */
+static void test_l1_refusals(void **state)
+{
+	struct page_info *other, *table;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	other = new_frame(&d2);
+	table = new_frame(&d1);
+	assert_int_equal(ptype_pin(&d1, mfn_of(table), PGT_l1, 0), 0);
+	r = mu(ma(g.l1, 20), 0, ent(other, PTE_P));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
+	assert_int_equal(done, 0);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_OWNER);
+	assert_int_equal(why(&g)->mfn, mfn_x(mfn_of(other)));
+	assert_int_equal(why(&g)->owner, 2);
+	assert_int_equal(why(&g)->table, mfn_x(mfn_of(g.l1)));
+	assert_int_equal(why(&g)->slot, 20);
+	assert_int_equal(why(&g)->hypercall, __HYPERVISOR_mmu_update);
+	assert_int_equal(why(&g)->error, -EBUSY);
+	r.val = ent(table, PTE_P | PTE_RW);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
+	assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
+	assert_int_equal(why(&g)->type, XENO_FRAME_L1);
+	assert_true(why(&g)->flags & XENO_FRAME_PINNED);
+	r.val = ent(table, PTE_P | PTE_PCD);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_BAD_FLAGS);
+	assert_int_equal(why(&g)->value, ent(table, PTE_P | PTE_PCD));
+	r.val = pte_make(mfn(3), PTE_P);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EPERM);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_RAM);
+	r.val = pte_make(mfn(PTE_MFN_ALL_ONES), PTE_P);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_ALL_ONES);
+	assert_int_equal(tab(g.l1)[20], 0);
+	assert_int_equal(why(&g)->seq, 5);
+}
+
+/* Same frame, other harmless bits: no references move; A/D preserved. */
+static void test_fast_path_and_ad(void **state)
+{
+	struct page_info *data;
+	struct mmu_update r;
+	struct ptype_stats st;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	data = new_frame(&d1);
+	r = mu(ma(g.l1, 30), 0, ent(data, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	/* The hardware sets A and D. */
+	tab(g.l1)[30] |= PTE_A | PTE_D;
+	r.val = ent(data, PTE_P | PTE_RW | PTE_NX | (1ULL << 9));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_false(tab(g.l1)[30] & (PTE_A | PTE_D));
+	assert_int_equal(page_count(data), 2);
+	assert_int_equal(ptype_count(data), 1);
+	tab(g.l1)[30] |= PTE_A | PTE_D;
+	r = mu(ma(g.l1, 30), MMU_PT_UPDATE_PRESERVE_AD,
+	       ent(data, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(tab(g.l1)[30] & (PTE_A | PTE_D), PTE_A | PTE_D);
+	/* A fast update of a table entry validates nothing. */
+	ptype_stats_reset();
+	r = mu(ma(g.l2, GUEST_L2), 0, ent(g.l1, PTE_P | PTE_RW | PTE_A));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	ptype_stats_read(&st);
+	assert_int_equal(st.validations, 0);
+	/* Bad flags are refused on the fast path too. */
+	r.val = ent(g.l1, PTE_P | PTE_RW | PTE_G);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_BAD_FLAGS);
+}
+
+/* ---- upper levels ---------------------------------------------------------- */
+
+/* Hooking and unhooking an L1 under an L2: validation, devalidation. */
+static void test_l2_hook(void **state)
+{
+	struct page_info *l1 = NULL, *data = NULL;
+	struct mmu_update r;
+	uint32_t done;
+	char c = 'z';
+
+	guest_init(&g, &d1, 0, 1);
+	l1 = new_frame(&d1);
+	data = new_frame(&d1);
+	tab(l1)[0] = ent(data, PTE_P | PTE_RW | PTE_US);
+	r = mu(ma(g.l2, 9), 0, ent(l1, PTE_P | PTE_RW | PTE_US));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_true(ptype_validated(l1));
+	assert_int_equal(ptype_count(data), 1);
+	assert_int_equal(guest_copy_to(9ULL << 21, &c, 1), 0);
+	assert_int_equal(*(char *)tab(data), 'z');
+	r.val = 0;
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(ptype_count(l1), 0);
+	assert_int_equal(ptype_count(data), 0);
+	/* An L1 that fails: the error of its bad entry. */
+	tab(l1)[7] = ent(new_frame(&d2), PTE_P);
+	r.val = ent(l1, PTE_P | PTE_RW);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_OWNER);
+	assert_int_equal(why(&g)->table, mfn_x(mfn_of(l1)));
+	assert_int_equal(why(&g)->slot, 7);
+	assert_int_equal(tab(g.l2)[9], 0);
+}
+
+/* Slots 256-271 of an L4 are refused; the guest's are fine. */
+static void test_l4_slots(void **state)
+{
+	struct page_info *l3 = NULL;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	l3 = new_frame(&d1);
+	r = mu(ma(g.l4, 256), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_HYPERVISOR_SLOT);
+	r = mu(ma(g.l4, 271), 0, ent(l3, PTE_P));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(tab(g.l4)[271], host_l4_template[15]);
+	r = mu(ma(g.l4, 272), 0, ent(l3, PTE_P));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(tab(g.l4)[272], ent(l3, PTE_P | PTE_US | PTE_A));
+	assert_int_equal(ptype_type(l3), PGT_l3);
+}
+
+/* Linear entries through single updates, and their counts. */
+static void test_linear_update(void **state)
+{
+	struct mmu_update r[2];
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	r[0] = mu(ma(g.l4, 5), 0, ent(g.l4, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_LINEAR_WRITABLE);
+	r[0].val = ent(g.l4, PTE_P);
+	assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(page_count(g.l4), 2); /* self-maps hold nothing */
+	/* L3 slot 3 -> a pinned L3 (linear); then that cannot chain. */
+	{
+		struct page_info *t = new_frame(&d1);
+
+		assert_int_equal(ptype_pin(&d1, mfn_of(t), PGT_l3, 0), 0);
+		r[0] = mu(ma(g.l3, 3), 0, ent(t, PTE_P));
+		assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);
+		assert_int_equal(ptype_count(t), 2);
+		r[1] = mu(ma(t, 0), 0, ent(g.l3, PTE_P));
+		assert_int_equal(mmu(&g, &r[1], 1, &done, DOMID_SELF),
+				 -EINVAL);
+		assert_int_equal(why(&g)->reason, XENO_WHY_LINEAR_CHAIN);
+		r[0].val = 0;
+		assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);
+		assert_int_equal(ptype_count(t), 1);
+	}
+}
+
+/* ---- plain writes, and frames that are neither ------------------------------ */
+
+static void test_plain_write(void **state)
+{
+	struct page_info *p = NULL, *pinned = NULL;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	p = new_frame(&d1);
+	r = mu(ma(p, 7), 0, 0x1234567890abcdefULL);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(tab(p)[7], 0x1234567890abcdefULL);
+	assert_int_equal(ptype_type(p), PGT_writable);
+	assert_int_equal(ptype_count(p), 0);
+	/* A half-validated table is neither updatable nor writable. */
+	pinned = new_frame(&d1);
+	{
+		unsigned int i;
+
+		for (i = 0; i < 30; i++) {
+			tab(pinned)[i] = ent(p, PTE_P);
+		}
+	}
+	ptype_set_preempt_interval(5);
+	assert_int_equal(
+		ptype_pin(&d1, mfn_of(pinned), PGT_l1, PTYPE_PREEMPTIBLE),
+		-EAGAIN);
+	ptype_set_preempt_interval(0);
+	r = mu(ma(pinned, 100), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
+	assert_true(why(&g)->flags & XENO_FRAME_PARTIAL);
+}
+
+/* ptr must lie in a frame of the PFD that it still holds. */
+static void test_ptr_checks(void **state)
+{
+	struct page_info *p = NULL;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	r = mu(ma(new_frame(&d2), 0), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_PTR_NOT_OWNER);
+	r = mu((MM_TEST_FRAMES + 5) << PAGE_SHIFT, 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	r = mu(0x2000, 0, 0); /* reserved */
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	p = new_frame(&d1);
+	assert_true(page_get(p, &d1));
+	assert_int_equal(mm_domain_release(&d1, p), 0);
+	r = mu(ma(p, 0), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_GIVEN_BACK);
+	page_put(p);
+	for (unsigned int cmd = 4; cmd < 8; cmd++) {
+		r = mu(ma(g.l1, 0), cmd, 0);
+		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -ENOSYS);
+		assert_int_equal(why(&g)->reason, XENO_WHY_BAD_COMMAND);
+		assert_int_equal(why(&g)->cmd, cmd);
+	}
+}
+
+/* ---- the M2P ------------------------------------------------------------------- */
+
+static void test_machphys(void **state)
+{
+	struct page_info *p = NULL;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	p = new_frame(&d1);
+	assert_int_equal(m2p_get(mfn_of(p)), M2P_INVALID);
+	r = mu(ma(p, 3), MMU_MACHPHYS_UPDATE, 0x42);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(m2p_get(mfn_of(p)), 0x42);
+	/* Not the FD's frame. */
+	r = mu(ma(new_frame(&d2), 0), MMU_MACHPHYS_UPDATE, 1);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_M2P_FRAME);
+	/* The privileged domain for d1 with FD = d1: allowed. */
+	r = mu(ma(p, 0), MMU_MACHPHYS_UPDATE, 0x43);
+	assert_int_equal(mmu(&hp, &r, 1, &done, 1), 0);
+	assert_int_equal(m2p_get(mfn_of(p)), 0x43);
+	/* ... but not as the page-table owner. */
+	assert_int_equal(mmu(&hp, &r, 1, &done, (2U << 16) | 1), -EPERM);
+	assert_int_equal(why(&hp)->reason, XENO_WHY_PFD_FOREIGN);
+	/* Freed frames forget their PFN. */
+	assert_int_equal(mm_domain_release(&d1, p), 0);
+	assert_int_equal(m2p_get(mfn_of(p)), M2P_INVALID);
+}
+
+/* ---- foreign domains ---------------------------------------------------------- */
+
+static void test_foreign_domains(void **state)
+{
+	struct page_info *theirs = NULL;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	theirs = new_frame(&d2);
+	r = mu(ma(g.l1, 40), 0, ent(theirs, PTE_P));
+	/* Own numeric id, unknown, ordinary caller naming another. */
+	assert_int_equal(mmu(&g, &r, 1, &done, 1), -ESRCH);
+	assert_int_equal(why(&g)->reason, XENO_WHY_FD_SELF_ID);
+	assert_int_equal(done, 0xdead); /* pdone not even written */
+	assert_int_equal(mmu(&g, &r, 1, &done, 77), -ESRCH);
+	assert_int_equal(why(&g)->reason, XENO_WHY_FD_UNKNOWN);
+	assert_int_equal(mmu(&g, &r, 1, &done, 2), -EPERM);
+	assert_int_equal(why(&g)->reason, XENO_WHY_FD_NOT_PRIVILEGED);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_IO), -EPERM);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_XEN), -EPERM);
+	assert_int_equal(mmu(&g, &r, 1, &done, 0x7ff3), -ESRCH);
+	/* The privileged domain maps d2's frame with FD = d2 ... */
+	r = mu(ma(hp.l1, 40), 0, ent(theirs, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&hp, &r, 1, &done, 2), 0);
+	assert_int_equal(ptype_count(theirs), 1);
+	/* ... and, DOMID_IO owning nothing, no RAM through it. */
+	r = mu(ma(hp.l1, 41), 0, ent(theirs, PTE_P));
+	assert_int_equal(mmu(&hp, &r, 1, &done, DOMID_IO), -EBUSY);
+	/* With PFD = d1 (id 1 + 1) it writes d1's tables, FD = d1 too. */
+	r = mu(ma(g.l1, 41), 0, ent(g.page[0], PTE_P));
+	assert_int_equal(mmu(&hp, &r, 1, &done, (2U << 16) | 1), 0);
+	assert_int_equal(page_count(g.page[0]), 3);
+	/* FD = self (dp) in d1's L1: dp's frames. */
+	r = mu(ma(g.l1, 42), 0, ent(hp.page[0], PTE_P));
+	assert_int_equal(mmu(&hp, &r, 1, &done, (2U << 16) | DOMID_SELF), 0);
+	/* An upper-level entry needs FD = PFD. */
+	r = mu(ma(g.l2, 11), 0, 0);
+	assert_int_equal(mmu(&hp, &r, 1, &done, (2U << 16) | DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&hp)->reason, XENO_WHY_FD_NOT_PFD);
+	/* PFD: unknown, the caller itself, an ordinary caller. */
+	assert_int_equal(mmu(&hp, &r, 1, &done, (78U << 16) | DOMID_SELF),
+			 -ESRCH);
+	r = mu(ma(hp.l1, 43), 0, 0);
+	assert_int_equal(mmu(&hp, &r, 1, &done, (1U << 16) | DOMID_SELF), 0);
+	r = mu(ma(g.l1, 43), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, (3U << 16) | DOMID_SELF),
+			 -EPERM);
+}
+
+/* ---- batches ------------------------------------------------------------------- */
+
+/* Stops at the first bad request: pdone, nothing after it applied. */
+static void test_batch_fails_midway(void **state)
+{
+	struct mmu_update r[5];
+	struct page_info *data = NULL;
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	data = new_frame(&d1);
+	for (i = 0; i < 5; i++) {
+		r[i] = mu(ma(g.l1, 50 + i), 0, ent(data, PTE_P));
+	}
+	r[2].val = ent(new_frame(&d2), PTE_P);
+	assert_int_equal(mmu(&g, r, 5, &done, DOMID_SELF), -EBUSY);
+	assert_int_equal(done, 2);
+	assert_int_equal(why(&g)->index, 2);
+	assert_int_equal(tab(g.l1)[52], 0);
+	assert_int_equal(tab(g.l1)[53], 0);
+	assert_int_equal(tab(g.l1)[54], 0);
+	assert_int_equal(page_count(data), 3);
+}
+
+/* Requests that cannot be read, pdone that cannot be written. */
+static void test_batch_faults(void **state)
+{
+	struct hcall_args h;
+	struct mmu_update r = mu(0, 0, 0);
+
+	guest_init(&g, &d1, 0, 1);
+	r = mu(ma(g.l1, 60), 0, ent(g.page[1], PTE_P));
+	memcpy(gmem(&g, gva(GUEST_PAGES - 1, PAGE_SIZE - 16)), &r, 16);
+	/* Two requests, the second beyond the mapping. */
+	h = (struct hcall_args){ { gva(GUEST_PAGES - 1, PAGE_SIZE - 16), 2,
+				   gva(5, 0), DOMID_SELF, 0 } };
+	assert_int_equal(do_mmu_update(&h), -EFAULT);
+	assert_int_equal(*(uint32_t *)gmem(&g, gva(5, 0)), 1);
+	assert_int_equal(why(&g)->reason, XENO_WHY_UNREADABLE);
+	assert_int_equal(why(&g)->index, 1);
+	assert_int_equal(why(&g)->value, gva(GUEST_PAGES, 0));
+	/* pdone unwritable: nothing is done. */
+	r.ptr = ma(g.l1, 61);
+	memcpy(gmem(&g, REQ_VA), &r, 16);
+	h = (struct hcall_args){ { REQ_VA, 1, 0x1000, DOMID_SELF, 0 } };
+	assert_int_equal(do_mmu_update(&h), -EFAULT);
+	assert_int_equal(why(&g)->reason, XENO_WHY_UNWRITABLE);
+	assert_int_equal(tab(g.l1)[61], 0);
+	/* No pdone at all is fine; a count of 0 does nothing. */
+	h = (struct hcall_args){ { REQ_VA, 1, 0, DOMID_SELF, 0 } };
+	assert_int_equal(do_mmu_update(&h), 0);
+	assert_int_equal(page_count(g.page[1]), 4);
+	h = (struct hcall_args){ { 0x1000, 0, PDONE_VA, DOMID_SELF, 0 } };
+	assert_int_equal(do_mmu_update(&h), 0);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 0);
+}
+
+/* A long batch, three ways; the same final state each time. */
+static void run_long_batch(struct page_info *data, uint64_t *out,
+			   unsigned int *restarts)
+{
+	struct mmu_update r[40];
+	uint32_t done;
+	unsigned int i;
+
+	for (i = 0; i < 40; i++) {
+		r[i] = mu(ma(g.l1, 100 + i), 0,
+			  ent(data, PTE_P | (i % 3 ? PTE_RW : 0)));
+	}
+	assert_int_equal(mmu(&g, r, 40, &done, DOMID_SELF), 0);
+	assert_int_equal(done, 40);
+	*restarts = last_restarts;
+	memcpy(out, tab(g.l1), PAGE_SIZE);
+	for (i = 0; i < 40; i++) {
+		r[i].val = 0;
+	}
+	assert_int_equal(mmu(&g, r, 40, &done, DOMID_SELF), 0);
+}
+
+static void test_continuation(void **state)
+{
+	static uint64_t want[PT_ENTRIES], got[PT_ENTRIES];
+	struct page_info *data = NULL;
+	unsigned int restarts;
+
+	guest_init(&g, &d1, 0, 1);
+	data = new_frame(&d1);
+	run_long_batch(data, want, &restarts);
+	assert_int_equal(restarts, 0);
+	host_preempt_every(7);
+	run_long_batch(data, got, &restarts);
+	host_preempt_every(0);
+	assert_true(restarts >= 4);
+	assert_memory_equal(want, got, sizeof(want));
+	/* Preempted every time the check is asked: still progresses. */
+	host_preempt_every(1);
+	run_long_batch(data, got, &restarts);
+	host_preempt_every(0);
+	assert_int_equal(restarts, 39);
+	assert_memory_equal(want, got, sizeof(want));
+	assert_int_equal(page_count(data), 1);
+}
+
+/* The continuation's arguments as the guest's registers get them. */
+static void test_continuation_args(void **state)
+{
+	struct mmu_update r[3];
+	struct hcall_args h;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	for (i = 0; i < 3; i++) {
+		r[i] = mu(ma(g.l1, 70 + i), 0, ent(g.page[2], PTE_P));
+	}
+	memcpy(gmem(&g, REQ_VA), r, sizeof(r));
+	h = (struct hcall_args){ { REQ_VA, 3, PDONE_VA, DOMID_SELF, 0 } };
+	host_preempt_every(1);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	host_preempt_every(0);
+	assert_int_equal(h.a[0], REQ_VA + 16);
+	assert_int_equal(h.a[1], 2 | MMU_UPDATE_PREEMPTED);
+	assert_int_equal(h.a[2], PDONE_VA);
+	assert_int_equal(h.a[3], DOMID_SELF);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 1);
+	assert_int_equal(do_mmu_update(&h), 0);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 3);
+}
+
+/* A nested validation preempted: the same request is continued. */
+static void test_nested_preemption(void **state)
+{
+	struct page_info *l1 = NULL, *data = NULL;
+	struct mmu_update r[2];
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	l1 = new_frame(&d1);
+	data = new_frame(&d1);
+	for (i = 0; i < 200; i++) {
+		tab(l1)[i] = ent(data, PTE_P | (i & 1 ? PTE_RW : 0));
+	}
+	r[0] = mu(ma(g.l1, 80), 0, ent(data, PTE_P));
+	r[1] = mu(ma(g.l2, 12), 0, ent(l1, PTE_P | PTE_RW));
+	ptype_set_preempt_interval(16);
+	assert_int_equal(mmu(&g, r, 2, &done, DOMID_SELF), 0);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 10);
+	assert_int_equal(done, 2);
+	assert_true(ptype_validated(l1));
+	assert_int_equal(ptype_count(data), 100);
+}
+
+/* ---- TLBs ---------------------------------------------------------------------- */
+
+/* L2-L4 changes: one flush per batch, to the CPUs that ran the domain. */
+static void test_one_flush_per_batch(void **state)
+{
+	struct mmu_update r[4];
+	struct host_tlb_call call;
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	for (i = 0; i < 4; i++) {
+		struct page_info *l1 = new_frame(&d1);
+
+		r[i] = mu(ma(g.l2, 20 + i), 0, ent(l1, PTE_P | PTE_RW));
+	}
+	host_tlb_reset();
+	assert_int_equal(mmu(&g, r, 4, &done, DOMID_SELF), 0);
+	assert_int_equal(host_tlb_calls(), 1);
+	call = host_tlb_call(0);
+	assert_int_equal(call.va, ARCH_FLUSH_ALL);
+	assert_int_equal(call.mask, cpumask_of(1) | cpumask_of(2));
+	/* L1 changes are the guest's to flush. */
+	host_tlb_reset();
+	r[0] = mu(ma(g.l1, 90), 0, ent(g.page[0], PTE_P));
+	assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(host_tlb_calls(), 0);
+	/* A failed batch flushes what it changed before failing. */
+	r[0] = mu(ma(g.l2, 20), 0, 0);
+	r[1] = mu(ma(g.l4, 260), 0, 0);
+	assert_int_equal(mmu(&g, r, 2, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(host_tlb_calls(), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MM_TEST(test_l1_map_unmap),
+		MM_TEST(test_l1_refusals),
+		MM_TEST(test_fast_path_and_ad),
+		MM_TEST(test_l2_hook),
+		MM_TEST(test_l4_slots),
+		MM_TEST(test_linear_update),
+		MM_TEST(test_plain_write),
+		MM_TEST(test_ptr_checks),
+		MM_TEST(test_machphys),
+		MM_TEST(test_foreign_domains),
+		MM_TEST(test_batch_fails_midway),
+		MM_TEST(test_batch_faults),
+		MM_TEST(test_continuation),
+		MM_TEST(test_continuation_args),
+		MM_TEST(test_nested_preemption),
+		MM_TEST(test_one_flush_per_batch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of mmuext_op (mm/mmuext_op.c, pv-abi §6.2): every command
+ * with its errors, the foreign-domain rules, the roots and what is
+ * loaded, the TLB commands as flushes (one per batch, lazy masks),
+ * continuations of preempted pins and base pointers, and m2p_strict.
+ * Each test ends with the audit (mm_test.h).
+ */
+#include "mm_test.h"
+
+static struct guest g, h2, hp;
+
+static long ext1(struct guest *gu, struct mmuext_op o, uint32_t fd)
+{
+	uint32_t done;
+
+	return ext(gu, &o, 1, &done, fd);
+}
+
+/* ---- pin, unpin ----------------------------------------------------------- */
+
+static void test_pin_unpin(void **state)
+{
+	struct page_info *t[4];
+	unsigned int lvl;
+
+	guest_init(&g, &d1, 0, 1);
+	for (lvl = 0; lvl < 4; lvl++) {
+		t[lvl] = new_frame(&d1);
+		assert_int_equal(
+			ext1(&g, eo(MMUEXT_PIN_L1_TABLE + lvl,
+				    mfn_x(mfn_of(t[lvl])), 0),
+			     DOMID_SELF),
+			0);
+		assert_true(ptype_pinned(t[lvl]));
+		assert_int_equal(ptype_type(t[lvl]),
+				 (uint64_t)(lvl + 1) << PGT_type_shift);
+	}
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[1])), 0),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_ALREADY_PINNED);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[0])), 0),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_ALREADY_PINNED);
+	assert_int_equal(ext1(&g, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(ext1(&g, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_PINNED);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(new_frame(&d2))),
+			    0),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
+	/* A table in use writable: the type conflict. */
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_PIN_L1_TABLE,
+				 mfn_x(mfn_of(g.page[0])), 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
+	assert_int_equal(why(&g)->type, XENO_FRAME_WRITABLE);
+}
+
+/* Foreign FDs: the privileged domain pins another's frames. */
+static void test_pin_foreign(void **state)
+{
+	struct page_info *t = NULL;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	t = new_frame(&d2);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
+			      2),
+			 -EPERM);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
+			      1),
+			 -ESRCH);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
+			      9),
+			 -ESRCH);
+	assert_int_equal(ext1(&hp,
+			      eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 2),
+			 0);
+	assert_true(ptype_pinned(t));
+	/* Self is dp: not its frame. */
+	assert_int_equal(ext1(&hp, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t)), 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t)), 0),
+			      2),
+			 0);
+	/* Commands that act on the caller refuse a foreign FD. */
+	assert_int_equal(ext1(&hp, eo(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 2),
+			 -EPERM);
+	assert_int_equal(why(&hp)->reason, XENO_WHY_FD_NOT_SELF);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_NEW_BASEPTR, 0, 0), 2), -EPERM);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_SET_LDT, 0, 0), 2), -EPERM);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_FLUSH_CACHE, 0, 0), 2), -EPERM);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_PIN_L1_TABLE, 0, 0), DOMID_IO),
+			 -EINVAL);
+}
+
+/* A preempted pin of a big tree, continued to the end. */
+static void test_pin_continued(void **state)
+{
+	struct page_info *l2 = NULL;
+	unsigned int i, j;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = new_frame(&d1);
+	for (i = 0; i < 8; i++) {
+		struct page_info *l1 = new_frame(&d1);
+
+		tab(l2)[i] = ent(l1, PTE_P | PTE_RW);
+		for (j = 0; j < 60; j++) {
+			tab(l1)[j] = ent(g.page[j % GUEST_PAGES], PTE_P);
+		}
+	}
+	ptype_set_preempt_interval(25);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
+		     DOMID_SELF),
+		0);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 15);
+	assert_true(ptype_pinned(l2));
+	assert_false(ptype_partial(l2));
+}
+
+/* ---- roots ---------------------------------------------------------------- */
+
+static void test_new_baseptr(void **state)
+{
+	struct page_info *l4 = NULL, *old = NULL;
+	struct arch_tlb_stats st;
+
+	guest_init(&g, &d1, 0, 1);
+	old = g.l4;
+	l4 = new_frame(&d1);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	host_tlb_reset();
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
+			      DOMID_SELF),
+			 0);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+	assert_true(mfn_eq(host_loaded_root(1), mfn_of(l4)));
+	assert_int_equal(ptype_count(old), 0);
+	assert_int_equal(ptype_count(g.l3), 1);
+	/* The same root again: only a reload. */
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
+			      DOMID_SELF),
+			 0);
+	arch_tlb_stats_read(&st);
+	assert_int_equal(st.cr3_loads, 2);
+	assert_int_equal(ptype_count(l4), 1);
+	/* Not an L4 of ours, not a frame, an L1. */
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(new_frame(&d2))),
+			    0),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, MM_TEST_FRAMES + 3, 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(g.l1)), 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+}
+
+/* The user root: none by default, 0 clears it, user mode loads it. */
+static void test_new_user_baseptr(void **state)
+{
+	guest_init(&g, &d1, 0, 1);
+	assert_true(mfn_eq(g.v.user_root, INVALID_MFN));
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_NEW_USER_BASEPTR, mfn_x(mfn_of(g.l4)),
+				 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(ptype_count(g.l4), 2);
+	/* Kernel mode: nothing loaded for it. */
+	assert_true(mfn_eq(host_loaded_root(1), mfn_of(g.l4)));
+	mm_vcpu_set_mode(&g.v, true);
+	assert_true(mfn_eq(mm_vcpu_active_root(&g.v), mfn_of(g.l4)));
+	mm_vcpu_set_mode(&g.v, false);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_USER_BASEPTR, 0, 0),
+			      DOMID_SELF),
+			 0);
+	assert_true(mfn_eq(g.v.user_root, INVALID_MFN));
+	assert_int_equal(ptype_count(g.l4), 1);
+}
+
+/* m2p_strict: a user root loses the M2P slot, a kernel root gets it. */
+static void test_m2p_strict(void **state)
+{
+	struct page_info *u = NULL;
+
+	guest_init(&g, &d1, 0, 1);
+	d1.vm_assist |= 1ULL << MM_VMASST_m2p_strict;
+	u = new_frame(&d1);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_NEW_USER_BASEPTR, mfn_x(mfn_of(u)), 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(tab(u)[L4_M2P_SLOT], 0);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(u)), 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(tab(u)[L4_M2P_SLOT], host_l4_template[0]);
+}
+
+/* A preempted base pointer validation, continued. */
+static void test_baseptr_continued(void **state)
+{
+	struct page_info *l4 = NULL, *l3 = NULL;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	l4 = new_frame(&d1);
+	l3 = new_frame(&d1);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	for (i = 0; i < 100; i++) {
+		tab(l3)[i] = ent(g.l2, PTE_P);
+	}
+	tab(l4)[300] = ent(l3, PTE_P | PTE_RW);
+	ptype_set_preempt_interval(9);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
+			      DOMID_SELF),
+			 0);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 10);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+	assert_int_equal(ptype_count(g.l2), 101);
+}
+
+/* ---- TLB commands ------------------------------------------------------------- */
+
+/* Local, multi and all: masks from where the vCPUs ran. */
+static void test_tlb_commands(void **state)
+{
+	struct mmuext_op o[3];
+	struct host_tlb_call c;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	host_tlb_reset();
+	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), DOMID_SELF),
+			 0);
+	c = host_tlb_call(0);
+	assert_int_equal(c.mask, cpumask_of(1));
+	assert_int_equal(c.va, ARCH_FLUSH_ALL);
+	assert_int_equal(ext1(&g, eo(MMUEXT_INVLPG_LOCAL, 0x5123, 0),
+			      DOMID_SELF),
+			 0);
+	c = host_tlb_call(1);
+	assert_int_equal(c.mask, cpumask_of(1));
+	assert_int_equal(c.va, 0x5000);
+	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_ALL, 0, 0), DOMID_SELF),
+			 0);
+	assert_int_equal(host_tlb_call(2).mask, cpumask_of(1) | cpumask_of(2));
+	assert_int_equal(ext1(&g, eo(MMUEXT_INVLPG_ALL, 0x7000, 0), DOMID_SELF),
+			 0);
+	assert_int_equal(host_tlb_call(3).va, 0x7000);
+	/* Multi: vCPU 1 only, through a bitmap in guest memory. */
+	*(uint64_t *)gmem(&g, gva(3, 0)) = 2;
+	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, gva(3, 0)),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(host_tlb_call(4).mask, cpumask_of(2));
+	assert_int_equal(ext1(&g, eo(MMUEXT_INVLPG_MULTI, 0x9000, gva(3, 0)),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(host_tlb_call(5).va, 0x9000);
+	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, 0x1000),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_VCPUMASK);
+	/* An invlpg of a hypervisor address flushes nothing. */
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_INVLPG_LOCAL, HYPERVISOR_VIRT_START, 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(host_tlb_calls(), 6);
+	/* A batch of three: one flush, the union, everything. */
+	host_tlb_reset();
+	o[0] = eo(MMUEXT_INVLPG_LOCAL, 0x1000, 0);
+	o[1] = eo(MMUEXT_INVLPG_MULTI, 0x2000, gva(3, 0));
+	o[2] = eo(MMUEXT_INVLPG_LOCAL, 0x1000, 0);
+	assert_int_equal(ext(&g, o, 3, &done, DOMID_SELF), 0);
+	assert_int_equal(host_tlb_calls(), 1);
+	assert_int_equal(host_tlb_call(0).va, ARCH_FLUSH_ALL);
+	assert_int_equal(host_tlb_call(0).mask, cpumask_of(1) | cpumask_of(2));
+}
+
+/* ---- the rest --------------------------------------------------------------- */
+
+static void test_flush_cache(void **state)
+{
+	guest_init(&g, &d1, 0, 1);
+	assert_int_equal(ext1(&g, eo(MMUEXT_FLUSH_CACHE, 0, 0), DOMID_SELF),
+			 -EACCES);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NO_IO_RIGHTS);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_FLUSH_CACHE_GLOBAL, 0, 0), DOMID_SELF),
+		-EACCES);
+	d1.io_caching = true;
+	assert_int_equal(ext1(&g, eo(MMUEXT_FLUSH_CACHE, 0, 0), DOMID_SELF),
+			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_FLUSH_CACHE_GLOBAL, 0, 0), DOMID_SELF), 0);
+}
+
+static void test_set_ldt(void **state)
+{
+	guest_init(&g, &d1, 0, 1);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8192),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(g.v.ldt_base, 0x10000);
+	assert_int_equal(g.v.ldt_ents, 8192);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8193),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_LDT_ENTRIES);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10008, 1), DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_LDT_BASE);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, HYPERVISOR_VIRT_START, 1),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_SET_LDT, (1ULL << 47) - 4096, 1024),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(g.v.ldt_ents, 8192);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0, 0), DOMID_SELF), 0);
+	assert_int_equal(g.v.ldt_ents, 0);
+}
+
+static void test_clear_copy(void **state)
+{
+	struct page_info *a = NULL, *b = NULL, *t = NULL;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	a = new_frame(&d1);
+	b = new_frame(&d1);
+	t = new_frame(&d1);
+	memset(tab(a), 0x5a, PAGE_SIZE);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)),
+				 mfn_x(mfn_of(a))),
+			      DOMID_SELF),
+			 0);
+	assert_memory_equal(tab(a), tab(b), PAGE_SIZE);
+	assert_int_equal(ext1(&g, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(a)), 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(tab(a)[100], 0);
+	assert_int_equal(ptype_count(a), 0);
+	/* A table can be neither cleared nor overwritten; it can be read. */
+	assert_int_equal(ptype_pin(&d1, mfn_of(t), PGT_l1, 0), 0);
+	assert_int_equal(ext1(&g, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(t)), 0),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(t)),
+				 mfn_x(mfn_of(a))),
+			      DOMID_SELF),
+			 -EINVAL);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(a)),
+				 mfn_x(mfn_of(t))),
+			      DOMID_SELF),
+			 0);
+	/* Foreign frames: only with the FD and privilege. */
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(new_frame(&d2))),
+			    0),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)),
+				 MM_TEST_FRAMES + 1),
+			      DOMID_SELF),
+			 -EINVAL);
+	memset(tab(b), 1, 8);
+	assert_int_equal(ext1(&hp, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(b)), 0),
+			      1),
+			 0);
+	assert_int_equal(tab(b)[0], 0);
+}
+
+static void test_unsupported(void **state)
+{
+	guest_init(&g, &d1, 0, 1);
+	assert_int_equal(ext1(&g, eo(MMUEXT_MARK_SUPER, 0, 0), DOMID_SELF),
+			 -EOPNOTSUPP);
+	assert_int_equal(why(&g)->reason, XENO_WHY_NO_SUPERPAGES);
+	assert_int_equal(ext1(&g, eo(MMUEXT_UNMARK_SUPER, 0, 0), DOMID_SELF),
+			 -EOPNOTSUPP);
+	assert_int_equal(ext1(&g, eo(14, 0, 0), DOMID_SELF), -ENOSYS);
+	assert_int_equal(why(&g)->reason, XENO_WHY_BAD_COMMAND);
+	assert_int_equal(ext1(&g, eo(21, 0, 0), DOMID_SELF), -ENOSYS);
+	assert_int_equal(ext1(&g, eo(0xffffffffu, 0, 0), DOMID_SELF), -ENOSYS);
+}
+
+/* A batch stops at its first failure; pdone; continuation of the rest. */
+static void test_batch(void **state)
+{
+	struct mmuext_op o[6];
+	struct page_info *t[6];
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	for (i = 0; i < 6; i++) {
+		t[i] = new_frame(&d1);
+		o[i] = eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t[i])), 0);
+	}
+	o[3] = eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[3])), 0);
+	assert_int_equal(ext(&g, o, 6, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(done, 3);
+	assert_int_equal(why(&g)->index, 3);
+	assert_int_equal(why(&g)->cmd, MMUEXT_UNPIN_TABLE);
+	assert_false(ptype_pinned(t[4]));
+	o[3] = eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t[3])), 0);
+	host_preempt_every(2);
+	assert_int_equal(ext(&g, &o[3], 3, &done, DOMID_SELF), 0);
+	host_preempt_every(0);
+	assert_int_equal(done, 3);
+	assert_true(last_restarts >= 1);
+	for (i = 0; i < 6; i++) {
+		assert_true(ptype_pinned(t[i]));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MM_TEST(test_pin_unpin),
+		MM_TEST(test_pin_foreign),
+		MM_TEST(test_pin_continued),
+		MM_TEST(test_new_baseptr),
+		MM_TEST(test_new_user_baseptr),
+		MM_TEST(test_m2p_strict),
+		MM_TEST(test_baseptr_continued),
+		MM_TEST(test_tlb_commands),
+		MM_TEST(test_flush_cache),
+		MM_TEST(test_set_ldt),
+		MM_TEST(test_clear_copy),
+		MM_TEST(test_unsupported),
+		MM_TEST(test_batch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

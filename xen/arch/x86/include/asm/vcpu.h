@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86 part of a vCPU of a 64-bit PV guest (pv-abi §8): its registers
+ * while it is not on a CPU, segment bases, virtual IDT, callbacks, kernel
+ * stack for bounces, virtual control registers and FPU state.
+ */
+#ifndef ASM_VCPU_H
+#define ASM_VCPU_H
+
+#include <asm/traps.h>
+#include <public/pv_ops.h>
+#include <xeno/types.h>
+
+struct pv_callback {
+	uint64_t address; /* 0: none */
+	bool mask_events;
+};
+
+struct arch_vcpu {
+	/*
+	 * The guest's registers. While the vCPU runs they live in the
+	 * CPU's guest frame (guest_frame()); the scheduler copies them here
+	 * when it takes the vCPU off the CPU and back when it puts it on.
+	 */
+	struct cpu_regs regs;
+
+	/* Segment bases (§8.2); the active GS base follows the mode. */
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+
+	/* Virtual IDT (§7.1) and callbacks (§7.2). */
+	struct trap_info traps[256];
+	struct pv_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb,
+		sysenter_cb, nmi_cb;
+
+	/* Stack for bounces taken in user mode (stack_switch, §7.3). */
+	uint64_t kernel_ss, kernel_sp;
+
+	uint64_t cr2;	  /* virtual CR2 (§8.6) */
+	uint64_t cr4;	  /* virtual CR4 */
+	bool virtual_ts;  /* virtual CR0.TS (fpu_taskswitch) */
+	uint8_t iopl;	  /* virtual IOPL (PHYSDEVOP_set_iopl) */
+	uint64_t dr[8];	  /* debug registers (values only) */
+
+	/* FXSAVE image, saved when the vCPU leaves a CPU. */
+	uint8_t fpu[512] __aligned(16);
+};
+
+#endif

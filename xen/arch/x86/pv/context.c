@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running vCPUs on a CPU: the CPU's guest frame, switching the frame
+ * between vCPUs, and the work done on every exit to a guest.
+ *
+ * Each CPU has one place where a guest's registers live while it runs:
+ * the struct cpu_regs just below struct cpu_info at the top of the CPU's
+ * stack block (entry.S builds it there on every entry from a guest).
+ * Switching vCPUs copies that frame into the old vCPU and the new vCPU's
+ * registers into it, together with the segment bases, the FPU state and
+ * the page-table root; then the normal exit path returns to the new one.
+ *
+ * Everything here runs with interrupts off.
+ */
+#include <asm/apic.h>
+#include <asm/cpu.h>
+#include <asm/percpu.h>
+#include <asm/pv.h>
+#include <asm/smp.h>
+#include <asm/traps.h>
+#include <xeno/lib.h>
+#include <xeno/sched.h>
+#include <xeno/vtime.h>
+
+struct cpu_regs *guest_frame(void)
+{
+	struct cpu_info *ci = this_cpu_info();
+
+	return (struct cpu_regs *)(uintptr_t)ci->self - 1;
+}
+
+static uint64_t *active_gs(struct vcpu *v)
+{
+	return v->mm.user_mode ? &v->arch.gs_base_user
+			       : &v->arch.gs_base_kernel;
+}
+
+/*
+ * Saves what the CPU holds of v. While in the hypervisor the guest's
+ * active GS base sits in MSR_KERNEL_GS_BASE (entry swapped it out).
+ */
+static void save_vcpu(struct vcpu *v, const struct cpu_regs *frame)
+{
+	v->arch.regs = *frame;
+	v->arch.fs_base = rdmsr(MSR_FS_BASE);
+	*active_gs(v) = rdmsr(MSR_KERNEL_GS_BASE);
+	__asm__ volatile("fxsave64 %0" : "=m"(v->arch.fpu));
+}
+
+static void load_vcpu(struct vcpu *v, struct cpu_regs *frame)
+{
+	*frame = v->arch.regs;
+	wrmsr(MSR_FS_BASE, v->arch.fs_base);
+	wrmsr(MSR_KERNEL_GS_BASE, *active_gs(v));
+	__asm__ volatile("fxrstor64 %0" : : "m"(v->arch.fpu));
+}
+
+void pv_vcpu_fpu_init(struct vcpu *v)
+{
+	memset(v->arch.fpu, 0, sizeof(v->arch.fpu));
+	v->arch.fpu[0] = 0x7f; /* FCW 0x037f: all x87 exceptions masked */
+	v->arch.fpu[1] = 0x03;
+	/* MXCSR 0x1f80 at byte 24: all SIMD exceptions masked. */
+	v->arch.fpu[24] = 0x80;
+	v->arch.fpu[25] = 0x1f;
+}
+
+/* The guest's active GS base changes with its mode (bounce, iret). */
+void pv_set_mode(struct vcpu *v, bool user)
+{
+	if (v->mm.user_mode == user) {
+		return;
+	}
+	*active_gs(v) = rdmsr(MSR_KERNEL_GS_BASE);
+	mm_vcpu_set_mode(&v->mm, user);
+	wrmsr(MSR_KERNEL_GS_BASE, *active_gs(v));
+}
+
+/* Puts next (or nothing) on this CPU in place of prev. */
+static void context_switch(struct vcpu *prev, struct vcpu *next,
+			   struct cpu_regs *frame)
+{
+	if (prev != NULL) {
+		save_vcpu(prev, frame);
+	}
+	mm_vcpu_switch(prev ? &prev->mm : NULL, next ? &next->mm : NULL);
+	if (next != NULL) {
+		load_vcpu(next, frame);
+		vtime_publish(next);
+	}
+	sched_switch_done(prev);
+}
+
+void guest_exit_work(struct cpu_regs *frame)
+{
+	struct vcpu *prev = current_vcpu();
+	struct vcpu *next = sched_pick_at_exit();
+
+	if (next != prev) {
+		context_switch(prev, next, frame);
+		if (next == NULL) {
+			sched_idle();
+		}
+	}
+	pv_deliver_events(next, frame);
+}
+
+__noreturn void arch_enter_vcpu(struct vcpu *v)
+{
+	struct cpu_regs *frame = guest_frame();
+
+	context_switch(NULL, v, frame);
+	enter_guest(frame);
+}
+
+void arch_kick_cpu(unsigned int cpu)
+{
+	apic_send_ipi(percpu[cpu].apic_id, VEC_KICK);
+}
+
+void arch_idle_once(void)
+{
+	smp_run_posted_call();
+	safe_halt();
+	irq_disable();
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Emulation of the privileged instructions 64-bit PV kernels execute
+ * (pv-abi §8.12): CPUID behind the forced-emulation prefix with the Xen
+ * leaves, control-register moves, the allowed MSRs, CLTS and WBINVD.
+ * Anything else is reflected to the guest as the fault it raised.
+ *
+ * Decoding is deliberately narrow: only the exact encodings listed are
+ * recognised (with an optional REX prefix where a GPR is named), and the
+ * instruction bytes are read through the guest's own page tables.
+ */
+#include <asm/cpu.h>
+#include <asm/pv.h>
+#include <xeno/guest_access.h>
+#include <xeno/lib.h>
+
+#define XEN_CPUID_BASE 0x40000000u
+#define XEN_MSR_HYPERCALL_PAGE 0x40000000u
+#define MSR_MISC_ENABLE 0x000001a0
+
+/* 0F 0B 'x' 'e' 'n': the forced-emulation prefix; then 0F A2 (CPUID). */
+static const uint8_t fep_cpuid[7] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f,
+				      0xa2 };
+
+static uint64_t *gpr(struct cpu_regs *f, unsigned int n)
+{
+	uint64_t *const map[16] = {
+		&f->rax, &f->rcx, &f->rdx, &f->rbx, &f->rsp, &f->rbp,
+		&f->rsi, &f->rdi, &f->r8,  &f->r9,  &f->r10, &f->r11,
+		&f->r12, &f->r13, &f->r14, &f->r15,
+	};
+
+	return map[n & 15];
+}
+
+/* The Xen leaves (§8.12): signature, version, hypercall page MSR. */
+static bool xen_leaf(uint32_t leaf, uint32_t r[4])
+{
+	switch (leaf - XEN_CPUID_BASE) {
+	case 0:
+		r[0] = XEN_CPUID_BASE + 5;
+		r[1] = 0x566e6558; /* "XenV" */
+		r[2] = 0x65584d4d; /* "MMXe" */
+		r[3] = 0x4d4d566e; /* "nVMM" */
+		return true;
+	case 1:
+		r[0] = (4u << 16) | 17u; /* the Xen interface version spoken */
+		r[1] = r[2] = r[3] = 0;
+		return true;
+	case 2:
+		r[0] = 1;
+		r[1] = XEN_MSR_HYPERCALL_PAGE;
+		r[2] = 1; /* MMU_PT_UPDATE_PRESERVE_AD */
+		r[3] = 0;
+		return true;
+	case 3:
+	case 4:
+	case 5:
+		r[0] = r[1] = r[2] = r[3] = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The CPUID a guest sees: the real one, with the hypervisor bit set and
+ * what Xeno does not virtualise hidden (VMX/SVM, XSAVE and what needs it,
+ * PCID, monitor/mwait, the x2APIC and TSC-deadline timer).
+ */
+static void guest_cpuid(struct cpu_regs *f)
+{
+	uint32_t leaf = (uint32_t)f->rax, sub = (uint32_t)f->rcx, r[4];
+
+	if (leaf >= XEN_CPUID_BASE && leaf < XEN_CPUID_BASE + 0x100) {
+		if (!xen_leaf(leaf, r)) {
+			r[0] = r[1] = r[2] = r[3] = 0;
+		}
+	} else {
+		cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+		if (leaf == 1) {
+			r[2] &= ~((1u << 3) | (1u << 5) | (1u << 17) |
+				  (1u << 21) | (1u << 24) | (1u << 26) |
+				  (1u << 27) | (1u << 28));
+			r[2] |= 1u << 31;
+		} else if (leaf == 7 && sub == 0) {
+			r[1] &= ~((1u << 5) | (1u << 16) | (1u << 30) |
+				  (1u << 31)); /* AVX2, AVX-512 */
+		} else if (leaf == 0xd) {
+			r[0] = r[1] = r[2] = r[3] = 0;
+		} else if (leaf == 0x80000001) {
+			r[2] &= ~(1u << 2); /* SVM */
+		}
+	}
+	f->rax = r[0];
+	f->rbx = r[1];
+	f->rcx = r[2];
+	f->rdx = r[3];
+}
+
+static uint64_t virtual_cr0(const struct vcpu *v)
+{
+	uint64_t cr0 = read_cr0() & ~CR0_TS;
+
+	return v->arch.virtual_ts ? cr0 | CR0_TS : cr0;
+}
+
+static bool read_cr(struct vcpu *v, unsigned int cr, uint64_t *val)
+{
+	switch (cr) {
+	case 0:
+		*val = virtual_cr0(v);
+		return true;
+	case 2:
+		*val = v->arch.cr2;
+		return true;
+	case 3:
+		*val = mfn_x(v->mm.kernel_root) << 12;
+		return true;
+	case 4:
+		*val = v->arch.cr4;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
+{
+	switch (cr) {
+	case 0:
+		/* Only TS may change (§8.12). */
+		if ((val ^ virtual_cr0(v)) & ~CR0_TS) {
+			return false;
+		}
+		v->arch.virtual_ts = (val & CR0_TS) != 0;
+		return true;
+	case 2:
+		v->arch.cr2 = val;
+		if (v->vcpu_info != NULL) {
+			v->vcpu_info->arch.cr2 = val;
+		}
+		return true;
+	case 3:
+		return mm_vcpu_set_root(&v->mm, false, mfn(val >> 12), 0) == 0;
+	case 4:
+		/* Guest-controllable bits: none yet; writes are ignored. */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_FS_BASE:
+		*val = rdmsr(MSR_FS_BASE);
+		return true;
+	case MSR_GS_BASE: /* the kernel GS base (§7.4) */
+		*val = v->mm.user_mode ? v->arch.gs_base_kernel
+				       : rdmsr(MSR_KERNEL_GS_BASE);
+		return true;
+	case MSR_KERNEL_GS_BASE: /* the user GS base */
+		*val = v->mm.user_mode ? rdmsr(MSR_KERNEL_GS_BASE)
+				       : v->arch.gs_base_user;
+		return true;
+	case MSR_EFER:
+		*val = rdmsr(MSR_EFER);
+		return true;
+	case MSR_PAT:
+		*val = rdmsr(MSR_PAT);
+		return true;
+	case MSR_APIC_BASE:
+	case MSR_MISC_ENABLE:
+		*val = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (!is_canonical(val)) {
+		return false;
+	}
+	switch (msr) {
+	case MSR_FS_BASE:
+		wrmsr(MSR_FS_BASE, val);
+		v->arch.fs_base = val;
+		return true;
+	case MSR_GS_BASE:
+		if (v->mm.user_mode) {
+			v->arch.gs_base_kernel = val;
+		} else {
+			wrmsr(MSR_KERNEL_GS_BASE, val);
+		}
+		return true;
+	case MSR_KERNEL_GS_BASE:
+		if (v->mm.user_mode) {
+			wrmsr(MSR_KERNEL_GS_BASE, val);
+		} else {
+			v->arch.gs_base_user = val;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* 0F 20/22 with ModRM mod = 3: MOV from/to CRn; returns the length. */
+static unsigned int emulate_mov_cr(struct vcpu *v, struct cpu_regs *f,
+				   const uint8_t *b, unsigned int rex)
+{
+	unsigned int modrm = b[2], cr, reg;
+	uint64_t val;
+
+	if ((modrm >> 6) != 3) {
+		return 0;
+	}
+	cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+	reg = (modrm & 7) | ((rex & 1) ? 8 : 0);
+	if (b[1] == 0x20) {
+		if (!read_cr(v, cr, &val)) {
+			return 0;
+		}
+		*gpr(f, reg) = val;
+	} else if (!write_cr(v, cr, *gpr(f, reg))) {
+		return 0;
+	}
+	return 3;
+}
+
+static unsigned int emulate_msr(struct vcpu *v, struct cpu_regs *f, bool wr)
+{
+	uint32_t msr = (uint32_t)f->rcx;
+	uint64_t val;
+
+	if (wr) {
+		val = (f->rdx << 32) | (uint32_t)f->rax;
+		return write_msr(v, msr, val) ? 2 : 0;
+	}
+	if (!read_msr(v, msr, &val)) {
+		return 0;
+	}
+	f->rax = (uint32_t)val;
+	f->rdx = val >> 32;
+	return 2;
+}
+
+/* Emulates a #GP-raising privileged instruction; its length, or 0. */
+static unsigned int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
+				       const uint8_t *b)
+{
+	unsigned int rex = 0;
+
+	if (v->mm.user_mode) {
+		return 0; /* only the guest kernel is "privileged" */
+	}
+	if ((b[0] & 0xf0) == 0x40) {
+		rex = b[0];
+		b++;
+	}
+	if (b[0] != 0x0f) {
+		return 0;
+	}
+	switch (b[1]) {
+	case 0x20:
+	case 0x22:
+		return emulate_mov_cr(v, f, b, rex) + (rex ? 1 : 0);
+	case 0x30:
+	case 0x32:
+		return rex ? 0 : emulate_msr(v, f, b[1] == 0x30);
+	case 0x06: /* CLTS */
+		v->arch.virtual_ts = false;
+		return 2;
+	case 0x09: /* WBINVD: no I/O resources, so nothing to write back */
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+bool pv_emulate(struct vcpu *v, struct cpu_regs *f, unsigned int vector)
+{
+	uint8_t b[16];
+	unsigned int len;
+
+	if (guest_copy_from(b, f->rip, sizeof(fep_cpuid)) != 0) {
+		return false;
+	}
+	if (vector == 6) {
+		if (memcmp(b, fep_cpuid, sizeof(fep_cpuid)) != 0) {
+			return false;
+		}
+		guest_cpuid(f);
+		f->rip += sizeof(fep_cpuid);
+		return true;
+	}
+	len = emulate_privileged(v, f, b);
+	if (len == 0) {
+		return false;
+	}
+	f->rip += len;
+	return true;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xeno's own extensions of the guest ABI (docs/mm.md §10). They use
+ * hypercall numbers Xen does not (64 and up, pv-abi §12) and follow the
+ * rules of xen.h beside it: pure C, fixed-width fields, explicit padding,
+ * every size and offset checked, and a note on who writes each field:
+ * (H) the hypervisor, (G) the guest.
+ *
+ * xeno_mm_op(unsigned int cmd, void *arg): memory-management diagnostics.
+ * Returns 0, or -ENOSYS for an unknown cmd, -EFAULT if arg cannot be read
+ * or written, and the errors listed with each command. A refusal of
+ * xeno_mm_op itself is not recorded as the vCPU's last refusal (it would
+ * overwrite the one the guest is asking about).
+ */
+#ifndef XEN_PUBLIC_XENO_H
+#define XEN_PUBLIC_XENO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define __HYPERVISOR_xeno_mm_op 64
+
+/*
+ * XENO_MM_last_refusal: arg is a struct xeno_mm_refusal, written with the
+ * calling vCPU's most recent refused MMU operation (mmu_update,
+ * mmuext_op, update_va_mapping[_otherdomain]); seq is 0 if there was
+ * none yet.
+ */
+#define XENO_MM_last_refusal 0
+
+/*
+ * XENO_MM_frame_info: arg is a struct xeno_mm_frame_info whose mfn the
+ * guest fills; Xeno writes the rest. The frame must belong to the
+ * caller (-EPERM otherwise) unless the caller is privileged, who may ask
+ * about any frame; a frame number beyond the end of memory is -EINVAL.
+ */
+#define XENO_MM_frame_info 1
+
+/*
+ * Why an MMU operation was refused (xeno_mm_refusal.reason). Each names
+ * one check; "value" and "mfn" below say what the record's value and mfn
+ * fields hold for it.
+ */
+enum xeno_why {
+	XENO_WHY_NONE = 0, /* no refusal recorded */
+
+	/* One page-table entry (pv-abi §9.5). value: the entry. */
+	XENO_WHY_BAD_FLAGS = 1,	   /* a bit not allowed at the level; mfn:
+				      the table */
+	XENO_WHY_L1_ALL_ONES = 2,  /* L1 names the all-ones frame */
+	XENO_WHY_L1_NOT_RAM = 3,   /* L1 maps MMIO, a hole or a frame beyond
+				      memory: no I/O rights; mfn: it */
+	XENO_WHY_L1_NOT_OWNER = 4, /* L1 maps RAM the expected owner (FD)
+				      does not own, or a free frame; mfn: it */
+	XENO_WHY_TABLE_NOT_RAM = 5,   /* L2-L4 names a frame beyond memory */
+	XENO_WHY_TABLE_NOT_OWNER = 6, /* L2-L4 names a frame the table's
+					 owner does not own; mfn: it */
+	XENO_WHY_LINEAR_DISABLED = 7, /* same-level entry, linear page
+					 tables off; mfn: the target */
+	XENO_WHY_LINEAR_WRITABLE = 8, /* same-level entry with RW */
+	XENO_WHY_LINEAR_NOT_VALIDATED = 9, /* linear target not a validated
+					      table of the level */
+	XENO_WHY_LINEAR_CHAIN = 10, /* one level of linear-ness only (§9.7) */
+
+	/* Page types (pv-abi §9.3, §9.4). value: the type asked for. */
+	XENO_WHY_TYPE_CONFLICT = 11, /* the frame has another type in use
+					or is being validated as one */
+	XENO_WHY_TYPE_OVERFLOW = 12, /* its type count is at the maximum */
+	XENO_WHY_GIVEN_BACK = 13,    /* the domain gave the frame back: it
+					cannot become a table or be pinned */
+	XENO_WHY_NOT_TABLE_TYPE = 14, /* pin with a type other than L1-L4 */
+	XENO_WHY_NOT_OWN_FRAME = 15,  /* not a frame of the domain (FD);
+					 value: the frame number */
+	XENO_WHY_ALREADY_PINNED = 16,
+	XENO_WHY_NOT_PINNED = 17,
+
+	/* The hypercalls (pv-abi §6.1-6.3). */
+	XENO_WHY_BAD_COMMAND = 18, /* unknown or unsupported command;
+				      value: it */
+	XENO_WHY_UNREADABLE = 19,  /* a request or argument cannot be read;
+				      value: its address */
+	XENO_WHY_UNWRITABLE = 20,  /* a result cannot be written (pdone);
+				      value: its address */
+	XENO_WHY_FD_SELF_ID = 21,  /* the caller's own id as foreign domain:
+				      use DOMID_SELF; value: the id */
+	XENO_WHY_FD_UNKNOWN = 22,  /* no such domain; value: the id */
+	XENO_WHY_FD_NOT_PRIVILEGED = 23, /* a foreign domain, DOMID_IO or
+					    DOMID_XEN needs privilege */
+	XENO_WHY_FD_NOT_SELF = 24, /* the command acts on the caller only */
+	XENO_WHY_PFD_FOREIGN = 25, /* MMU_MACHPHYS_UPDATE on behalf of
+				      another domain */
+	XENO_WHY_PTR_NOT_OWNER = 26, /* mmu_update ptr is not in a frame of
+					the table owner; value: ptr */
+	XENO_WHY_NOT_UPDATABLE = 27, /* the frame is neither a validated
+					page table nor writable; value: ptr */
+	XENO_WHY_HYPERVISOR_SLOT = 28, /* L4 slots 256-271 are Xeno's;
+					  value: ptr */
+	XENO_WHY_FD_NOT_PFD = 29, /* an L2-L4 entry with a foreign FD */
+	XENO_WHY_M2P_FRAME = 30,  /* MACHPHYS_UPDATE of a frame that is not
+				     the FD's; value: ptr */
+	XENO_WHY_LDT_BASE = 31,	  /* SET_LDT base not page aligned or not a
+				     guest address; value: the base */
+	XENO_WHY_LDT_ENTRIES = 32, /* SET_LDT with more than 8192 entries */
+	XENO_WHY_NO_IO_RIGHTS = 33, /* cache flush without I/O resources */
+	XENO_WHY_NO_SUPERPAGES = 34, /* MARK/UNMARK_SUPER: not supported */
+	XENO_WHY_BAD_VA = 35,	     /* an address outside the guest's
+					ranges; value: it */
+	XENO_WHY_VA_UNMAPPED = 36,   /* update_va_mapping: no L1 for va (an
+					upper entry absent or a superpage) */
+	XENO_WHY_VA_NOT_L1 = 37,     /* update_va_mapping: the table for va
+					is not a validated L1 of the caller */
+	XENO_WHY_VCPUMASK = 38,	     /* the vCPU bitmap cannot be read;
+					value: its address */
+	XENO_WHY_NR = 39
+};
+
+/* xeno_mm_frame_info.type and xeno_mm_refusal.type */
+#define XENO_FRAME_NONE	    0 /* no type, or a frame no domain owns */
+#define XENO_FRAME_L1	    1
+#define XENO_FRAME_L2	    2
+#define XENO_FRAME_L3	    3
+#define XENO_FRAME_L4	    4
+#define XENO_FRAME_SEG_DESC 5
+#define XENO_FRAME_WRITABLE 7
+
+/* xeno_mm_frame_info.flags and xeno_mm_refusal.flags */
+#define XENO_FRAME_PINNED    0x01 /* pinned by MMUEXT_PIN_Ln_TABLE */
+#define XENO_FRAME_VALIDATED 0x02 /* every entry checked for the type */
+#define XENO_FRAME_PARTIAL   0x04 /* validation preempted midway */
+#define XENO_FRAME_BUSY	     0x08 /* a CPU is (de)validating it now */
+#define XENO_FRAME_ON_LIST   0x10 /* its owner holds it (not given back) */
+
+struct xeno_mm_refusal {
+	uint64_t seq;	     /* (H) refusals recorded on this vCPU; 0: none */
+	uint32_t hypercall;  /* (H) __HYPERVISOR_* of the refused call */
+	uint32_t cmd;	     /* (H) the element's command (MMU_*, MMUEXT_*),
+				UVMF flags for update_va_mapping */
+	uint32_t index;	     /* (H) the element's index in the batch, as the
+				guest numbered it (continuations included) */
+	uint32_t reason;     /* (H) enum xeno_why */
+	int32_t error;	     /* (H) the value returned, -errno */
+	uint32_t slot;	     /* (H) index of the failing entry in table,
+				~0 if not an entry */
+	uint64_t value;	     /* (H) the offending value (see enum xeno_why) */
+	uint64_t table;	     /* (H) frame of the table holding the failing
+				entry, ~0 if none */
+	uint64_t mfn;	     /* (H) the frame the check was about, ~0 if none;
+				the fields below describe it */
+	uint64_t type_info;  /* (H) its raw type word (docs/mm.md §10) */
+	uint32_t count;	     /* (H) its general reference count */
+	uint32_t type_count; /* (H) its type reference count */
+	uint16_t owner;	     /* (H) its owner (DOMID_XEN: the hypervisor's,
+				DOMID_INVALID: free) */
+	uint8_t type;	     /* (H) XENO_FRAME_* type */
+	uint8_t flags;	     /* (H) XENO_FRAME_* flags */
+	uint32_t pad;	     /* (H) 0 */
+};
+
+struct xeno_mm_frame_info {
+	uint64_t mfn;	     /* (G) the frame asked about */
+	uint64_t type_info;  /* (H) its raw type word */
+	uint64_t m2p;	     /* (H) its M2P entry (~0: none) */
+	uint32_t count;	     /* (H) general reference count */
+	uint32_t type_count; /* (H) type reference count */
+	uint16_t owner;	     /* (H) as in xeno_mm_refusal */
+	uint8_t type;	     /* (H) XENO_FRAME_* type */
+	uint8_t flags;	     /* (H) XENO_FRAME_* flags */
+	uint16_t linear_out; /* (H) linear entries this table holds */
+	uint16_t linear_in;  /* (H) linear entries pointing at this table */
+};
+
+_Static_assert(sizeof(struct xeno_mm_refusal) == 80, "xeno_mm_refusal");
+_Static_assert(offsetof(struct xeno_mm_refusal, hypercall) == 8, "hypercall");
+_Static_assert(offsetof(struct xeno_mm_refusal, reason) == 20, "reason");
+_Static_assert(offsetof(struct xeno_mm_refusal, error) == 24, "error");
+_Static_assert(offsetof(struct xeno_mm_refusal, slot) == 28, "slot");
+_Static_assert(offsetof(struct xeno_mm_refusal, value) == 32, "value");
+_Static_assert(offsetof(struct xeno_mm_refusal, table) == 40, "table");
+_Static_assert(offsetof(struct xeno_mm_refusal, mfn) == 48, "mfn");
+_Static_assert(offsetof(struct xeno_mm_refusal, type_info) == 56,
+	       "type_info");
+_Static_assert(offsetof(struct xeno_mm_refusal, count) == 64, "count");
+_Static_assert(offsetof(struct xeno_mm_refusal, owner) == 72, "owner");
+_Static_assert(offsetof(struct xeno_mm_refusal, type) == 74, "type");
+_Static_assert(offsetof(struct xeno_mm_refusal, flags) == 75, "flags");
+_Static_assert(offsetof(struct xeno_mm_refusal, pad) == 76, "pad");
+
+_Static_assert(sizeof(struct xeno_mm_frame_info) == 40, "xeno_mm_frame_info");
+_Static_assert(offsetof(struct xeno_mm_frame_info, type_info) == 8,
+	       "type_info");
+_Static_assert(offsetof(struct xeno_mm_frame_info, m2p) == 16, "m2p");
+_Static_assert(offsetof(struct xeno_mm_frame_info, count) == 24, "count");
+_Static_assert(offsetof(struct xeno_mm_frame_info, type_count) == 28,
+	       "type_count");
+_Static_assert(offsetof(struct xeno_mm_frame_info, owner) == 32, "owner");
+_Static_assert(offsetof(struct xeno_mm_frame_info, type) == 34, "type");
+_Static_assert(offsetof(struct xeno_mm_frame_info, flags) == 35, "flags");
+_Static_assert(offsetof(struct xeno_mm_frame_info, linear_out) == 36,
+	       "linear_out");
+_Static_assert(offsetof(struct xeno_mm_frame_info, linear_in) == 38,
+	       "linear_in");
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory as hypercalls see it (mm/guest_access.c): copies to and
+ * from guest virtual addresses of the current vCPU, through a software
+ * walk of its active page tables, and the lookup of the L1 table behind
+ * a guest address for update_va_mapping.
+ *
+ * Interface rules:
+ *  - A guest address is acceptable only below 2^47 or from
+ *    HYPERVISOR_VIRT_END on (pv-abi §7, §8.3 rule 4); anything else, a
+ *    range that wraps or crosses into the hole, or an address the tables
+ *    do not map with the access asked for, is -EFAULT. Nothing is ever
+ *    reported to the guest as a page fault.
+ *  - The walk requires P and US at every level, RW at every level for a
+ *    write, and refuses kernel-only mappings (PTE_GUEST_KERNEL) while the
+ *    vCPU is in user mode. 2 MiB and 1 GiB entries are honoured.
+ *  - While it copies, the walk holds a general and a type reference on
+ *    every table it passes through, and a general reference (plus a
+ *    writable type reference for a write) on the data frame: a guest
+ *    unmapping or retyping those frames on another vCPU meanwhile cannot
+ *    make Xeno read a freed frame as a table, or write a frame that has
+ *    become a page table. A copy is not atomic: a partly done copy that
+ *    faults has changed the bytes before the fault.
+ *
+ * Locks: none; references are atomic.
+ */
+#ifndef XENO_GUEST_ACCESS_H
+#define XENO_GUEST_ACCESS_H
+
+#include <xeno/frame.h>
+#include <xeno/types.h>
+
+struct mm_vcpu;
+
+/* Whether [va, va + n) lies in the guest's part of the address space. */
+bool guest_range_ok(uint64_t va, size_t n);
+
+/* Copies n bytes from/to the current vCPU's memory. Returns 0 or -EFAULT. */
+int guest_copy_from(void *dst, uint64_t gva, size_t n);
+int guest_copy_to(uint64_t gva, const void *src, size_t n);
+
+/*
+ * The validated L1 of v's domain that maps va in v's kernel page tables
+ * (update_va_mapping, pv-abi §6.3 rule 1), with a general and an L1 type
+ * reference the caller drops with page_put_and_type(), and the entry's
+ * slot in it. Returns 0, or -EINVAL (noted: not a guest address, an upper
+ * entry absent or a superpage, or not a validated L1 of the domain).
+ */
+int guest_l1_of(struct mm_vcpu *v, uint64_t va, struct page_info **l1,
+		unsigned int *slot);
+
+#endif

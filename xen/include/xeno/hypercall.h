@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypercall handlers and their calling convention (docs/pv-abi.md §5).
+ *
+ * The dispatcher (xen/common/hypercall.c) decodes RAX and copies the five
+ * argument registers (RDI, RSI, RDX, R10, R8) into a struct hcall_args;
+ * a handler returns the value for RAX (0 or a result, or -errno).
+ *
+ * Continuations: a handler that stops at a preemption point rewrites
+ * h->a[] so that running the hypercall again with them finishes the work,
+ * and returns -ERESTART. The dispatcher copies h->a[] back into the
+ * registers and rewinds RIP by 2, so the guest's SYSCALL executes again
+ * when the vCPU next runs (after any pending event is delivered).
+ *
+ * Handlers act on the vCPU current on this CPU (mm_vcpu_current() for
+ * mm/, current_vcpu() for xen/common) and read guest memory only through
+ * guest_copy_from()/guest_copy_to() (xeno/guest_access.h).
+ */
+#ifndef XENO_HYPERCALL_H
+#define XENO_HYPERCALL_H
+
+#include <xeno/types.h>
+
+struct hcall_args {
+	uint64_t a[5];
+};
+
+/*
+ * Runs hypercall nr for the current vCPU. Returns its result, -ENOSYS
+ * for an unknown number, or -ERESTART (see above).
+ */
+long hypercall_dispatch(uint64_t nr, struct hcall_args *h);
+
+/* How many times hypercall nr ran since boot. */
+uint64_t hypercall_count(uint64_t nr);
+
+/* mm/ (issue 3): pv-abi §6.1-6.3. */
+long do_mmu_update(struct hcall_args *h);
+long do_mmuext_op(struct hcall_args *h);
+long do_update_va_mapping(struct hcall_args *h);
+long do_update_va_mapping_otherdomain(struct hcall_args *h);
+
+/* mm/: Xeno's diagnostics extension (docs/mm.md). */
+long do_xeno_mm_op(struct hcall_args *h);
+
+#endif

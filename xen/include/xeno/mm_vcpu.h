@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the memory manager knows about a vCPU (mm/mm_vcpu.c): its two
+ * page-table roots (pv-abi §8.4), which one is active, the CPU it runs
+ * on, its LDT setting and its last MMU refusal. The domain code embeds a
+ * struct mm_vcpu in each vCPU; host tests use it on its own.
+ *
+ * Interface rules:
+ *  - A root is an L4 of the vCPU's domain holding a general and an L4
+ *    type reference for as long as it is installed; INVALID_MFN is none.
+ *    The kernel root is active in kernel mode, the user root in user
+ *    mode. A vCPU enters user mode only with a user root (the caller of
+ *    mm_vcpu_set_mode checks: without one, the guest is crashed).
+ *  - Only the vCPU itself changes its roots and mode (hypercalls, bounce,
+ *    iret), or anyone while it is not running (VCPUOP_initialise,
+ *    teardown). The scheduler calls mm_vcpu_switch() on the CPU that
+ *    switches, and nobody else changes which vCPU is current there.
+ *  - Whenever the active root of the vCPU current on this CPU changes,
+ *    Xeno loads it with arch_load_root() before the old root's references
+ *    go; a CPU with no vCPU runs on the hypervisor's own tables
+ *    (arch_load_root(INVALID_MFN)).
+ *  - d->dirty_cpus and the vCPU's dirty_cpus collect every CPU that ran
+ *    it since that CPU's last full TLB flush (mm/tlb.c clears them).
+ *
+ * Locks: none. Roots change only on the vCPU's own CPU (or while it is
+ * off every CPU); the per-CPU current pointers are read by other CPUs'
+ * shootdowns with atomic loads.
+ */
+#ifndef XENO_MM_VCPU_H
+#define XENO_MM_VCPU_H
+
+#include <xeno/cpumask.h>
+#include <xeno/mm_domain.h>
+#include <xeno/mm_why.h>
+#include <xeno/types.h>
+
+struct mm_vcpu {
+	struct mm_domain *d;
+	unsigned int id;
+
+	/* L4s holding a general + an L4 type reference, or INVALID_MFN. */
+	mfn_t kernel_root, user_root;
+	bool user_mode; /* which root is active */
+	int cpu;	/* CPU it runs on, -1 when not running */
+
+	/* CPUs that ran it since their last full TLB flush (mm/tlb.c). */
+	cpumask_t dirty_cpus;
+
+	/*
+	 * MMUEXT_SET_LDT: the LDT's base address and entry count (0: no
+	 * LDT), checked (page aligned, a guest address, at most 8192
+	 * entries) but not mapped: the descriptor code maps it lazily.
+	 */
+	uint64_t ldt_base;
+	unsigned int ldt_ents;
+
+	struct mm_why why; /* the last refusal (mm_why.h) */
+};
+
+/* Makes v vCPU id of d, with no roots, not running; registers it. */
+void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
+
+/* Drops both roots and unregisters v, which must not be running. */
+void mm_vcpu_fini(struct mm_vcpu *v);
+
+/*
+ * MMUEXT_NEW_BASEPTR (user false) / MMUEXT_NEW_USER_BASEPTR (user true):
+ * makes the L4 m the vCPU's root; for the user root, m = 0 means none.
+ * Takes the new references (validating m if needed) before dropping the
+ * old ones, and loads m if v is current on this CPU and that root is the
+ * active one. flags: PTYPE_PREEMPTIBLE allowed. Returns 0; -EINVAL if m
+ * is not an L4 of v's domain (see ptype_get); -EAGAIN (preemptible); or
+ * the validation's error. Nothing changes on failure.
+ */
+int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m,
+		     unsigned int flags);
+
+/* Kernel <-> user switch (bounce, iret): loads the other root. */
+void mm_vcpu_set_mode(struct mm_vcpu *v, bool user);
+
+/*
+ * The scheduler put next (NULL: nothing, idle) on this CPU in place of
+ * prev (NULL: it was idle): records it as current, marks the CPU in
+ * next's dirty masks and loads next's active root.
+ */
+void mm_vcpu_switch(struct mm_vcpu *prev, struct mm_vcpu *next);
+
+/* The vCPU current on this CPU, NULL if none. */
+struct mm_vcpu *mm_vcpu_current(void);
+
+/* The vCPU current on cpu (an atomic snapshot), for shootdowns. */
+struct mm_vcpu *mm_vcpu_current_on(unsigned int cpu);
+
+/*
+ * How many times cpu switched vCPUs since boot (an atomic snapshot):
+ * mm/tlb.c tells from it whether a CPU ran something new meanwhile.
+ */
+uint64_t mm_vcpu_switches(unsigned int cpu);
+
+/* The root of v's current mode, INVALID_MFN if none. */
+mfn_t mm_vcpu_active_root(const struct mm_vcpu *v);
+
+/* Forgets every CPU's current vCPU (host tests recreating the machine). */
+void mm_vcpu_reset_cpus(void);
+
+#endif
