@@ -19,9 +19,9 @@
 #define ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(uint64_t))
 
 static struct {
-	mfn_t base;		/* first frame of the table */
-	uint64_t nr_entries;	/* frames covered */
-	uint64_t nr_frames;	/* frames holding it */
+	mfn_t base;	     /* first frame of the table */
+	uint64_t nr_entries; /* frames covered */
+	uint64_t nr_frames;  /* frames holding it */
 } m2p = { { ~0ULL }, 0, 0 };
 
 void m2p_reset(void)
@@ -43,8 +43,8 @@ static unsigned int order_for(uint64_t frames)
 
 int m2p_init(uint64_t nr_frames)
 {
-	uint64_t frames = ROUND_UP(nr_frames, ENTRIES_PER_FRAME) /
-			  ENTRIES_PER_FRAME;
+	uint64_t frames =
+		ROUND_UP(nr_frames, ENTRIES_PER_FRAME) / ENTRIES_PER_FRAME;
 	unsigned int order = order_for(frames);
 	struct page_info *pg;
 	uint64_t i;

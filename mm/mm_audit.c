@@ -211,8 +211,8 @@ static int compare(const struct expect *ex, uint64_t m)
 	const struct page_info *pg = &frame_table[m];
 	uint64_t ti = pg->type_info;
 	/* An idle frame keeps its TLB stamp where the linear counts were. */
-	bool idle = (ti & PGT_count_mask) == 0 &&
-		    !(ti & (PGT_busy | PGT_partial));
+	bool idle =
+		(ti & PGT_count_mask) == 0 && !(ti & (PGT_busy | PGT_partial));
 	uint64_t lin = idle ? 0 : (ti & PGT_linear_mask) >> PGT_linear_shift;
 	bool in = !idle && (ti & PGT_linear_in) != 0;
 

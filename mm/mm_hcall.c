@@ -198,7 +198,8 @@ static bool update_fast(uint64_t *p, unsigned int level, uint64_t val,
 	uint64_t old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
 
 	while (pte_same_refs(level, old, val)) {
-		if (atomic_cmpxchg64(p, &old, with_ad(store, old, preserve_ad))) {
+		if (atomic_cmpxchg64(p, &old,
+				     with_ad(store, old, preserve_ad))) {
 			return true;
 		}
 	}

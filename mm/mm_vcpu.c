@@ -121,8 +121,7 @@ static void m2p_strict_adjust(struct mm_vcpu *v, mfn_t m, bool user)
 	tlb_flush_commit(&f);
 }
 
-int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m,
-		     unsigned int flags)
+int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 {
 	mfn_t *slot = user ? &v->user_root : &v->kernel_root;
 	mfn_t old = *slot;

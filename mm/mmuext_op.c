@@ -33,7 +33,7 @@
 
 #include "mm_hcall.h"
 
-#define EXT_CHUNK   8
+#define EXT_CHUNK    8
 #define LDT_MAX_ENTS 8192
 
 struct ext_ctx {

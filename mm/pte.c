@@ -69,10 +69,10 @@ void pte_l4_clear(uint64_t *l4)
 
 bool pte_l4_set_m2p(uint64_t *l4, bool present)
 {
-	uint64_t want = present ? cfg.l4_template[L4_M2P_SLOT - L4_HYP_FIRST]
-				: 0;
-	uint64_t old = __atomic_exchange_n(&l4[L4_M2P_SLOT], want,
-					   __ATOMIC_SEQ_CST);
+	uint64_t want =
+		present ? cfg.l4_template[L4_M2P_SLOT - L4_HYP_FIRST] : 0;
+	uint64_t old =
+		__atomic_exchange_n(&l4[L4_M2P_SLOT], want, __ATOMIC_SEQ_CST);
 
 	return old != want;
 }
@@ -269,15 +269,15 @@ static void upper_put(unsigned int level, uint64_t e, struct page_info *table)
 /* ---- any level ------------------------------------------------------------ */
 
 /* Bits an update may change without touching references (§9.5.6). */
-#define PTE_NO_REFS                                                   \
+#define PTE_NO_REFS \
 	(PTE_A | PTE_D | PTE_G | PTE_US | PTE_NX | PTE_AVL | PTE_AVL_HIGH)
 
 bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new)
 {
 	uint64_t free_bits = PTE_NO_REFS;
 
-	if (!(old & PTE_P) || !(new & PTE_P)) {
-		return !(old & PTE_P) && !(new & PTE_P);
+	if (!(old & PTE_P) || !(new &PTE_P)) {
+		return !(old & PTE_P) && !(new &PTE_P);
 	}
 	if (level > 1 && !cfg.linear_pt) {
 		/* RW matters only to linear entries (§9.7 rule 5). */

@@ -220,10 +220,10 @@ static bool tr_put_more(struct page_info *pg, uint64_t x)
 		if (is_table_type(ti_type(x))) {
 			return false;
 		}
-		return atomic_cmpxchg64(&pg->type_info, &x,
-					((x - 1) & ~(PGT_validated |
-						     PGT_stamp_mask)) |
-						stamp_now());
+		return atomic_cmpxchg64(
+			&pg->type_info, &x,
+			((x - 1) & ~(PGT_validated | PGT_stamp_mask)) |
+				stamp_now());
 	}
 	return atomic_cmpxchg64(&pg->type_info, &x, x - 1);
 }
@@ -582,7 +582,8 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			return validate(pg, type, d, flags, true);
 		}
 		if (ti_count(x) == PTYPE_COUNT_MAX) {
-			mm_why_note(XENO_WHY_TYPE_OVERFLOW, type, page_to_mfn(pg));
+			mm_why_note(XENO_WHY_TYPE_OVERFLOW, type,
+				    page_to_mfn(pg));
 			return -EINVAL;
 		}
 		if (tr_get_more(pg, x)) {

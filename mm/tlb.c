@@ -125,8 +125,7 @@ cpumask_t tlb_vcpus_cpus(const struct mm_domain *d, uint64_t vcpu_bitmap)
 }
 
 /* Clears cpu in *m unless it switched since snap (see the top). */
-static void clear_unless_switched(cpumask_t *m, unsigned int cpu,
-				  uint64_t snap)
+static void clear_unless_switched(cpumask_t *m, unsigned int cpu, uint64_t snap)
 {
 	if (!cpumask_test(cpumask_read(m), cpu)) {
 		return;

@@ -25,11 +25,11 @@
 #include <cmocka.h>
 
 #include <host.h>
+#include <public/xen.h>
+#include <public/xeno.h>
 #include <xeno/arch.h>
 #include <xeno/errno.h>
 #include <xeno/frame.h>
-#include <public/xen.h>
-#include <public/xeno.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/guest_access.h>
 #include <xeno/hypercall.h>

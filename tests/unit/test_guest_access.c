@@ -47,8 +47,7 @@ static void test_copy_unmapped(void **state)
 	char buf[32] = { 0 };
 
 	guest_init(&g, &d1, 0, 1);
-	assert_int_equal(guest_copy_from(buf, gva(GUEST_PAGES, 0), 1),
-			 -EFAULT);
+	assert_int_equal(guest_copy_from(buf, gva(GUEST_PAGES, 0), 1), -EFAULT);
 	assert_int_equal(
 		guest_copy_to(gva(GUEST_PAGES - 1, PAGE_SIZE - 8), buf, 16),
 		-EFAULT);

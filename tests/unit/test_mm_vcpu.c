@@ -44,9 +44,9 @@ static void test_roots(void **state)
 	assert_int_equal(ptype_count(a), 1);
 	assert_int_equal(mm_audit(), 0);
 	/* Refused: nothing changes. */
-	assert_int_equal(mm_vcpu_set_root(&v0, false, mfn_of(new_frame(&d2)),
-					  0),
-			 -EINVAL);
+	assert_int_equal(
+		mm_vcpu_set_root(&v0, false, mfn_of(new_frame(&d2)), 0),
+		-EINVAL);
 	assert_int_equal(mm_vcpu_set_root(&v0, false, mfn(~0ULL >> 1), 0),
 			 -EINVAL);
 	assert_int_equal(mm_vcpu_set_root(&v0, false, mfn(0), 0), -EINVAL);

@@ -202,8 +202,7 @@ static void test_linear_update(void **state)
 		assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);
 		assert_int_equal(ptype_count(t), 2);
 		r[1] = mu(ma(t, 0), 0, ent(g.l3, PTE_P));
-		assert_int_equal(mmu(&g, &r[1], 1, &done, DOMID_SELF),
-				 -EINVAL);
+		assert_int_equal(mmu(&g, &r[1], 1, &done, DOMID_SELF), -EINVAL);
 		assert_int_equal(why(&g)->reason, XENO_WHY_LINEAR_CHAIN);
 		r[0].val = 0;
 		assert_int_equal(mmu(&g, r, 1, &done, DOMID_SELF), 0);

@@ -27,44 +27,45 @@ static void test_pin_unpin(void **state)
 	guest_init(&g, &d1, 0, 1);
 	for (lvl = 0; lvl < 4; lvl++) {
 		t[lvl] = new_frame(&d1);
-		assert_int_equal(
-			ext1(&g, eo(MMUEXT_PIN_L1_TABLE + lvl,
-				    mfn_x(mfn_of(t[lvl])), 0),
-			     DOMID_SELF),
-			0);
+		assert_int_equal(ext1(&g,
+				      eo(MMUEXT_PIN_L1_TABLE + lvl,
+					 mfn_x(mfn_of(t[lvl])), 0),
+				      DOMID_SELF),
+				 0);
 		assert_true(ptype_pinned(t[lvl]));
-		assert_int_equal(ptype_type(t[lvl]),
-				 (uint64_t)(lvl + 1) << PGT_type_shift);
+		assert_int_equal(ptype_type(t[lvl]), (uint64_t)(lvl + 1)
+							     << PGT_type_shift);
 	}
-	assert_int_equal(
-		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[1])), 0),
-		     DOMID_SELF),
-		-EINVAL);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[1])), 0),
+			      DOMID_SELF),
+			 -EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_ALREADY_PINNED);
-	assert_int_equal(
-		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[0])), 0),
-		     DOMID_SELF),
-		-EINVAL);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(t[0])), 0),
+			      DOMID_SELF),
+			 -EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_ALREADY_PINNED);
-	assert_int_equal(ext1(&g, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
 			      DOMID_SELF),
 			 0);
-	assert_int_equal(ext1(&g, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t[2])), 0),
 			      DOMID_SELF),
 			 -EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_PINNED);
 	assert_int_equal(
-		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(new_frame(&d2))),
-			    0),
+		ext1(&g,
+		     eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(new_frame(&d2))), 0),
 		     DOMID_SELF),
 		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
 	/* A table in use writable: the type conflict. */
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_PIN_L1_TABLE,
-				 mfn_x(mfn_of(g.page[0])), 0),
-			      DOMID_SELF),
-			 -EINVAL);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(g.page[0])), 0),
+		     DOMID_SELF),
+		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
 	assert_int_equal(why(&g)->type, XENO_FRAME_WRITABLE);
 }
@@ -77,26 +78,24 @@ static void test_pin_foreign(void **state)
 	guest_init(&g, &d1, 0, 1);
 	guest_init(&hp, &dp, 0, 2);
 	t = new_frame(&d2);
-	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
-			      2),
-			 -EPERM);
-	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
-			      1),
-			 -ESRCH);
-	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0),
-			      9),
-			 -ESRCH);
-	assert_int_equal(ext1(&hp,
-			      eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 2),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 2),
+		-EPERM);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 1),
+		-ESRCH);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 9),
+		-ESRCH);
+	assert_int_equal(
+		ext1(&hp, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0), 2), 0);
 	assert_true(ptype_pinned(t));
 	/* Self is dp: not its frame. */
 	assert_int_equal(ext1(&hp, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t)), 0),
 			      DOMID_SELF),
 			 -EINVAL);
-	assert_int_equal(ext1(&hp, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t)), 0),
-			      2),
-			 0);
+	assert_int_equal(
+		ext1(&hp, eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(t)), 0), 2), 0);
 	/* Commands that act on the caller refuse a foreign FD. */
 	assert_int_equal(ext1(&hp, eo(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 2),
 			 -EPERM);
@@ -125,10 +124,9 @@ static void test_pin_continued(void **state)
 		}
 	}
 	ptype_set_preempt_interval(25);
-	assert_int_equal(
-		ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
-		     DOMID_SELF),
-		0);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
+			      DOMID_SELF),
+			 0);
 	ptype_set_preempt_interval(0);
 	assert_true(last_restarts >= 15);
 	assert_true(ptype_pinned(l2));
@@ -163,15 +161,16 @@ static void test_new_baseptr(void **state)
 	assert_int_equal(ptype_count(l4), 1);
 	/* Not an L4 of ours, not a frame, an L1. */
 	assert_int_equal(
-		ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(new_frame(&d2))),
-			    0),
+		ext1(&g,
+		     eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(new_frame(&d2))), 0),
 		     DOMID_SELF),
 		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
 	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, MM_TEST_FRAMES + 3, 0),
 			      DOMID_SELF),
 			 -EINVAL);
-	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(g.l1)), 0),
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(g.l1)), 0),
 			      DOMID_SELF),
 			 -EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
@@ -183,20 +182,18 @@ static void test_new_user_baseptr(void **state)
 {
 	guest_init(&g, &d1, 0, 1);
 	assert_true(mfn_eq(g.v.user_root, INVALID_MFN));
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_NEW_USER_BASEPTR, mfn_x(mfn_of(g.l4)),
-				 0),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_NEW_USER_BASEPTR, mfn_x(mfn_of(g.l4)), 0),
+		     DOMID_SELF),
+		0);
 	assert_int_equal(ptype_count(g.l4), 2);
 	/* Kernel mode: nothing loaded for it. */
 	assert_true(mfn_eq(host_loaded_root(1), mfn_of(g.l4)));
 	mm_vcpu_set_mode(&g.v, true);
 	assert_true(mfn_eq(mm_vcpu_active_root(&g.v), mfn_of(g.l4)));
 	mm_vcpu_set_mode(&g.v, false);
-	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_USER_BASEPTR, 0, 0),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_NEW_USER_BASEPTR, 0, 0), DOMID_SELF), 0);
 	assert_true(mfn_eq(g.v.user_root, INVALID_MFN));
 	assert_int_equal(ptype_count(g.l4), 1);
 }
@@ -261,9 +258,8 @@ static void test_tlb_commands(void **state)
 	c = host_tlb_call(0);
 	assert_int_equal(c.mask, cpumask_of(1));
 	assert_int_equal(c.va, ARCH_FLUSH_ALL);
-	assert_int_equal(ext1(&g, eo(MMUEXT_INVLPG_LOCAL, 0x5123, 0),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_INVLPG_LOCAL, 0x5123, 0), DOMID_SELF), 0);
 	c = host_tlb_call(1);
 	assert_int_equal(c.mask, cpumask_of(1));
 	assert_int_equal(c.va, 0x5000);
@@ -275,17 +271,17 @@ static void test_tlb_commands(void **state)
 	assert_int_equal(host_tlb_call(3).va, 0x7000);
 	/* Multi: vCPU 1 only, through a bitmap in guest memory. */
 	*(uint64_t *)gmem(&g, gva(3, 0)) = 2;
-	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, gva(3, 0)),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, gva(3, 0)), DOMID_SELF),
+		0);
 	assert_int_equal(host_tlb_call(4).mask, cpumask_of(2));
 	assert_int_equal(ext1(&g, eo(MMUEXT_INVLPG_MULTI, 0x9000, gva(3, 0)),
 			      DOMID_SELF),
 			 0);
 	assert_int_equal(host_tlb_call(5).va, 0x9000);
-	assert_int_equal(ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, 0x1000),
-			      DOMID_SELF),
-			 -EINVAL);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_TLB_FLUSH_MULTI, 0, 0x1000), DOMID_SELF),
+		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_VCPUMASK);
 	/* An invlpg of a hypervisor address flushes nothing. */
 	assert_int_equal(ext1(&g,
@@ -316,8 +312,7 @@ static void test_flush_cache(void **state)
 		ext1(&g, eo(MMUEXT_FLUSH_CACHE_GLOBAL, 0, 0), DOMID_SELF),
 		-EACCES);
 	d1.io_caching = true;
-	assert_int_equal(ext1(&g, eo(MMUEXT_FLUSH_CACHE, 0, 0), DOMID_SELF),
-			 0);
+	assert_int_equal(ext1(&g, eo(MMUEXT_FLUSH_CACHE, 0, 0), DOMID_SELF), 0);
 	assert_int_equal(
 		ext1(&g, eo(MMUEXT_FLUSH_CACHE_GLOBAL, 0, 0), DOMID_SELF), 0);
 }
@@ -325,14 +320,13 @@ static void test_flush_cache(void **state)
 static void test_set_ldt(void **state)
 {
 	guest_init(&g, &d1, 0, 1);
-	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8192),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8192), DOMID_SELF), 0);
 	assert_int_equal(g.v.ldt_base, 0x10000);
 	assert_int_equal(g.v.ldt_ents, 8192);
-	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8193),
-			      DOMID_SELF),
-			 -EINVAL);
+	assert_int_equal(
+		ext1(&g, eo(MMUEXT_SET_LDT, 0x10000, 8193), DOMID_SELF),
+		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_LDT_ENTRIES);
 	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0x10008, 1), DOMID_SELF),
 			 -EINVAL);
@@ -340,10 +334,9 @@ static void test_set_ldt(void **state)
 	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, HYPERVISOR_VIRT_START, 1),
 			      DOMID_SELF),
 			 -EINVAL);
-	assert_int_equal(
-		ext1(&g, eo(MMUEXT_SET_LDT, (1ULL << 47) - 4096, 1024),
-		     DOMID_SELF),
-		-EINVAL);
+	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, (1ULL << 47) - 4096, 1024),
+			      DOMID_SELF),
+			 -EINVAL);
 	assert_int_equal(g.v.ldt_ents, 8192);
 	assert_int_equal(ext1(&g, eo(MMUEXT_SET_LDT, 0, 0), DOMID_SELF), 0);
 	assert_int_equal(g.v.ldt_ents, 0);
@@ -359,11 +352,11 @@ static void test_clear_copy(void **state)
 	b = new_frame(&d1);
 	t = new_frame(&d1);
 	memset(tab(a), 0x5a, PAGE_SIZE);
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)),
-				 mfn_x(mfn_of(a))),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g,
+		     eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)), mfn_x(mfn_of(a))),
+		     DOMID_SELF),
+		0);
 	assert_memory_equal(tab(a), tab(b), PAGE_SIZE);
 	assert_int_equal(ext1(&g, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(a)), 0),
 			      DOMID_SELF),
@@ -376,32 +369,31 @@ static void test_clear_copy(void **state)
 			      DOMID_SELF),
 			 -EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(t)),
-				 mfn_x(mfn_of(a))),
-			      DOMID_SELF),
-			 -EINVAL);
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(a)),
-				 mfn_x(mfn_of(t))),
-			      DOMID_SELF),
-			 0);
+	assert_int_equal(
+		ext1(&g,
+		     eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(t)), mfn_x(mfn_of(a))),
+		     DOMID_SELF),
+		-EINVAL);
+	assert_int_equal(
+		ext1(&g,
+		     eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(a)), mfn_x(mfn_of(t))),
+		     DOMID_SELF),
+		0);
 	/* Foreign frames: only with the FD and privilege. */
 	assert_int_equal(
-		ext1(&g, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(new_frame(&d2))),
-			    0),
+		ext1(&g,
+		     eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(new_frame(&d2))), 0),
 		     DOMID_SELF),
 		-EINVAL);
 	assert_int_equal(why(&g)->reason, XENO_WHY_NOT_OWN_FRAME);
-	assert_int_equal(ext1(&g,
-			      eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)),
-				 MM_TEST_FRAMES + 1),
-			      DOMID_SELF),
-			 -EINVAL);
+	assert_int_equal(
+		ext1(&g,
+		     eo(MMUEXT_COPY_PAGE, mfn_x(mfn_of(b)), MM_TEST_FRAMES + 1),
+		     DOMID_SELF),
+		-EINVAL);
 	memset(tab(b), 1, 8);
-	assert_int_equal(ext1(&hp, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(b)), 0),
-			      1),
-			 0);
+	assert_int_equal(
+		ext1(&hp, eo(MMUEXT_CLEAR_PAGE, mfn_x(mfn_of(b)), 0), 1), 0);
 	assert_int_equal(tab(b)[0], 0);
 }
 

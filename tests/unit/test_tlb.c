@@ -19,7 +19,7 @@ static void test_batching(void **state)
 	guest_init(&g, &d1, 0, 1);
 	host_tlb_reset();
 	tlb_flush_init(&f, &d1, TLB_OP_MMUEXT);
-	tlb_flush_commit(&f); /* nothing noted: nothing done */
+	tlb_flush_commit(&f);	      /* nothing noted: nothing done */
 	tlb_flush_add(&f, 0, 0x1000); /* no CPUs: nothing */
 	tlb_flush_commit(&f);
 	assert_int_equal(host_tlb_calls(), 0);

@@ -73,15 +73,15 @@ static void test_scopes(void **state)
 	assert_int_equal(host_tlb_call(1).mask, cpumask_of(1) | cpumask_of(2));
 	assert_int_equal(host_tlb_call(1).va, gva(31, 0));
 	*(uint64_t *)gmem(&g, gva(4, 64)) = 2;
-	assert_int_equal(uvm(&g, gva(31, 0), 0,
-			     UVMF_TLB_FLUSH | (uint64_t)gva(4, 64)),
-			 0);
+	assert_int_equal(
+		uvm(&g, gva(31, 0), 0, UVMF_TLB_FLUSH | (uint64_t)gva(4, 64)),
+		0);
 	assert_int_equal(host_tlb_call(2).mask, cpumask_of(2));
 	/* Bits for vCPUs that do not exist are ignored. */
 	*(uint64_t *)gmem(&g, gva(4, 64)) = 0xf0;
-	assert_int_equal(uvm(&g, gva(31, 0), 0,
-			     UVMF_TLB_FLUSH | (uint64_t)gva(4, 64)),
-			 0);
+	assert_int_equal(
+		uvm(&g, gva(31, 0), 0, UVMF_TLB_FLUSH | (uint64_t)gva(4, 64)),
+		0);
 	assert_int_equal(host_tlb_calls(), 3);
 }
 
@@ -94,9 +94,9 @@ static void test_refusals(void **state)
 	data = new_frame(&d1);
 	host_tlb_reset();
 	/* The bitmap cannot be read: -EFAULT before anything changes. */
-	assert_int_equal(uvm(&g, gva(32, 0), ent(data, PTE_P),
-			     UVMF_TLB_FLUSH | 0x1000),
-			 -EFAULT);
+	assert_int_equal(
+		uvm(&g, gva(32, 0), ent(data, PTE_P), UVMF_TLB_FLUSH | 0x1000),
+		-EFAULT);
 	assert_int_equal(why(&g)->reason, XENO_WHY_VCPUMASK);
 	assert_int_equal(tab(g.l1)[32], 0);
 	/* ... but with no flush it is not read. */
@@ -116,9 +116,9 @@ static void test_refusals(void **state)
 	assert_int_equal(why(&g)->reason, XENO_WHY_BAD_VA);
 	assert_int_equal(uvm(&g, 1ULL << 47, ent(data, PTE_P), 0), -EINVAL);
 	/* The entry rules. */
-	assert_int_equal(uvm(&g, gva(33, 0), ent(new_frame(&d2), PTE_P),
-			     UVMF_INVLPG),
-			 -EBUSY);
+	assert_int_equal(
+		uvm(&g, gva(33, 0), ent(new_frame(&d2), PTE_P), UVMF_INVLPG),
+		-EBUSY);
 	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_OWNER);
 	assert_int_equal(why(&g)->hypercall, __HYPERVISOR_update_va_mapping);
 	assert_int_equal(why(&g)->slot, 33);
@@ -128,9 +128,8 @@ static void test_refusals(void **state)
 			 -EINVAL);
 	assert_int_equal(host_tlb_calls(), 0);
 	/* The kernel tables are used even in user mode. */
-	assert_int_equal(mm_vcpu_set_root(&g.v, true, mfn_of(new_frame(&d1)),
-					  0),
-			 0);
+	assert_int_equal(
+		mm_vcpu_set_root(&g.v, true, mfn_of(new_frame(&d1)), 0), 0);
 	mm_vcpu_set_mode(&g.v, true);
 	assert_int_equal(uvm(&g, gva(34, 0), ent(data, PTE_P), 0), 0);
 	mm_vcpu_set_mode(&g.v, false);
@@ -146,24 +145,23 @@ static void test_otherdomain(void **state)
 	assert_int_equal(uvm_other(&g, gva(40, 0), ent(theirs, PTE_P), 0, 2),
 			 -EPERM);
 	assert_int_equal(why(&g)->reason, XENO_WHY_FD_NOT_PRIVILEGED);
-	assert_int_equal(
-		why(&g)->hypercall,
-		__HYPERVISOR_update_va_mapping_otherdomain);
+	assert_int_equal(why(&g)->hypercall,
+			 __HYPERVISOR_update_va_mapping_otherdomain);
 	assert_int_equal(uvm_other(&g, gva(40, 0), ent(theirs, PTE_P), 0, 1),
 			 -ESRCH);
 	assert_int_equal(uvm_other(&g, gva(40, 0), ent(theirs, PTE_P), 0, 99),
 			 -ESRCH);
-	assert_int_equal(uvm_other(&g, gva(40, 0), ent(g.page[1], PTE_P), 0,
-				   DOMID_SELF),
-			 0);
-	assert_int_equal(uvm_other(&hp, gva(40, 0),
-				   ent(theirs, PTE_P | PTE_RW), UVMF_INVLPG, 2),
+	assert_int_equal(
+		uvm_other(&g, gva(40, 0), ent(g.page[1], PTE_P), 0, DOMID_SELF),
+		0);
+	assert_int_equal(uvm_other(&hp, gva(40, 0), ent(theirs, PTE_P | PTE_RW),
+				   UVMF_INVLPG, 2),
 			 0);
 	assert_int_equal(ptype_count(theirs), 1);
 	/* FD = d2: d1's frames are not d2's. */
-	assert_int_equal(uvm_other(&hp, gva(41, 0), ent(g.page[0], PTE_P), 0,
-				   2),
-			 -EBUSY);
+	assert_int_equal(
+		uvm_other(&hp, gva(41, 0), ent(g.page[0], PTE_P), 0, 2),
+		-EBUSY);
 	/* The privileged domain's own L1 with FD = self: any frame. */
 	assert_int_equal(uvm(&hp, gva(41, 0), ent(g.page[0], PTE_P), 0), 0);
 	assert_int_equal(uvm(&hp, gva(40, 0), 0, 0), 0);

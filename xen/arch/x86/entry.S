@@ -145,3 +145,17 @@ enter_guest:
 	cli
 	mov %rdi, %rsp
 	jmp exit_to_guest
+
+/*
+ * Runs the scheduler's idle loop on a stack that starts just below the
+ * CPU's guest frame (the boot and AP start-up stacks begin at the very
+ * top, where the frame goes). void idle_below_frame(struct cpu_regs *f)
+ */
+	.globl idle_below_frame
+idle_below_frame:
+	cli
+	mov %rdi, %rsp
+	and $-16, %rsp
+	xor %ebp, %ebp
+	call sched_idle
+	ud2

@@ -8,6 +8,7 @@
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/percpu.h>
+#include <asm/pv.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
 #include <xeno/arch.h>
@@ -53,11 +54,13 @@ void smp_call_interrupt(void)
 	/* Waking the CPU is all: idle_loop runs the call. */
 }
 
-/* The scheduler's idle loop runs posted calls (arch_idle_once). */
+/*
+ * The scheduler's idle loop (it runs posted calls in arch_idle_once), on
+ * a stack below the guest frame: entering a guest fills that frame.
+ */
 void idle_loop(void)
 {
-	irq_disable();
-	sched_idle();
+	idle_below_frame(guest_frame());
 }
 
 void smp_stop_others(void)

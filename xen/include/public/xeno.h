@@ -45,12 +45,12 @@ enum xeno_why {
 	XENO_WHY_NONE = 0, /* no refusal recorded */
 
 	/* One page-table entry (pv-abi §9.5). value: the entry. */
-	XENO_WHY_BAD_FLAGS = 1,	   /* a bit not allowed at the level; mfn:
+	XENO_WHY_BAD_FLAGS = 1,	      /* a bit not allowed at the level; mfn:
 				      the table */
-	XENO_WHY_L1_ALL_ONES = 2,  /* L1 names the all-ones frame */
-	XENO_WHY_L1_NOT_RAM = 3,   /* L1 maps MMIO, a hole or a frame beyond
+	XENO_WHY_L1_ALL_ONES = 2,     /* L1 names the all-ones frame */
+	XENO_WHY_L1_NOT_RAM = 3,      /* L1 maps MMIO, a hole or a frame beyond
 				      memory: no I/O rights; mfn: it */
-	XENO_WHY_L1_NOT_OWNER = 4, /* L1 maps RAM the expected owner (FD)
+	XENO_WHY_L1_NOT_OWNER = 4,    /* L1 maps RAM the expected owner (FD)
 				      does not own, or a free frame; mfn: it */
 	XENO_WHY_TABLE_NOT_RAM = 5,   /* L2-L4 names a frame beyond memory */
 	XENO_WHY_TABLE_NOT_OWNER = 6, /* L2-L4 names a frame the table's
@@ -63,10 +63,10 @@ enum xeno_why {
 	XENO_WHY_LINEAR_CHAIN = 10, /* one level of linear-ness only (§9.7) */
 
 	/* Page types (pv-abi §9.3, §9.4). value: the type asked for. */
-	XENO_WHY_TYPE_CONFLICT = 11, /* the frame has another type in use
+	XENO_WHY_TYPE_CONFLICT = 11,  /* the frame has another type in use
 					or is being validated as one */
-	XENO_WHY_TYPE_OVERFLOW = 12, /* its type count is at the maximum */
-	XENO_WHY_GIVEN_BACK = 13,    /* the domain gave the frame back: it
+	XENO_WHY_TYPE_OVERFLOW = 12,  /* its type count is at the maximum */
+	XENO_WHY_GIVEN_BACK = 13,     /* the domain gave the frame back: it
 					cannot become a table or be pinned */
 	XENO_WHY_NOT_TABLE_TYPE = 14, /* pin with a type other than L1-L4 */
 	XENO_WHY_NOT_OWN_FRAME = 15,  /* not a frame of the domain (FD);
@@ -86,30 +86,30 @@ enum xeno_why {
 	XENO_WHY_FD_UNKNOWN = 22,  /* no such domain; value: the id */
 	XENO_WHY_FD_NOT_PRIVILEGED = 23, /* a foreign domain, DOMID_IO or
 					    DOMID_XEN needs privilege */
-	XENO_WHY_FD_NOT_SELF = 24, /* the command acts on the caller only */
-	XENO_WHY_PFD_FOREIGN = 25, /* MMU_MACHPHYS_UPDATE on behalf of
+	XENO_WHY_FD_NOT_SELF = 24,     /* the command acts on the caller only */
+	XENO_WHY_PFD_FOREIGN = 25,     /* MMU_MACHPHYS_UPDATE on behalf of
 				      another domain */
-	XENO_WHY_PTR_NOT_OWNER = 26, /* mmu_update ptr is not in a frame of
+	XENO_WHY_PTR_NOT_OWNER = 26,   /* mmu_update ptr is not in a frame of
 					the table owner; value: ptr */
-	XENO_WHY_NOT_UPDATABLE = 27, /* the frame is neither a validated
+	XENO_WHY_NOT_UPDATABLE = 27,   /* the frame is neither a validated
 					page table nor writable; value: ptr */
 	XENO_WHY_HYPERVISOR_SLOT = 28, /* L4 slots 256-271 are Xeno's;
 					  value: ptr */
-	XENO_WHY_FD_NOT_PFD = 29, /* an L2-L4 entry with a foreign FD */
-	XENO_WHY_M2P_FRAME = 30,  /* MACHPHYS_UPDATE of a frame that is not
+	XENO_WHY_FD_NOT_PFD = 29,      /* an L2-L4 entry with a foreign FD */
+	XENO_WHY_M2P_FRAME = 30,       /* MACHPHYS_UPDATE of a frame that is not
 				     the FD's; value: ptr */
-	XENO_WHY_LDT_BASE = 31,	  /* SET_LDT base not page aligned or not a
+	XENO_WHY_LDT_BASE = 31,	       /* SET_LDT base not page aligned or not a
 				     guest address; value: the base */
-	XENO_WHY_LDT_ENTRIES = 32, /* SET_LDT with more than 8192 entries */
-	XENO_WHY_NO_IO_RIGHTS = 33, /* cache flush without I/O resources */
-	XENO_WHY_NO_SUPERPAGES = 34, /* MARK/UNMARK_SUPER: not supported */
-	XENO_WHY_BAD_VA = 35,	     /* an address outside the guest's
+	XENO_WHY_LDT_ENTRIES = 32,     /* SET_LDT with more than 8192 entries */
+	XENO_WHY_NO_IO_RIGHTS = 33,    /* cache flush without I/O resources */
+	XENO_WHY_NO_SUPERPAGES = 34,   /* MARK/UNMARK_SUPER: not supported */
+	XENO_WHY_BAD_VA = 35,	       /* an address outside the guest's
 					ranges; value: it */
-	XENO_WHY_VA_UNMAPPED = 36,   /* update_va_mapping: no L1 for va (an
+	XENO_WHY_VA_UNMAPPED = 36,     /* update_va_mapping: no L1 for va (an
 					upper entry absent or a superpage) */
-	XENO_WHY_VA_NOT_L1 = 37,     /* update_va_mapping: the table for va
+	XENO_WHY_VA_NOT_L1 = 37,       /* update_va_mapping: the table for va
 					is not a validated L1 of the caller */
-	XENO_WHY_VCPUMASK = 38,	     /* the vCPU bitmap cannot be read;
+	XENO_WHY_VCPUMASK = 38,	       /* the vCPU bitmap cannot be read;
 					value: its address */
 	XENO_WHY_NR = 39
 };
@@ -177,8 +177,7 @@ _Static_assert(offsetof(struct xeno_mm_refusal, slot) == 28, "slot");
 _Static_assert(offsetof(struct xeno_mm_refusal, value) == 32, "value");
 _Static_assert(offsetof(struct xeno_mm_refusal, table) == 40, "table");
 _Static_assert(offsetof(struct xeno_mm_refusal, mfn) == 48, "mfn");
-_Static_assert(offsetof(struct xeno_mm_refusal, type_info) == 56,
-	       "type_info");
+_Static_assert(offsetof(struct xeno_mm_refusal, type_info) == 56, "type_info");
 _Static_assert(offsetof(struct xeno_mm_refusal, count) == 64, "count");
 _Static_assert(offsetof(struct xeno_mm_refusal, owner) == 72, "owner");
 _Static_assert(offsetof(struct xeno_mm_refusal, type) == 74, "type");

@@ -186,7 +186,6 @@ bool mm_domain_holds(const struct page_info *pg);
  * Calls fn for every registered domain, under the registry lock: fn must
  * not take a domain lock or register domains (mm_audit uses it).
  */
-void mm_domain_for_each(void (*fn)(struct mm_domain *d, void *arg),
-			void *arg);
+void mm_domain_for_each(void (*fn)(struct mm_domain *d, void *arg), void *arg);
 
 #endif

@@ -72,8 +72,7 @@ void mm_vcpu_fini(struct mm_vcpu *v);
  * is not an L4 of v's domain (see ptype_get); -EAGAIN (preemptible); or
  * the validation's error. Nothing changes on failure.
  */
-int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m,
-		     unsigned int flags);
+int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags);
 
 /* Kernel <-> user switch (bounce, iret): loads the other root. */
 void mm_vcpu_set_mode(struct mm_vcpu *v, bool user);

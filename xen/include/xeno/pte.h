@@ -120,7 +120,6 @@ bool pte_l4_set_m2p(uint64_t *l4, bool present);
 bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new);
 
 /* Whether a present entry's flags are allowed at the level (§9.5.1). */
-bool pte_check_flags(unsigned int level, uint64_t e,
-		     const struct mm_domain *d);
+bool pte_check_flags(unsigned int level, uint64_t e, const struct mm_domain *d);
 
 #endif

@@ -37,11 +37,11 @@ struct mm_vcpu;
 
 /* What a flush was for, for the statistics. */
 enum tlb_op {
-	TLB_OP_MMU_UPDATE,   /* mmu_update: L2-L4 changes */
-	TLB_OP_MMUEXT,	     /* mmuext_op: the guest's TLB commands */
-	TLB_OP_UVM,	     /* update_va_mapping flags */
-	TLB_OP_STALE,	     /* a frame changing type or being reused */
-	TLB_OP_OTHER,	     /* root changes and the rest */
+	TLB_OP_MMU_UPDATE, /* mmu_update: L2-L4 changes */
+	TLB_OP_MMUEXT,	   /* mmuext_op: the guest's TLB commands */
+	TLB_OP_UVM,	   /* update_va_mapping flags */
+	TLB_OP_STALE,	   /* a frame changing type or being reused */
+	TLB_OP_OTHER,	   /* root changes and the rest */
 	TLB_OP_NR
 };
 

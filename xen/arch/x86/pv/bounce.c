@@ -170,10 +170,11 @@ long pv_iret(struct vcpu *v, struct cpu_regs *f)
 static void dump_level(unsigned int level, uint64_t table_mfn, unsigned int i,
 		       uint64_t e)
 {
-	struct page_info *pg = mfn_valid(pte_mfn(e)) ? mfn_to_page(pte_mfn(e))
-						      : NULL;
+	struct page_info *pg = (e & PTE_P) && mfn_valid(pte_mfn(e))
+				       ? mfn_to_page(pte_mfn(e))
+				       : NULL;
 
-	printk(LOG_ERR,
+	printk(LOG_WARN,
 	       "  L%u[%3u] in mfn %#lx = %016lx  (mfn %#lx%s%s%s%s) type %lu "
 	       "tcount %u count %u owner %u\n",
 	       level, i, table_mfn, e, mfn_x(pte_mfn(e)),
@@ -189,7 +190,7 @@ static void dump_walk(const struct vcpu *v, uint64_t va)
 	mfn_t m = mm_vcpu_active_root(&v->mm);
 	unsigned int level;
 
-	printk(LOG_ERR, "Page walk of %016lx from root mfn %#lx:\n", va,
+	printk(LOG_WARN, "Page walk of %016lx from root mfn %#lx:\n", va,
 	       mfn_x(m));
 	for (level = 4; level >= 1; level--) {
 		unsigned int i = (va >> (12 + 9 * (level - 1))) & 511;
@@ -218,13 +219,13 @@ void pv_dump_guest(struct vcpu *v, const struct cpu_regs *f,
 	uint64_t off = 0;
 	const char *sym = guest_symbol(v, f->rip, &off);
 
-	printk(LOG_ERR,
+	printk(LOG_WARN,
 	       "d%u v%u: unhandled guest exception %u error %#lx in %s "
 	       "mode at %04lx:%016lx %s%s+%#lx\n",
 	       v->domain->domid, v->id, vector, error,
 	       v->mm.user_mode ? "user" : "kernel", f->cs, f->rip,
 	       sym ? "" : "(no symbol)", sym ? sym : "", off);
-	printk(LOG_ERR,
+	printk(LOG_WARN,
 	       "  RSP %016lx RFLAGS %016lx CR2 %016lx\n"
 	       "  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n"
 	       "  RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n"

@@ -19,6 +19,9 @@ struct cpu_regs *guest_frame(void);
 /* entry.S: leaves hypervisor context for the guest frame at frame. */
 __noreturn void enter_guest(struct cpu_regs *frame);
 
+/* entry.S: runs sched_idle on a stack starting below frame. */
+__noreturn void idle_below_frame(struct cpu_regs *frame);
+
 /* Kernel <-> user mode of v (its page-table root and GS base). */
 void pv_set_mode(struct vcpu *v, bool user);
 
