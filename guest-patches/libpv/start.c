@@ -53,7 +53,7 @@ void pv_shutdown(unsigned int reason)
 	}
 }
 
-void pv_crash(const char *fmt, ...)
+void pv_crash_at(const char *file, int line, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
@@ -62,7 +62,7 @@ void pv_crash(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printf("libpv: crash: %s\n", msg);
-	pv_test_fail(__FILE__, __LINE__, "%s", msg);
+	pv_test_fail(file, line, "%s", msg);
 	pv_test_finish();
 	pv_shutdown(SHUTDOWN_crash);
 }

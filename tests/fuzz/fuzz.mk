@@ -4,22 +4,30 @@
 # defines HOST_LIB_SRCS and HOST_INC; the top Makefile defines BUILD, Q and
 # WARN). Each target is built with clang and libFuzzer, ASan and UBSan
 # over the same sources as the host unit-test library, into
-# $(BUILD)/fuzz/<target>. Today there is one: fuzz_ptype, the page-type
-# machine driven by three simulated domains (tests/fuzz/fuzz_ptype.c).
+# $(BUILD)/fuzz/<target>. There are two:
+#   fuzz_ptype  the page-type machine driven by three simulated domains
+#               (tests/fuzz/fuzz_ptype.c), seeds in tests/fuzz/corpus/ptype/
+#   fuzz_mmu    the MMU hypercalls (mmu_update, mmuext_op,
+#               update_va_mapping, xeno_mm_op) from three simulated
+#               domains with vCPUs and address spaces
+#               (tests/fuzz/fuzz_mmu.c), seeds in tests/fuzz/corpus/mmu/
 #
 # Targets:
 #   fuzz-build  builds every fuzz target
-#   fuzz-short  a bounded run from the seeds in tests/fuzz/corpus/ptype/:
-#               FUZZ_RUNS executions (about 35 s on a 2-core machine) with
-#               the fixed seed FUZZ_SEED; runs still differ a little, as
-#               compared pointer values feed libFuzzer's dictionary. What
-#               `make test` runs; it fails on any crash
-#   fuzz        the long run: FUZZ_SECONDS (default 3600) seconds, growing
-#               the corpus in $(BUILD)/fuzz/corpus/ptype/, then prints the
-#               executions, executions per second and coverage
+#   fuzz-short  a bounded run of each target from its seeds: FUZZ_RUNS
+#               (fuzz_ptype) and FUZZ_MMU_RUNS (fuzz_mmu) executions
+#               (about 30 s each on a 2-core machine) with the fixed seed
+#               FUZZ_SEED; runs still differ a little, as compared pointer
+#               values feed libFuzzer's dictionary. What `make test` runs;
+#               it fails on any crash
+#   fuzz        the long run: FUZZ_SECONDS (default 3600) seconds for each
+#               target, growing the corpora in $(BUILD)/fuzz/corpus/<name>/,
+#               then prints the executions, executions per second and
+#               coverage of each
 # Crash inputs go to $(BUILD)/fuzz/artifacts/; replay one with
 #   FUZZ_PTYPE_TRACE=1 $(BUILD)/fuzz/fuzz_ptype <file>
-# The repository's seed directory is only read, never written.
+#   FUZZ_MMU_TRACE=1 $(BUILD)/fuzz/fuzz_mmu <file>
+# The repository's seed directories are only read, never written.
 
 FUZZ_CC := clang
 FUZZ_DIR := $(BUILD)/fuzz
@@ -33,9 +41,11 @@ FUZZ_LIBS := -ljemalloc -lpthread
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(HOST_LIB_SRCS))
 FUZZ_PTYPE := $(FUZZ_DIR)/fuzz_ptype
 FUZZ_PTYPE_SEEDS := tests/fuzz/corpus/ptype
-FUZZ_PTYPE_CORPUS := $(FUZZ_DIR)/corpus/ptype
+FUZZ_MMU := $(FUZZ_DIR)/fuzz_mmu
+FUZZ_MMU_SEEDS := tests/fuzz/corpus/mmu
 
 FUZZ_RUNS ?= 30000
+FUZZ_MMU_RUNS ?= 7000
 FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 3600
 # Inputs up to 2 KiB: several hundred operations, each followed by the
@@ -45,7 +55,12 @@ FUZZ_OPTS := -max_len=2048 -timeout=30 -print_final_stats=1 \
 
 .PHONY: fuzz-build fuzz-short fuzz
 
-fuzz-build: $(FUZZ_PTYPE)
+# The harnesses' objects are intermediate files of a pattern rule: keep
+# them.
+.SECONDARY: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.o \
+	$(FUZZ_DIR)/obj/tests/fuzz/fuzz_mmu.o
+
+fuzz-build: $(FUZZ_PTYPE) $(FUZZ_MMU)
 
 # The invariant checker runs after every operation and is not what is
 # fuzzed: without coverage instrumentation (its comparison hooks took
@@ -57,33 +72,44 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@echo "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_PTYPE): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.o $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 	@echo "  FUZZLD  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 # New inputs of the short run go to a scratch directory, emptied first,
 # so every run starts from the seeds alone.
-fuzz-short: $(FUZZ_PTYPE)
-	$(Q)rm -rf $(FUZZ_DIR)/short && mkdir -p $(FUZZ_DIR)/short \
+fuzz-short: $(FUZZ_PTYPE) $(FUZZ_MMU)
+	$(Q)rm -rf $(FUZZ_DIR)/short $(FUZZ_DIR)/short-mmu && \
+		mkdir -p $(FUZZ_DIR)/short $(FUZZ_DIR)/short-mmu \
 		$(FUZZ_DIR)/artifacts
 	$(Q)$(FUZZ_PTYPE) $(FUZZ_OPTS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
 		$(FUZZ_DIR)/short $(FUZZ_PTYPE_SEEDS)
+	$(Q)$(FUZZ_MMU) $(FUZZ_OPTS) -runs=$(FUZZ_MMU_RUNS) \
+		-seed=$(FUZZ_SEED) $(FUZZ_DIR)/short-mmu $(FUZZ_MMU_SEEDS)
 
-# libFuzzer's final statistics give the totals; cov: is from its last
-# status line. The exit status is the fuzzer's, not tee's.
-fuzz: $(FUZZ_PTYPE)
-	$(Q)mkdir -p $(FUZZ_PTYPE_CORPUS) $(FUZZ_DIR)/artifacts
-	$(Q){ $(FUZZ_PTYPE) $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
-		$(FUZZ_PTYPE_CORPUS) $(FUZZ_PTYPE_SEEDS) 2>&1; \
-		echo $$? >$(FUZZ_DIR)/fuzz_ptype.rc; } | \
-		tee $(FUZZ_DIR)/fuzz_ptype.log; \
+# One long run of target $(1) from seeds $(2). libFuzzer's final
+# statistics give the totals; cov: is from its last status line. The
+# exit status is the fuzzer's, not tee's.
+define fuzz_long
+	$(Q)mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts
+	$(Q){ $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_OPTS) \
+		-max_total_time=$(FUZZ_SECONDS) \
+		$(FUZZ_DIR)/corpus/$(1) $(2) 2>&1; \
+		echo $$? >$(FUZZ_DIR)/fuzz_$(1).rc; } | \
+		tee $(FUZZ_DIR)/fuzz_$(1).log; \
 	awk '/^stat::number_of_executed_units:/ { n = $$2 } \
 	     /^stat::average_exec_per_sec:/ { r = $$2 } \
 	     / cov: / { for (i = 1; i < NF; i++) if ($$i == "cov:") c = $$(i + 1) } \
-	     END { printf "fuzz: fuzz_ptype: %s executions, %s exec/s, " \
-		   "cov %s; log: $(FUZZ_DIR)/fuzz_ptype.log\n", \
+	     END { printf "fuzz: fuzz_$(1): %s executions, %s exec/s, " \
+		   "cov %s; log: $(FUZZ_DIR)/fuzz_$(1).log\n", \
 		   n, r, c == "" ? "?" : c }' \
-		$(FUZZ_DIR)/fuzz_ptype.log; \
-	exit $$(cat $(FUZZ_DIR)/fuzz_ptype.rc)
+		$(FUZZ_DIR)/fuzz_$(1).log; \
+	exit $$(cat $(FUZZ_DIR)/fuzz_$(1).rc)
+endef
 
--include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.d
+fuzz: $(FUZZ_PTYPE) $(FUZZ_MMU)
+	$(call fuzz_long,ptype,$(FUZZ_PTYPE_SEEDS))
+	$(call fuzz_long,mmu,$(FUZZ_MMU_SEEDS))
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.d \
+	$(FUZZ_DIR)/obj/tests/fuzz/fuzz_mmu.d

@@ -178,12 +178,73 @@ static void test_release_vs_validate(void **state)
 	race_run(RACE_VALIDATE, 0);
 }
 
+/* ---- concurrent single-entry updates ----------------------------------------- */
+
+#define UPDATES 400
+
+static struct guest ga, gb;
+static struct page_info *shared_data[4], *shared_l1[2];
+static pthread_barrier_t upd_start;
+
+/*
+ * Two vCPUs of d1 rewrite the same L1 slots and the same L2 slots of
+ * ga's tables at once: every swap must drop exactly the references of the
+ * value it replaced.
+ */
+static void *updater(void *arg)
+{
+	struct guest *me = arg;
+	struct mmu_update r[4];
+	unsigned int i, k;
+	uint32_t done;
+
+	host_set_cpu(me->cpu);
+	pthread_barrier_wait(&upd_start);
+	for (i = 0; i < UPDATES; i++) {
+		for (k = 0; k < 3; k++) {
+			r[k] = mu(ma(ga.l1, 100 + k), 0,
+				  ent(shared_data[(i + k + me->cpu) % 4],
+				      PTE_P | ((i + k) & 1 ? PTE_RW : 0)));
+		}
+		r[3] = mu(ma(ga.l2, 30 + (i & 1)), 0,
+			  (i + me->cpu) % 3 ? ent(shared_l1[i % 2], PTE_P)
+					    : 0);
+		assert_int_equal(mmu(me, r, 4, &done, DOMID_SELF), 0);
+	}
+	return NULL;
+}
+
+static void test_concurrent_updates(void **state)
+{
+	pthread_t a, b;
+	unsigned int i;
+
+	guest_init(&ga, &d1, 0, 1);
+	guest_init(&gb, &d1, 1, 2);
+	for (i = 0; i < 4; i++) {
+		shared_data[i] = new_frame(&d1);
+	}
+	for (i = 0; i < 2; i++) {
+		shared_l1[i] = new_frame(&d1);
+		tab(shared_l1[i])[0] = ent(shared_data[i], PTE_P | PTE_RW);
+	}
+	pthread_barrier_init(&upd_start, NULL, 2);
+	assert_int_equal(pthread_create(&a, NULL, updater, &ga), 0);
+	assert_int_equal(pthread_create(&b, NULL, updater, &gb), 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	pthread_barrier_destroy(&upd_start);
+	host_set_cpu(0);
+	assert_int_equal(mm_audit(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MM_TEST(test_release_vs_pin),
 		MM_TEST(test_release_vs_preempted_pin),
 		MM_TEST(test_release_vs_validate),
+		MM_TEST(test_concurrent_updates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

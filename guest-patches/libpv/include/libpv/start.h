@@ -66,9 +66,12 @@ __attribute__((noreturn)) void pv_shutdown(unsigned int reason);
 
 /*
  * Prints "libpv: crash: <message>", reports it to the test API as a
- * failure, prints the test summary and shuts down with SHUTDOWN_crash.
+ * failure at the caller's file and line, prints the test summary and
+ * shuts down with SHUTDOWN_crash.
  */
-__attribute__((noreturn, format(__printf__, 1, 2))) void
-pv_crash(const char *fmt, ...);
+#define pv_crash(...) pv_crash_at(__FILE__, __LINE__, __VA_ARGS__)
+
+__attribute__((noreturn, format(__printf__, 3, 4))) void
+pv_crash_at(const char *file, int line, const char *fmt, ...);
 
 #endif
