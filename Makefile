@@ -110,6 +110,7 @@ test: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory DEBUG=0 BUILD=$(BUILD)/release \
 		$(BUILD)/release/xeno.elf host-bench
+	$(Q)$(MAKE) --no-print-directory guests
 	$(Q)bench/run.sh
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')

@@ -118,6 +118,31 @@ else
 	done
 fi
 
+# ---- 2b. PV guest benchmarks ----------------------------------------------------
+
+# tests/guests/bench_pv measures hypercalls, bounces, events and MMU updates
+# from inside a guest on the release hypervisor (docs/testing.md).
+guest=${XENO_BENCH_GUEST:-build/guests/bench_pv.elf}
+echo "bench: [2b/4] PV guest benchmarks ($guest, $runs runs)"
+if [ ! -f "$image" ] || [ ! -f "$guest" ]; then
+	skip "no $image or $guest (make bench builds them): PV guest benchmarks"
+else
+	for ((r = 1; r <= runs; r++)); do
+		out=$raw/pv-1cpu__guest__$r.bench
+		err=$raw/pv-1cpu__guest__$r.runner
+		rc=0
+		tools/qemu-run.sh --cpus 1 --mem "$mem" --timeout "$tmo" \
+			--kernel "$image" --module "$guest name=bench mem=8M" \
+			--log "$out" 2>"$err" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			failure "PV guest run $r: $(tail -n 1 "$err" | sed 's/^qemu-run: //')"
+			mv "$out" "${out%.bench}.failed"
+		else
+			echo "bench:   PV guest run $r/$runs: $(count_lines "$out") XENO-BENCH lines"
+		fi
+	done
+fi
+
 # ---- 3. boot time ---------------------------------------------------------------
 
 echo "bench: [3/4] QEMU start to banner (cmdline '$boot_cmdline', vCPUs: $cpus_list, $runs runs each)"

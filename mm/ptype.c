@@ -6,9 +6,10 @@
  *
  * A frame's type state, with n the type count:
  *
- *   IDLE        n = 0. The type field keeps the last type (or none), so
- *               a change of type can tell that stale TLB entries of the
- *               old use must go (pv-abi §9.1 rule 5).
+ *   IDLE        n = 0. The type field keeps the last type (or none), and
+ *               the TLB stamp when that use ended, so that a change of
+ *               type flushes the stale TLB entries of the old use where
+ *               they may still be (pv-abi §9.1 rule 5, mm/tlb.c).
  *   IN USE      n > 0, validated. Writable frames are always here.
  *   BUSY        a CPU is validating (n = 1) or devalidating (n = 0) it;
  *               index is the next entry. Others wanting it wait.
@@ -35,13 +36,24 @@
  *             (writable 1 -> IDLE)           / IDLE
  *   IN USE    put, n = 1, page table         BUSY 0    tr_start_devalidate
  *   BUSY 0    entries released               IDLE      tr_idle
- *   PARTIAL   domain teardown                BUSY 1    tr_resume, then
- *                                                      release, tr_idle
+ *   PARTIAL   release or teardown, or the    BUSY 1    abandon_partial:
+ *             preempting CPU finding the               tr_resume, then
+ *             frame given back                         release, tr_idle
  *   IN USE    pin (not pinned)               +pinned   tr_pin
- *   IN USE    unpin (pinned)                 -pinned   tr_unpin
+ *   IN USE    unpin (pinned), or release     -pinned   tr_unpin,
+ *             of a pinned frame                        tr_unpin_from
  *
  * The pinned flag and the linear counts (pte.c) change in any state
  * where the rules allow it; every other transition keeps them.
+ *
+ * Giving a frame back races with pins and validations on other CPUs
+ * (mm_domain_release takes it off the page list, then calls
+ * ptype_relinquish). Release waits out BUSY, then drops a pin or
+ * abandons a PARTIAL state, each by compare-and-swap. A pin and a
+ * preemption check the page list again after their transition, behind a
+ * full fence that pairs with release's (still_held): whichever side's
+ * compare-and-swap wins drops the references, so a pin or a partial
+ * validation never outlives the frame's place on the list.
  *
  * Locks: none (see the header). Only the CPU that made a frame BUSY
  * changes its index or leaves BUSY.

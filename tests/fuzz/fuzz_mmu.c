@@ -218,7 +218,8 @@ static bool dom_create(unsigned int slot, domid_t domid, uint64_t max)
 		if (!dom_alloc(d, &pages[i])) {
 			return false;
 		}
-		tab(d->l1)[i] = pte_make(mfn(pages[i]), PTE_P | PTE_RW | PTE_US);
+		tab(d->l1)[i] =
+			pte_make(mfn(pages[i]), PTE_P | PTE_RW | PTE_US);
 	}
 	if (mm_vcpu_set_root(&d->v[0], false, mfn(d->l4), 0) != 0) {
 		fail("the first address space did not validate");
@@ -310,9 +311,9 @@ static uint64_t make_entry(uint64_t target, uint8_t f0, uint8_t f1)
 {
 	static const uint64_t bits0[] = { 0,	 PTE_RW, PTE_US, PTE_A,
 					  PTE_D, PTE_G,	 PTE_NX, 0 };
-	static const uint64_t bits1[] = { 1ULL << 9,  1ULL << 52, 1ULL << 62,
-					  PTE_PWT,    PTE_PCD,	  PTE_PAT,
-					  0,	      0 };
+	static const uint64_t bits1[] = { 1ULL << 9, 1ULL << 52, 1ULL << 62,
+					  PTE_PWT,   PTE_PCD,	 PTE_PAT,
+					  0,	     0 };
 	uint64_t e = (target << PAGE_SHIFT) & PTE_ADDR;
 	unsigned int i;
 
@@ -412,8 +413,9 @@ static void check_result(struct fm_dom *d, long rc, uint64_t seq_before,
 	}
 	if (rc != 0 && (r->seq != seq_before + 1 || r->error != rc ||
 			r->reason == XENO_WHY_NONE)) {
-		fprintf(stderr, "fuzz_mmu: rc %ld, record seq %llu error %d "
-				"reason %u\n",
+		fprintf(stderr,
+			"fuzz_mmu: rc %ld, record seq %llu error %d "
+			"reason %u\n",
 			rc, (unsigned long long)r->seq, r->error, r->reason);
 		fail("a refusal without a proper record");
 	}
@@ -486,7 +488,8 @@ static void op_mmu_update(struct input *in, struct fm_dom *d, unsigned slot)
 	if (b & 0x40) {
 		uint8_t p = in_byte(in);
 
-		fd |= (uint32_t)(p & 3 ? 0 : (uint16_t)(pick_domid(in, slot) + 1))
+		fd |= (uint32_t)(p & 3 ? 0
+				       : (uint16_t)(pick_domid(in, slot) + 1))
 		      << 16;
 	}
 	for (i = 0; i < n; i++) {
@@ -523,8 +526,8 @@ static void op_mmuext(struct input *in, struct fm_dom *d, unsigned int slot)
 		switch (ops[i].cmd) {
 		case MMUEXT_TLB_FLUSH_MULTI:
 		case MMUEXT_INVLPG_MULTI:
-			ops[i].arg2.vcpumask = (c & 0x40) ? pick_va(in)
-							  : FM_VA + 2 * 4096;
+			ops[i].arg2.vcpumask =
+				(c & 0x40) ? pick_va(in) : FM_VA + 2 * 4096;
 			break;
 		case MMUEXT_SET_LDT:
 			ops[i].arg1.linear_addr = pick_va(in);
@@ -557,14 +560,12 @@ static void op_uvm(struct input *in, struct fm_dom *d, unsigned int slot,
 	} else if (f & 8) {
 		flags |= (f & 16) ? FM_VA + 2 * 4096 : pick_va(in) & ~3ULL;
 	}
-	h = (struct hcall_args){
-		{ va, val, flags, other ? pick_domid(in, slot) : 0, 0 }
-	};
+	h = (struct hcall_args){ { va, val, flags,
+				   other ? pick_domid(in, slot) : 0, 0 } };
 	tr("d%u uvm%s va %#llx val %#llx flags %#llx\n", d->mm.domid,
 	   other ? "_other" : "", (unsigned long long)va,
 	   (unsigned long long)val, (unsigned long long)flags);
-	call(d, other ? do_update_va_mapping_otherdomain
-		      : do_update_va_mapping,
+	call(d, other ? do_update_va_mapping_otherdomain : do_update_va_mapping,
 	     &h, 0, true);
 }
 
@@ -576,9 +577,9 @@ static void op_xeno(struct input *in, struct fm_dom *d, unsigned int slot)
 
 	dom_enter(d);
 	(void)guest_write(FM_VA + 1 * 4096, &m, sizeof(m));
-	h = (struct hcall_args){ { b % 3, (b & 8) ? pick_va(in)
-						  : FM_VA + 1 * 4096,
-				   0, 0, 0 } };
+	h = (struct hcall_args){
+		{ b % 3, (b & 8) ? pick_va(in) : FM_VA + 1 * 4096, 0, 0, 0 }
+	};
 	tr("d%u xeno_mm_op %llu\n", d->mm.domid, (unsigned long long)h.a[0]);
 	call(d, do_xeno_mm_op, &h, 0, false);
 }
@@ -615,8 +616,7 @@ static void op_release(struct input *in, struct fm_dom *d, unsigned slot)
 		d->live[i] = d->live[--d->nr_live];
 		fm.stale[fm.nr_stale++ % FM_STALE] = m;
 	}
-	tr("d%u release %#llx -> %d\n", d->mm.domid, (unsigned long long)m,
-	   rc);
+	tr("d%u release %#llx -> %d\n", d->mm.domid, (unsigned long long)m, rc);
 }
 
 /* The guest stores an entry-like value somewhere in its memory. */

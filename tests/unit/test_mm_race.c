@@ -207,8 +207,7 @@ static void *updater(void *arg)
 				      PTE_P | ((i + k) & 1 ? PTE_RW : 0)));
 		}
 		r[3] = mu(ma(ga.l2, 30 + (i & 1)), 0,
-			  (i + me->cpu) % 3 ? ent(shared_l1[i % 2], PTE_P)
-					    : 0);
+			  (i + me->cpu) % 3 ? ent(shared_l1[i % 2], PTE_P) : 0);
 		assert_int_equal(mmu(me, r, 4, &done, DOMID_SELF), 0);
 	}
 	return NULL;

@@ -5,6 +5,7 @@
  * machine (isa-debug-exit under QEMU, then HLT forever).
  */
 #include <asm/cpu.h>
+#include <asm/traps.h>
 #include <asm/layout.h>
 #include <asm/smp.h>
 #include <xeno/arch.h>
@@ -27,9 +28,16 @@ mfn_t arch_virt_to_mfn(const void *p)
 	return mfn(((uint64_t)(uintptr_t)p - DIRECTMAP_BASE) >> PAGE_SHIFT);
 }
 
+/*
+ * Every spin-wait (locks, page-type waits) also serves TLB shootdowns
+ * aimed at this CPU: interrupts are off in the hypervisor, so a CPU
+ * spinning on a lock whose holder waits for our flush would otherwise
+ * wait forever (tlb.c).
+ */
 void arch_cpu_relax(void)
 {
 	cpu_pause();
+	tlb_flush_interrupt();
 }
 
 void arch_halt(int status)

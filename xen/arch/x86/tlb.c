@@ -8,8 +8,10 @@
  * and sends VEC_FLUSH; the target flushes everything (global entries
  * included) from the interrupt handler and clears the flag. Hypervisor
  * code runs with interrupts off, so two CPUs shooting at each other
- * would wait forever for each other's interrupt: a waiting requester
- * therefore serves requests aimed at itself while it spins.
+ * would wait forever for each other's interrupt: every spin-wait of the
+ * hypervisor (arch_cpu_relax: locks, page-type waits, this one) serves
+ * requests aimed at its own CPU. So a shootdown may be issued with locks
+ * held: a CPU waiting for such a lock still answers it.
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
@@ -88,8 +90,7 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 		}
 		while (__atomic_load_n(&flush_req[cpu].pending,
 				       __ATOMIC_ACQUIRE)) {
-			tlb_flush_interrupt();
-			cpu_pause();
+			arch_cpu_relax();
 		}
 	}
 }

@@ -66,7 +66,7 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out);
  * The root of the running vCPU's active address space changed (new
  * kernel or user base pointer of the vCPU current on this CPU): load it.
  * root is an L4 frame that holds a type reference for as long as it is
- * installed.
+ * installed. INVALID_MFN loads the hypervisor's own tables (idle).
  */
 void arch_load_root(mfn_t root);
 
