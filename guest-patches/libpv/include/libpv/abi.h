@@ -47,15 +47,7 @@
 #define VGCF_syscall_disables_events  (1u << 4)
 #define VGCF_online		      (1u << 5)
 
-/* ---- vm_assist (§6.6) ---------------------------------------------------- */
-
-#define VMASST_TYPE_4gb_segments	 0
-#define VMASST_TYPE_4gb_segments_notify	 1
-#define VMASST_TYPE_writable_pagetables	 2
-#define VMASST_TYPE_pae_extended_cr3	 3
-#define VMASST_TYPE_architectural_iopl	 4
-#define VMASST_TYPE_runstate_update_flag 5
-#define VMASST_TYPE_m2p_strict		 32
+/* vm_assist types (§6.6) are in public/pv_ops.h. */
 
 /* ---- memory_op (§6.4) ---------------------------------------------------- */
 
