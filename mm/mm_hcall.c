@@ -42,14 +42,6 @@ struct mm_vcpu *mm_hcall_vcpu(void)
 	return v;
 }
 
-unsigned int mm_table_level(uint64_t type)
-{
-	if (type < PGT_l1 || type > PGT_l4) {
-		return 0;
-	}
-	return (unsigned int)(type >> PGT_type_shift);
-}
-
 /* ---- foreign domains --------------------------------------------------- */
 
 int mm_fd_get(struct mm_fd *fd, struct mm_domain *caller, domid_t id)
@@ -157,12 +149,6 @@ int mm_batch_read(struct mm_batch *b, void *buf, unsigned int max)
 	return (int)n;
 }
 
-bool mm_batch_preempt(const struct mm_batch *b)
-{
-	return b->done > 0 && b->done < b->count &&
-	       arch_hypercall_preempt_check();
-}
-
 long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc)
 {
 	uint32_t total = b->before + b->done;
@@ -188,53 +174,69 @@ static uint64_t with_ad(uint64_t store, uint64_t old, bool preserve_ad)
 }
 
 /*
- * §9.5.6 rule 1: the entry keeps its references; only stores. Returns
- * false, storing nothing, if the entry no longer matches val's refs.
+ * §9.5.6 rule 1: the entry keeps its references; only stores, and only
+ * if that changes it (an entry rewritten with what it holds stays as it
+ * is: storing it again would change nothing). Returns false, storing
+ * nothing, if the entry does not have val's references.
  */
 static bool update_fast(uint64_t *p, unsigned int level, uint64_t val,
-			bool preserve_ad)
+			uint64_t store, bool preserve_ad)
 {
-	uint64_t store = pte_adjust(level, val);
 	uint64_t old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
 
 	while (pte_same_refs(level, old, val)) {
-		if (atomic_cmpxchg64(p, &old,
-				     with_ad(store, old, preserve_ad))) {
+		uint64_t want = with_ad(store, old, preserve_ad);
+
+		if (old == want || atomic_cmpxchg64(p, &old, want)) {
 			return true;
 		}
 	}
 	return false;
 }
 
+int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
+		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
+		 unsigned int flags)
+{
+	uint64_t *p = &t->entries[slot];
+	struct pte_ctx c = { .d = d, .fd = fd, .table = t->pg, .flags = flags };
+	uint64_t store, old;
+	int rc;
+
+	ASSERT(!(t->level == 4 && l4_slot_is_hyp(slot)));
+	ASSERT(t->entries == arch_mfn_to_virt(page_to_mfn(t->pg)));
+	if (!pte_check_flags(t->level, val, d)) {
+		mm_why_note(XENO_WHY_BAD_FLAGS, val, page_to_mfn(t->pg));
+		mm_why_where(page_to_mfn(t->pg), slot);
+		return -EINVAL;
+	}
+	store = pte_adjust(t->level, val);
+	if (update_fast(p, t->level, val, store, preserve_ad)) {
+		return 0;
+	}
+	rc = pte_get(t->level, val, &c);
+	if (rc != 0) {
+		if (rc != -EAGAIN) {
+			mm_why_where(page_to_mfn(t->pg), slot);
+		}
+		return rc;
+	}
+	old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	while (!atomic_cmpxchg64(p, &old, with_ad(store, old, preserve_ad))) {
+	}
+	pte_put(t->level, old, t->pg);
+	return 0;
+}
+
 int mm_entry_update(struct page_info *table, unsigned int level,
 		    unsigned int slot, uint64_t val, struct mm_domain *d,
 		    struct mm_domain *fd, bool preserve_ad, unsigned int flags)
 {
-	uint64_t *p = &((uint64_t *)arch_mfn_to_virt(page_to_mfn(table)))[slot];
-	struct pte_ctx c = { .d = d, .fd = fd, .table = table, .flags = flags };
-	uint64_t store, old;
-	int rc;
+	struct mm_table_ref t = {
+		.pg = table,
+		.entries = arch_mfn_to_virt(page_to_mfn(table)),
+		.level = level,
+	};
 
-	ASSERT(!(level == 4 && l4_slot_is_hyp(slot)));
-	if (!pte_check_flags(level, val, d)) {
-		mm_why_note(XENO_WHY_BAD_FLAGS, val, page_to_mfn(table));
-		mm_why_where(page_to_mfn(table), slot);
-		return -EINVAL;
-	}
-	if (update_fast(p, level, val, preserve_ad)) {
-		return 0;
-	}
-	rc = pte_get(level, val, &c);
-	if (rc != 0) {
-		if (rc != -EAGAIN) {
-			mm_why_where(page_to_mfn(table), slot);
-		}
-		return rc;
-	}
-	store = pte_adjust(level, val);
-	old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
-	while (!atomic_cmpxchg64(p, &old, with_ad(store, old, preserve_ad))) {
-	}
-	pte_put(level, old, table);
-	return 0;
+	return mm_entry_set(&t, slot, val, d, fd, preserve_ad, flags);
 }

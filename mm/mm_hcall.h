@@ -22,6 +22,7 @@
 #ifndef MM_HCALL_H
 #define MM_HCALL_H
 
+#include <xeno/arch.h>
 #include <xeno/frame.h>
 #include <xeno/hypercall.h>
 #include <xeno/mm_domain.h>
@@ -80,8 +81,15 @@ int mm_batch_begin(struct mm_batch *b, const struct hcall_args *h,
  */
 int mm_batch_read(struct mm_batch *b, void *buf, unsigned int max);
 
-/* Whether to stop for preemption before the next element. */
-bool mm_batch_preempt(const struct mm_batch *b);
+/*
+ * Whether to stop for preemption before the next element. Inline: it
+ * runs once per element, and a call costs more than the test.
+ */
+static inline bool mm_batch_preempt(const struct mm_batch *b)
+{
+	return b->done > 0 && b->done < b->count &&
+	       arch_hypercall_preempt_check();
+}
 
 /*
  * Ends the part with rc: 0 (all done), -EAGAIN (stop for preemption,
@@ -93,22 +101,47 @@ long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc);
 /* ---- one entry ------------------------------------------------------------ */
 
 /*
- * Sets entry slot of table (a validated table of level level owned by d,
- * on which the caller holds a type reference) to val, checked with fd
- * as the owner of L1 targets: takes the new entry's references, stores
- * the adjusted value atomically (OR-ing in the A and D bits the old one
- * has if preserve_ad), then drops the old entry's references. An update
- * that keeps the same references (pte_same_refs) only stores. L4 slots
- * of the hypervisor must have been refused by the caller. flags:
- * PTYPE_PREEMPTIBLE for nested validation. Returns 0, -EAGAIN or the
- * entry's error (noted).
+ * A validated page table on which the caller holds a general and a type
+ * reference, with its entries mapped: what an entry update needs of it.
+ * A caller writing many entries of one table (mmu_update) keeps one
+ * across them instead of looking the frame up for each.
  */
+struct mm_table_ref {
+	struct page_info *pg;
+	uint64_t *entries;  /* arch_mfn_to_virt of pg */
+	unsigned int level; /* 1-4 */
+};
+
+/*
+ * Sets entry slot of table t (owned by d) to val, checked with fd as
+ * the owner of L1 targets: takes the new entry's references, stores the
+ * adjusted value atomically (OR-ing in the A and D bits the old one has
+ * if preserve_ad), then drops the old entry's references. An update that
+ * keeps the same references (pte_same_refs) only stores, and not even
+ * that if the entry already holds the value. L4 slots of the hypervisor
+ * must have been refused by the caller. flags: PTYPE_PREEMPTIBLE for
+ * nested validation. Returns 0, -EAGAIN or the entry's error (noted).
+ */
+int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
+		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
+		 unsigned int flags);
+
+/* mm_entry_set of table, a validated table of level level. */
 int mm_entry_update(struct page_info *table, unsigned int level,
 		    unsigned int slot, uint64_t val, struct mm_domain *d,
 		    struct mm_domain *fd, bool preserve_ad, unsigned int flags);
 
-/* The level (1-4) of a page-table type word, 0 for any other type. */
-unsigned int mm_table_level(uint64_t type);
+/*
+ * The level (1-4) of a page-table type word, 0 for any other type.
+ * Inline: mmu_update asks once per request.
+ */
+static inline unsigned int mm_table_level(uint64_t type)
+{
+	if (type < PGT_l1 || type > PGT_l4) {
+		return 0;
+	}
+	return (unsigned int)(type >> PGT_type_shift);
+}
 
 /* The running vCPU of the calling guest (hypercalls have one). */
 struct mm_vcpu *mm_hcall_vcpu(void);

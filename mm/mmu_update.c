@@ -20,7 +20,7 @@
  *   4-7                                   -ENOSYS
  * The frame at ptr must be on the PFD's page list (-EINVAL). If it is a
  * validated page table, the entry is updated by the rules of its level
- * (mm_entry_update: new references first, atomic store, old references
+ * (mm_entry_set: new references first, atomic store, old references
  * last); slots 256-271 of an L4 are the hypervisor's (-EINVAL), and an
  * L2-L4 entry must not use a foreign FD (-EINVAL). Otherwise, if the
  * frame can take a writable type reference, the 8 bytes are stored as
@@ -29,6 +29,25 @@
  * TLBs: after L2-L4 changes the CPUs that ran the PFD are flushed once,
  * before the hypercall returns (continuations included); L1 changes are
  * the guest's to flush.
+ *
+ * Runs of requests to one table. A request to a validated table holds a
+ * general and a type reference on it while it writes the entry. Batches
+ * mostly write many entries of one table in a row, so those references
+ * (four atomic operations and the frame's checks) are kept from one
+ * request to the next while they name the same frame, and let go before
+ * a request to another frame, before any other command, and when the
+ * batch stops. Each request still checks that the frame is on the PFD's
+ * page list (else the full lookup runs, and refuses it as before). This
+ * changes nothing a request can see: during each request the table holds
+ * the same references as if it had taken them itself, and the requests
+ * of a run cannot drop the table's other type references (an update of
+ * a table's entries only releases tables below it or linear targets,
+ * which never hold a reference to it), so the table stays the validated
+ * table of the same level the run found, as it would have been found
+ * again by each request. Other CPUs may find the table referenced for
+ * the whole run rather than during each request: a race they could lose
+ * before as well (its last type reference dropped elsewhere meanwhile
+ * devalidates it when the run ends).
  *
  * Locks: none of its own.
  */
@@ -54,7 +73,18 @@ struct mmu_ctx {
 	struct mm_fd fd;  /* owner of L1 targets */
 	struct mm_fd pfd; /* owner of the tables */
 	struct tlb_flush flush;
+	struct mm_table_ref held; /* the run's table (pg NULL: none) */
+	mfn_t held_mfn;
 };
+
+/* Lets the run's table go (see the top). */
+static void held_release(struct mmu_ctx *c)
+{
+	if (c->held.pg != NULL) {
+		page_put_and_type(c->held.pg);
+		c->held.pg = NULL;
+	}
+}
 
 /* The frame at ptr with a general reference, if it is the PFD's own. */
 static struct page_info *pfd_frame(struct mmu_ctx *c, uint64_t ptr)
@@ -79,24 +109,24 @@ static struct page_info *pfd_frame(struct mmu_ctx *c, uint64_t ptr)
 	return pg;
 }
 
-/* An entry of a validated table on which we hold a type reference. */
-static int table_write(struct mmu_ctx *c, struct page_info *pg,
-		       unsigned int level, uint64_t ptr, uint64_t val,
+/* An entry of the run's table (held). */
+static int table_write(struct mmu_ctx *c, uint64_t ptr, uint64_t val,
 		       bool preserve_ad)
 {
 	unsigned int slot = (unsigned int)((ptr & (PAGE_SIZE - 1)) >> 3);
+	unsigned int level = c->held.level;
 	int rc;
 
 	if (level == 4 && l4_slot_is_hyp(slot)) {
-		mm_why_note(XENO_WHY_HYPERVISOR_SLOT, ptr, page_to_mfn(pg));
+		mm_why_note(XENO_WHY_HYPERVISOR_SLOT, ptr, c->held_mfn);
 		return -EINVAL;
 	}
 	if (level > 1 && c->fd.d != c->pfd.d) {
-		mm_why_note(XENO_WHY_FD_NOT_PFD, val, page_to_mfn(pg));
+		mm_why_note(XENO_WHY_FD_NOT_PFD, val, c->held_mfn);
 		return -EINVAL;
 	}
-	rc = mm_entry_update(pg, level, slot, val, c->pfd.d, c->fd.d,
-			     preserve_ad, PTYPE_PREEMPTIBLE);
+	rc = mm_entry_set(&c->held, slot, val, c->pfd.d, c->fd.d, preserve_ad,
+			  PTYPE_PREEMPTIBLE);
 	if (rc == 0 && level > 1) {
 		tlb_flush_add(&c->flush, tlb_domain_cpus(c->pfd.d),
 			      ARCH_FLUSH_ALL);
@@ -124,21 +154,32 @@ static int plain_write(struct page_info *pg, uint64_t ptr, uint64_t val)
 static int pt_update(struct mmu_ctx *c, uint64_t ptr, uint64_t val,
 		     bool preserve_ad)
 {
-	struct page_info *pg = pfd_frame(c, ptr);
+	mfn_t m = paddr_to_mfn(paddr(ptr));
+	struct page_info *pg;
 	uint64_t type;
 	int rc;
 
+	if (c->held.pg != NULL && mfn_eq(m, c->held_mfn) &&
+	    mm_domain_holds(c->held.pg)) {
+		return table_write(c, ptr, val, preserve_ad);
+	}
+	/* Another frame, or given back: the full lookup decides. */
+	held_release(c);
+	pg = pfd_frame(c, ptr);
 	if (pg == NULL) {
 		return -EINVAL;
 	}
 	type = ptype_type(pg);
 	if (mm_table_level(type) != 0 && ptype_get_validated(pg, type)) {
-		rc = table_write(c, pg, mm_table_level(type), ptr, val,
-				 preserve_ad);
-		ptype_put(pg);
-	} else {
-		rc = plain_write(pg, ptr, val);
+		c->held = (struct mm_table_ref){
+			.pg = pg,
+			.entries = arch_mfn_to_virt(m),
+			.level = mm_table_level(type),
+		};
+		c->held_mfn = m;
+		return table_write(c, ptr, val, preserve_ad);
 	}
+	rc = plain_write(pg, ptr, val);
 	page_put(pg);
 	return rc;
 }
@@ -179,8 +220,10 @@ static int one_request(struct mmu_ctx *c, const struct mmu_update *req)
 	case MMU_PT_UPDATE_PRESERVE_AD:
 		return pt_update(c, ptr, req->val, true);
 	case MMU_MACHPHYS_UPDATE:
+		held_release(c);
 		return machphys_update(c, ptr, req->val);
 	default:
+		held_release(c);
 		mm_why_note(XENO_WHY_BAD_COMMAND, req->ptr & 7, INVALID_MFN);
 		return -ENOSYS;
 	}
@@ -247,6 +290,7 @@ long do_mmu_update(struct hcall_args *h)
 	}
 	tlb_flush_init(&c.flush, c.pfd.d, TLB_OP_MMU_UPDATE);
 	rc = run_batch(&c, &b);
+	held_release(&c);
 	tlb_flush_commit(&c.flush);
 	mm_fd_put(&c.pfd);
 	mm_fd_put(&c.fd);

@@ -54,8 +54,9 @@ unsigned int dom0less_build(void)
 
 		if (domain_config_parse(&c, boot_info.mod[i].cmdline, &why, bad,
 					sizeof(bad)) != 0) {
-			printk(LOG_ERR, "xeno: module %u: option %s: %s; domain "
-					"skipped\n",
+			printk(LOG_ERR,
+			       "xeno: module %u: option %s: %s; domain "
+			       "skipped\n",
 			       i, bad, why);
 			continue;
 		}

@@ -281,8 +281,9 @@ void domain_reap(void)
 		domid_t id = d->domid;
 
 		domain_free(d);
-		printk(LOG_INFO, "xeno: domain %u destroyed, %lu frames "
-				 "returned\n",
+		printk(LOG_INFO,
+		       "xeno: domain %u destroyed, %lu frames "
+		       "returned\n",
 		       id, frames);
 		spin_lock(&domains_lock);
 		nr_alive--;

@@ -154,9 +154,10 @@ static void fill_hypercall_page(uint8_t *p)
 		uint8_t *s = p + n * 32;
 
 		if (n == __HYPERVISOR_iret) {
-			static const uint8_t iret[11] = { 0x51, 0x41, 0x53, 0x50,
-							  0xb8, 23,   0,    0,
-							  0,    0x0f, 0x05 };
+			static const uint8_t iret[11] = { 0x51, 0x41, 0x53,
+							  0x50, 0xb8, 23,
+							  0,	0,    0,
+							  0x0f, 0x05 };
 
 			memcpy(s, iret, sizeof(iret));
 			continue;
@@ -273,8 +274,8 @@ static int populate(struct build *b, const char **why)
 	write_start_info(b);
 	build_page_tables(b);
 	if (b->img.has_hypercall_page) {
-		uint64_t pfn = (b->img.hypercall_page - l->virt_base) >>
-			       PAGE_SHIFT;
+		uint64_t pfn =
+			(b->img.hypercall_page - l->virt_base) >> PAGE_SHIFT;
 
 		fill_hypercall_page(pfn_ptr(b, pfn));
 	}

@@ -227,7 +227,8 @@ static long do_multicall(struct hcall_args *h)
 			rc = -EFAULT;
 			break;
 		}
-		if (e.op == __HYPERVISOR_iret || e.op == __HYPERVISOR_multicall) {
+		if (e.op == __HYPERVISOR_iret ||
+		    e.op == __HYPERVISOR_multicall) {
 			e.result = (uint64_t)-EINVAL;
 		} else {
 			memcpy(sub.a, e.args, sizeof(sub.a));

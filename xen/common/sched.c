@@ -155,8 +155,7 @@ void vcpu_up(struct vcpu *v)
 {
 	struct runq *rq = lock_vcpu_rq(v);
 
-	if (v->state == VCPU_OFFLINE &&
-	    v->domain->state == DOMAIN_RUNNING) {
+	if (v->state == VCPU_OFFLINE && v->domain->state == DOMAIN_RUNNING) {
 		make_runnable(rq, v, arch_now_ns());
 	}
 	spin_unlock(&rq->lock);
@@ -334,6 +333,14 @@ struct vcpu *sched_pick_at_exit(void)
 		account(curr, now);
 		if (keep_current(rq, curr, now)) {
 			rq->need_resched = false;
+			if (now >= rq->slice_end) {
+				/*
+				 * Alone on the CPU: a new slice, or every
+				 * preemption check would fire from now on.
+				 */
+				rq->slice_end = now + SCHED_SLICE_NS;
+				timer_set(&rq->slice_timer, rq->slice_end);
+			}
 			spin_unlock(&rq->lock);
 			return curr;
 		}

@@ -15,13 +15,13 @@
 static uint8_t alias_slot[4096] __attribute__((aligned(4096)));
 static uint8_t table_page[4096] __attribute__((aligned(4096)));
 
-#define VA(p)		((uint64_t)(p))
-#define HYP_IMAGE_MFN	0x100ULL /* Xeno is loaded at 1 MiB */
-#define L4_SLOT_DIRECT	262	 /* a hypervisor slot (pv-abi §8.3) */
-#define E_PERM		1
-#define E_SRCH		3
-#define E_BUSY		16
-#define E_INVAL		22
+#define VA(p)	       ((uint64_t)(p))
+#define HYP_IMAGE_MFN  0x100ULL /* Xeno is loaded at 1 MiB */
+#define L4_SLOT_DIRECT 262	/* a hypervisor slot (pv-abi §8.3) */
+#define E_PERM	       1
+#define E_SRCH	       3
+#define E_BUSY	       16
+#define E_INVAL	       22
 
 static uint64_t alias_mfn;
 
@@ -40,10 +40,10 @@ static uint64_t last_reason(uint64_t *seq)
 }
 
 /* Checks rc == -err and that the refusal was recorded with reason. */
-#define CHECK_REFUSED(rc, err, why)                                 \
-	do {                                                        \
-		PV_CHECK_EQ((long)(rc), -(long)(err));              \
-		PV_CHECK_EQ(last_reason(NULL), (uint64_t)(why));    \
+#define CHECK_REFUSED(rc, err, why)                              \
+	do {                                                     \
+		PV_CHECK_EQ((long)(rc), -(long)(err));           \
+		PV_CHECK_EQ(last_reason(NULL), (uint64_t)(why)); \
 	} while (0)
 
 static bool owned(uint64_t mfn)
@@ -67,8 +67,7 @@ static uint64_t foreign_frame(void)
 static void test_map_not_owned(void)
 {
 	pv_test_begin("hostile.map_frame_not_owned");
-	CHECK_REFUSED(pv_map_page(VA(alias_slot), foreign_frame(),
-				  PV_PTE_DATA),
+	CHECK_REFUSED(pv_map_page(VA(alias_slot), foreign_frame(), PV_PTE_DATA),
 		      E_BUSY, XENO_WHY_L1_NOT_OWNER);
 	CHECK_REFUSED(pv_map_page(VA(alias_slot), foreign_frame(),
 				  PV_PTE_P | PV_PTE_A),
@@ -85,9 +84,9 @@ static void test_map_hypervisor(void)
 	unsigned int done = 7;
 
 	pv_test_begin("hostile.map_hypervisor_memory");
-	CHECK_REFUSED(pv_map_page(VA(alias_slot), HYP_IMAGE_MFN,
-				  PV_PTE_P | PV_PTE_A),
-		      E_PERM, XENO_WHY_L1_NOT_RAM);
+	CHECK_REFUSED(
+		pv_map_page(VA(alias_slot), HYP_IMAGE_MFN, PV_PTE_P | PV_PTE_A),
+		E_PERM, XENO_WHY_L1_NOT_RAM);
 	/* Writing one of Xeno's L4 slots is refused too. */
 	pv_mmu_queue(l4 + L4_SLOT_DIRECT * 8,
 		     (pv_current_l4_mfn() << 12) | PV_PTE_P);
@@ -101,11 +100,11 @@ static void test_writable_alias_of_table(void)
 	uint64_t l1_mfn = pv_l1e_maddr(VA(alias_slot)) >> 12;
 
 	pv_test_begin("hostile.writable_alias_of_own_page_table");
-	CHECK_REFUSED(pv_map_page(VA(alias_slot), l1_mfn, PV_PTE_DATA),
-		      E_BUSY, XENO_WHY_TYPE_CONFLICT);
-	CHECK_REFUSED(pv_map_page(VA(alias_slot), pv_current_l4_mfn(),
-				  PV_PTE_DATA),
-		      E_BUSY, XENO_WHY_TYPE_CONFLICT);
+	CHECK_REFUSED(pv_map_page(VA(alias_slot), l1_mfn, PV_PTE_DATA), E_BUSY,
+		      XENO_WHY_TYPE_CONFLICT);
+	CHECK_REFUSED(
+		pv_map_page(VA(alias_slot), pv_current_l4_mfn(), PV_PTE_DATA),
+		E_BUSY, XENO_WHY_TYPE_CONFLICT);
 	/* Read-only is the allowed way to look at a table. */
 	PV_CHECK_OK(pv_map_page(VA(alias_slot), l1_mfn, PV_PTE_P | PV_PTE_A));
 	PV_CHECK_OK(pv_map_page(VA(alias_slot), alias_mfn, PV_PTE_DATA));
@@ -137,10 +136,10 @@ static void test_pinned_table(void)
 
 	pv_test_begin("hostile.writable_mapping_of_pinned_table");
 	mfn = make_pinned_l1();
-	CHECK_REFUSED(pv_map_page(VA(alias_slot), mfn, PV_PTE_DATA),
-		      E_BUSY, XENO_WHY_TYPE_CONFLICT);
-	CHECK_REFUSED(pv_map_page(VA(table_page), mfn, PV_PTE_DATA),
-		      E_BUSY, XENO_WHY_TYPE_CONFLICT);
+	CHECK_REFUSED(pv_map_page(VA(alias_slot), mfn, PV_PTE_DATA), E_BUSY,
+		      XENO_WHY_TYPE_CONFLICT);
+	CHECK_REFUSED(pv_map_page(VA(table_page), mfn, PV_PTE_DATA), E_BUSY,
+		      XENO_WHY_TYPE_CONFLICT);
 	CHECK_REFUSED(pv_pin_table(1, mfn), E_INVAL, XENO_WHY_ALREADY_PINNED);
 	CHECK_REFUSED(pv_pin_table(2, mfn), E_INVAL, XENO_WHY_ALREADY_PINNED);
 	drop_pinned_l1(mfn);

@@ -74,7 +74,8 @@ static void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr"
 			 :
-			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+			 : "c"(msr), "a"((uint32_t)v),
+			   "d"((uint32_t)(v >> 32)));
 }
 
 static uint64_t fs_word;
@@ -154,9 +155,9 @@ static void test_bad_values(void)
 	pv_test_begin("hostile.bad_values");
 	PV_CHECK_EQ(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), -EINVAL);
 	PV_CHECK_EQ(HYPERVISOR_set_trap_table(bad), -EINVAL);
-	PV_CHECK_EQ(HYPERVISOR_set_segment_base(SEGBASE_FS,
-						0x0000800000000000ULL),
-		    -EINVAL);
+	PV_CHECK_EQ(
+		HYPERVISOR_set_segment_base(SEGBASE_FS, 0x0000800000000000ULL),
+		-EINVAL);
 	pv_test_end();
 }
 
@@ -169,16 +170,15 @@ static void test_bad_pointers(void)
 		    -EFAULT);
 	PV_CHECK_EQ(HYPERVISOR_console_io(CONSOLEIO_write, 8, (char *)16),
 		    -EFAULT);
-	PV_CHECK_EQ(HYPERVISOR_xen_version(XENVER_get_features, NULL),
-		    -EFAULT);
-	PV_CHECK_EQ(HYPERVISOR_xen_version(XENVER_extraversion,
-					   (void *)HYP_ADDR),
-		    -EFAULT);
+	PV_CHECK_EQ(HYPERVISOR_xen_version(XENVER_get_features, NULL), -EFAULT);
+	PV_CHECK_EQ(
+		HYPERVISOR_xen_version(XENVER_extraversion, (void *)HYP_ADDR),
+		-EFAULT);
 	PV_CHECK_EQ(HYPERVISOR_set_trap_table((void *)HYP_ADDR), -EFAULT);
 	PV_CHECK_EQ(HYPERVISOR_multicall((void *)HYP_ADDR, 1), -EFAULT);
-	PV_CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_send,
-						(void *)HYP_ADDR),
-		    -EFAULT);
+	PV_CHECK_EQ(
+		HYPERVISOR_event_channel_op(EVTCHNOP_send, (void *)HYP_ADDR),
+		-EFAULT);
 	/* The boot L4 is mapped read-only: a result cannot be written. */
 	PV_CHECK_EQ(HYPERVISOR_xen_version(XENVER_extraversion,
 					   (void *)start_info->pt_base),

@@ -5,9 +5,9 @@
  * machine (isa-debug-exit under QEMU, then HLT forever).
  */
 #include <asm/cpu.h>
-#include <asm/traps.h>
 #include <asm/layout.h>
 #include <asm/smp.h>
+#include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/cmdline.h>
 #include <xeno/console.h>

@@ -143,11 +143,12 @@ void syscall_init_cpu(uint64_t stack_block)
 	extern const char syscall_entry[];
 
 	ci->self = (uint64_t)(uintptr_t)ci;
-	wrmsr(MSR_STAR, ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYP_CS << 32));
+	wrmsr(MSR_STAR,
+	      ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYP_CS << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
 	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC |
-				 RFLAGS_NT);
+	wrmsr(MSR_FMASK,
+	      RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_SYSENTER_CS, 0);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	wrmsr(MSR_GS_BASE, ci->self);

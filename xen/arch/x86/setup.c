@@ -20,11 +20,11 @@
 #include <xeno/cmdline.h>
 #include <xeno/console.h>
 #include <xeno/domain.h>
-#include <xeno/sched.h>
 #include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 #include <xeno/mm_domain.h>
 #include <xeno/ptype.h>
+#include <xeno/sched.h>
 #include <xeno/selftest.h>
 #include <xeno/version.h>
 

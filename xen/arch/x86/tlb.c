@@ -112,7 +112,7 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out)
 void arch_load_root(mfn_t root)
 {
 	uint64_t pa = mfn_eq(root, INVALID_MFN) ? virt_to_phys(idle_pml4)
-						 : mfn_x(root) << PAGE_SHIFT;
+						: mfn_x(root) << PAGE_SHIFT;
 
 	write_cr3(pa);
 	count(&stats.cr3_loads, 1);

@@ -14,13 +14,13 @@
 
 /* ---- set_trap_table (§7.1) ---------------------------------------------- */
 
-#define TI_DPL_MASK	  3u /* virtual DPL for INT n */
-#define TI_MASK_EVENTS	  4u /* set the upcall mask on entry */
+#define TI_DPL_MASK    3u /* virtual DPL for INT n */
+#define TI_MASK_EVENTS 4u /* set the upcall mask on entry */
 
 struct trap_info {
-	uint8_t vector;	  /* (G) */
-	uint8_t flags;	  /* (G) TI_* */
-	uint16_t cs;	  /* (G) ignored for 64-bit delivery */
+	uint8_t vector; /* (G) */
+	uint8_t flags;	/* (G) TI_* */
+	uint16_t cs;	/* (G) ignored for 64-bit delivery */
 	uint32_t _pad;
 	uint64_t address; /* (G) handler, 0 ends the table */
 };
@@ -36,20 +36,20 @@ struct iret_context {
 
 /* ---- callbacks (§7.2) ------------------------------------------------ */
 
-#define CALLBACKTYPE_event		0
-#define CALLBACKTYPE_failsafe		1
-#define CALLBACKTYPE_syscall		2
+#define CALLBACKTYPE_event		 0
+#define CALLBACKTYPE_failsafe		 1
+#define CALLBACKTYPE_syscall		 2
 #define CALLBACKTYPE_sysenter_deprecated 3
-#define CALLBACKTYPE_nmi		4
-#define CALLBACKTYPE_sysenter		5
-#define CALLBACKTYPE_syscall32		7
-#define CALLBACKF_mask_events		(1u << 0)
-#define CALLBACKOP_register		0
-#define CALLBACKOP_unregister		1
+#define CALLBACKTYPE_nmi		 4
+#define CALLBACKTYPE_sysenter		 5
+#define CALLBACKTYPE_syscall32		 7
+#define CALLBACKF_mask_events		 (1u << 0)
+#define CALLBACKOP_register		 0
+#define CALLBACKOP_unregister		 1
 
 struct callback_register {
-	uint16_t type;	  /* (G) */
-	uint16_t flags;	  /* (G) CALLBACKF_* */
+	uint16_t type;	/* (G) */
+	uint16_t flags; /* (G) CALLBACKF_* */
 	uint32_t _pad;
 	uint64_t address; /* (G) */
 };
@@ -71,24 +71,24 @@ struct callback_unregister {
 #define VMASST_CMD_enable  0
 #define VMASST_CMD_disable 1
 
-#define VMASST_TYPE_4gb_segments	0
-#define VMASST_TYPE_4gb_segments_notify 1
-#define VMASST_TYPE_writable_pagetables 2
-#define VMASST_TYPE_pae_extended_cr3	3
-#define VMASST_TYPE_architectural_iopl	4
+#define VMASST_TYPE_4gb_segments	 0
+#define VMASST_TYPE_4gb_segments_notify	 1
+#define VMASST_TYPE_writable_pagetables	 2
+#define VMASST_TYPE_pae_extended_cr3	 3
+#define VMASST_TYPE_architectural_iopl	 4
 #define VMASST_TYPE_runstate_update_flag 5
-#define VMASST_TYPE_m2p_strict		32
+#define VMASST_TYPE_m2p_strict		 32
 
 /* ---- sched_op (§7.11) ------------------------------------------------ */
 
-#define SCHEDOP_yield	       0
-#define SCHEDOP_block	       1
-#define SCHEDOP_shutdown       2
-#define SCHEDOP_poll	       3
+#define SCHEDOP_yield		0
+#define SCHEDOP_block		1
+#define SCHEDOP_shutdown	2
+#define SCHEDOP_poll		3
 #define SCHEDOP_remote_shutdown 4
-#define SCHEDOP_shutdown_code  5
-#define SCHEDOP_watchdog       6
-#define SCHEDOP_pin_override   7
+#define SCHEDOP_shutdown_code	5
+#define SCHEDOP_watchdog	6
+#define SCHEDOP_pin_override	7
 
 #define SHUTDOWN_poweroff   0
 #define SHUTDOWN_reboot	    1
@@ -107,7 +107,7 @@ struct sched_poll {
 	uint64_t ports;	   /* (G) guest pointer to evtchn_port_t[] */
 	uint32_t nr_ports; /* (G) */
 	uint32_t _pad;
-	uint64_t timeout;  /* (G) absolute system time (ns), 0 = none */
+	uint64_t timeout; /* (G) absolute system time (ns), 0 = none */
 };
 
 struct sched_remote_shutdown {
@@ -174,7 +174,7 @@ struct evtchn_bind_ipi {
 	evtchn_port_t port; /* (H) */
 };
 
-struct evtchn_port_arg { /* close, send, unmask */
+struct evtchn_port_arg {    /* close, send, unmask */
 	evtchn_port_t port; /* (G) */
 };
 
@@ -236,10 +236,10 @@ struct vcpu_register_vcpu_info {
 };
 
 struct vcpu_runstate_info {
-	int32_t state;		 /* (H) RUNSTATE_* */
+	int32_t state; /* (H) RUNSTATE_* */
 	uint32_t _pad;
 	uint64_t state_entry_time; /* (H) */
-	uint64_t time[4];	 /* (H) ns in each state */
+	uint64_t time[4];	   /* (H) ns in each state */
 };
 
 #define RUNSTATE_running  0

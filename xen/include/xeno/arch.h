@@ -55,10 +55,10 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va);
 
 /* What the arch did for TLB maintenance since boot. */
 struct arch_tlb_stats {
-	uint64_t local_flushes;	 /* full flushes on one CPU */
-	uint64_t local_invlpgs;	 /* single-address invalidations */
-	uint64_t ipis;		 /* shootdown IPIs sent */
-	uint64_t cr3_loads;	 /* page-table root switches */
+	uint64_t local_flushes; /* full flushes on one CPU */
+	uint64_t local_invlpgs; /* single-address invalidations */
+	uint64_t ipis;		/* shootdown IPIs sent */
+	uint64_t cr3_loads;	/* page-table root switches */
 };
 void arch_tlb_stats_read(struct arch_tlb_stats *out);
 

@@ -29,7 +29,7 @@
 #include <xeno/timer.h>
 #include <xeno/types.h>
 
-#define MAX_VCPUS 64
+#define MAX_VCPUS	64
 #define DOMAIN_NAME_LEN 32
 
 /* Where a vCPU is (runstate, vcpu_runstate_info). */
@@ -50,23 +50,23 @@ struct vcpu {
 
 	/* Scheduler (sched.c), under the run queue lock of cpu. */
 	enum vcpu_state state;
-	unsigned int cpu;	  /* run queue it is on / CPU it runs on */
-	struct list_head runq;	  /* link in the run queue */
-	uint64_t vtime;		  /* weighted virtual run time, ns */
-	uint64_t run_start;	  /* when it last went on a CPU */
-	uint64_t runtime_ns;	  /* CPU time used, for accounting */
-	uint64_t state_time[4];	  /* ns in each RUNSTATE_* */
-	uint64_t state_entry;	  /* when the current state began */
-	bool pause;		  /* held off the CPUs (domain paused) */
-	bool on_cpu;		  /* its state is in a CPU's guest frame */
+	unsigned int cpu;	/* run queue it is on / CPU it runs on */
+	struct list_head runq;	/* link in the run queue */
+	uint64_t vtime;		/* weighted virtual run time, ns */
+	uint64_t run_start;	/* when it last went on a CPU */
+	uint64_t runtime_ns;	/* CPU time used, for accounting */
+	uint64_t state_time[4]; /* ns in each RUNSTATE_* */
+	uint64_t state_entry;	/* when the current state began */
+	bool pause;		/* held off the CPUs (domain paused) */
+	bool on_cpu;		/* its state is in a CPU's guest frame */
 	bool (*block_check)(struct vcpu *); /* pending SCHEDOP_block */
 
 	/* Events and time (event_channel.c, vtime.c). */
-	struct vcpu_info *vcpu_info; /* in shared_info, or registered */
-	struct timer sshot_timer;    /* set_timer_op / singleshot */
-	struct timer periodic_timer; /* VCPUOP_set_periodic_timer */
-	uint64_t periodic_ns;	     /* period, 0 = off */
-	struct timer poll_timer;     /* SCHEDOP_poll timeout */
+	struct vcpu_info *vcpu_info;  /* in shared_info, or registered */
+	struct timer sshot_timer;     /* set_timer_op / singleshot */
+	struct timer periodic_timer;  /* VCPUOP_set_periodic_timer */
+	uint64_t periodic_ns;	      /* period, 0 = off */
+	struct timer poll_timer;      /* SCHEDOP_poll timeout */
 	uint32_t virq_port[NR_VIRQS]; /* per-vCPU VIRQ bindings, 0 = none */
 	const uint32_t *poll_ports;   /* SCHEDOP_poll in progress */
 	unsigned int poll_nr;
@@ -86,9 +86,9 @@ struct domain {
 	struct mm_domain mm; /* memory: must stay first */
 	domid_t domid;
 	char name[DOMAIN_NAME_LEN];
-	bool privileged; /* the control domain (dom0) */
-	unsigned int weight;	/* scheduler share, default 256 */
-	uint64_t cache_pages;	/* buffer-cache quota (cache=) */
+	bool privileged;      /* the control domain (dom0) */
+	unsigned int weight;  /* scheduler share, default 256 */
+	uint64_t cache_pages; /* buffer-cache quota (cache=) */
 
 	spinlock_t lock;
 	enum domain_state state;

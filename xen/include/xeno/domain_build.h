@@ -17,16 +17,16 @@ struct domain;
 struct domain_config {
 	domid_t id;
 	char name[32];
-	uint64_t mem;	     /* bytes of RAM at boot */
-	uint64_t maxmem;     /* most bytes it may grow to (>= mem) */
+	uint64_t mem;	 /* bytes of RAM at boot */
+	uint64_t maxmem; /* most bytes it may grow to (>= mem) */
 	unsigned int vcpus;
 	unsigned int weight; /* scheduler weight, default 256 */
 	uint64_t cache;	     /* buffer-cache quota in bytes */
 	bool privileged;     /* dom0 */
 	char cmdline[MAX_GUEST_CMDLINE];
-	const void *image;   /* the kernel's ELF bytes */
+	const void *image; /* the kernel's ELF bytes */
 	size_t image_size;
-	const void *module;  /* initrd, or NULL */
+	const void *module; /* initrd, or NULL */
 	size_t module_size;
 };
 

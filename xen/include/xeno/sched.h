@@ -19,7 +19,7 @@
 
 #include <xeno/domain.h>
 
-#define SCHED_SLICE_NS	   10000000ULL /* 10 ms */
+#define SCHED_SLICE_NS	     10000000ULL /* 10 ms */
 #define SCHED_WEIGHT_DEFAULT 256
 
 void sched_init(void);

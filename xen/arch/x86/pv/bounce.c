@@ -80,8 +80,7 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	f->rip = handler;
 	f->cs = FLAT_KERNEL_CS;
 	f->ss = FLAT_KERNEL_SS;
-	f->rflags = (f->rflags & ~(BOUNCE_CLEAR | RFLAGS_IOPL)) | RFLAGS_IF |
-		    2;
+	f->rflags = (f->rflags & ~(BOUNCE_CLEAR | RFLAGS_IOPL)) | RFLAGS_IF | 2;
 	if (mask_events) {
 		set_upcall_mask(v, 1);
 	}
@@ -179,7 +178,8 @@ static void dump_level(unsigned int level, uint64_t table_mfn, unsigned int i,
 	       "tcount %u count %u owner %u\n",
 	       level, i, table_mfn, e, mfn_x(pte_mfn(e)),
 	       (e & PTE_P) ? " P" : " not-present", (e & PTE_RW) ? " RW" : "",
-	       (e & PTE_US) ? " US" : "", (e & PTE_PS) && level > 1 ? " PS" : "",
+	       (e & PTE_US) ? " US" : "",
+	       (e & PTE_PS) && level > 1 ? " PS" : "",
 	       pg ? ptype_type(pg) >> PGT_type_shift : 0,
 	       pg ? ptype_count(pg) : 0, pg ? page_count(pg) : 0,
 	       pg ? pg->owner : 0);
@@ -244,8 +244,8 @@ static const char *guest_symbol(const struct vcpu *v, uint64_t va,
 	const char *why;
 
 	if (v->domain->image == NULL ||
-	    elf_pv_parse(&img, v->domain->image, v->domain->image_size,
-			 &why) != 0) {
+	    elf_pv_parse(&img, v->domain->image, v->domain->image_size, &why) !=
+		    0) {
 		return NULL;
 	}
 	return elf_pv_symbol(&img, va, off);

@@ -14,13 +14,14 @@
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 
-#define XEN_CPUID_BASE 0x40000000u
+#define XEN_CPUID_BASE	       0x40000000u
 #define XEN_MSR_HYPERCALL_PAGE 0x40000000u
-#define MSR_MISC_ENABLE 0x000001a0
+#define MSR_MISC_ENABLE	       0x000001a0
 
 /* 0F 0B 'x' 'e' 'n': the forced-emulation prefix; then 0F A2 (CPUID). */
-static const uint8_t fep_cpuid[7] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f,
-				      0xa2 };
+static const uint8_t fep_cpuid[7] = {
+	0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2
+};
 
 static uint64_t *gpr(struct cpu_regs *f, unsigned int n)
 {

@@ -60,9 +60,9 @@ static void hypercall(struct vcpu *v, struct cpu_regs *f)
 /* §8.8: a system call of guest user space goes to the guest kernel. */
 static void user_syscall(struct vcpu *v, struct cpu_regs *f)
 {
-	const struct pv_callback *cb =
-		f->cs == FLAT_RING3_CS32 ? &v->arch.syscall32_cb
-					 : &v->arch.syscall_cb;
+	const struct pv_callback *cb = f->cs == FLAT_RING3_CS32
+					       ? &v->arch.syscall32_cb
+					       : &v->arch.syscall_cb;
 
 	if (cb->address == 0) {
 		f->rip -= 2;

@@ -16,20 +16,20 @@
 #define CR4_SMEP       (1UL << 20)
 #define CR4_SMAP       (1UL << 21)
 
-#define MSR_APIC_BASE	 0x0000001b
-#define MSR_TSC_DEADLINE 0x000006e0
-#define MSR_EFER	 0xc0000080
-#define MSR_PAT		 0x00000277
-#define MSR_STAR	 0xc0000081
-#define MSR_LSTAR	 0xc0000082
-#define MSR_CSTAR	 0xc0000083
-#define MSR_FMASK	 0xc0000084
-#define MSR_FS_BASE	 0xc0000100
-#define MSR_GS_BASE	 0xc0000101
+#define MSR_APIC_BASE	   0x0000001b
+#define MSR_TSC_DEADLINE   0x000006e0
+#define MSR_EFER	   0xc0000080
+#define MSR_PAT		   0x00000277
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_CSTAR	   0xc0000083
+#define MSR_FMASK	   0xc0000084
+#define MSR_FS_BASE	   0xc0000100
+#define MSR_GS_BASE	   0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_SYSENTER_CS	 0x00000174
-#define EFER_SCE	 (1UL << 0)
-#define EFER_NXE	 (1UL << 11)
+#define MSR_SYSENTER_CS	   0x00000174
+#define EFER_SCE	   (1UL << 0)
+#define EFER_NXE	   (1UL << 11)
 
 #define RFLAGS_TF   (1UL << 8)
 #define RFLAGS_IF   (1UL << 9)

@@ -20,10 +20,10 @@
 #define ASM_LAYOUT_H
 
 /* HYPERVISOR_VIRT_START/END (the hole) are in public/xen.h. */
-#define DIRECTMAP_BASE	      0xffff830000000000
-#define DIRECTMAP_SLOT	      262
-#define DIRECTMAP_SIZE	      0x20000000000 /* 2 TiB: 4 L4 slots */
-#define XENO_LOAD_PHYS	      0x100000
+#define DIRECTMAP_BASE 0xffff830000000000
+#define DIRECTMAP_SLOT 262
+#define DIRECTMAP_SIZE 0x20000000000 /* 2 TiB: 4 L4 slots */
+#define XENO_LOAD_PHYS 0x100000
 
 /* The AP start-up code is copied here (below 1 MiB, page aligned). */
 #define TRAMPOLINE_PHYS 0x8000

@@ -35,11 +35,11 @@ struct arch_vcpu {
 	/* Stack for bounces taken in user mode (stack_switch, §7.3). */
 	uint64_t kernel_ss, kernel_sp;
 
-	uint64_t cr2;	  /* virtual CR2 (§8.6) */
-	uint64_t cr4;	  /* virtual CR4 */
-	bool virtual_ts;  /* virtual CR0.TS (fpu_taskswitch) */
-	uint8_t iopl;	  /* virtual IOPL (PHYSDEVOP_set_iopl) */
-	uint64_t dr[8];	  /* debug registers (values only) */
+	uint64_t cr2;	 /* virtual CR2 (§8.6) */
+	uint64_t cr4;	 /* virtual CR4 */
+	bool virtual_ts; /* virtual CR0.TS (fpu_taskswitch) */
+	uint8_t iopl;	 /* virtual IOPL (PHYSDEVOP_set_iopl) */
+	uint64_t dr[8];	 /* debug registers (values only) */
 
 	/* FXSAVE image, saved when the vCPU leaves a CPU. */
 	uint8_t fpu[512] __aligned(16);
