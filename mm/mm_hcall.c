@@ -240,3 +240,38 @@ int mm_entry_update(struct page_info *table, unsigned int level,
 
 	return mm_entry_set(&t, slot, val, d, fd, preserve_ad, flags);
 }
+
+int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
+		 mm_batch_fn one, void *ctx)
+{
+	int n, i, rc;
+
+	while (b->done < b->count) {
+		mm_why_begin();
+		n = mm_batch_read(b, buf, max);
+		if (n < 0) {
+			return mm_why_fail(n, b->hypercall, ~0U,
+					   b->before + b->done);
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int cmd = 0;
+
+			if (mm_batch_preempt(b)) {
+				return -EAGAIN;
+			}
+			mm_why_begin();
+			rc = one(ctx,
+				 (const uint8_t *)buf + (size_t)i * b->size,
+				 &cmd);
+			if (rc == -EAGAIN) {
+				return rc;
+			}
+			if (rc != 0) {
+				return mm_why_fail(rc, b->hypercall, cmd,
+						   b->before + b->done);
+			}
+			b->done++;
+		}
+	}
+	return 0;
+}

@@ -92,6 +92,22 @@ static inline bool mm_batch_preempt(const struct mm_batch *b)
 }
 
 /*
+ * One element of a batch: acts on elem (b->size bytes) and returns 0,
+ * -EAGAIN (preempted inside the element) or its error, with *cmd set to
+ * the element's command for the refusal record.
+ */
+typedef int (*mm_batch_fn)(void *ctx, const void *elem, unsigned int *cmd);
+
+/*
+ * Runs the batch's elements until done, refused or preempted, reading
+ * them chunk by chunk into buf (room for max elements) and calling one
+ * for each. Returns 0, -EAGAIN or the refused element's error (recorded
+ * with its command and index); pass the result to mm_batch_end.
+ */
+int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
+		 mm_batch_fn one, void *ctx);
+
+/*
  * Ends the part with rc: 0 (all done), -EAGAIN (stop for preemption,
  * rewriting h for the continuation) or an element's error. Writes
  * *pdone. Returns the hypercall's value (0, -ERESTART or rc).

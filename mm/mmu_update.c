@@ -229,38 +229,21 @@ static int one_request(struct mmu_ctx *c, const struct mmu_update *req)
 	}
 }
 
+/* mm_batch_fn for one mmu_update request. */
+static int batch_one(void *ctx, const void *elem, unsigned int *cmd)
+{
+	const struct mmu_update *req = elem;
+
+	*cmd = (unsigned int)(req->ptr & 7);
+	return one_request(ctx, req);
+}
+
 /* Runs the batch's requests until done, refused or preempted. */
 static int run_batch(struct mmu_ctx *c, struct mm_batch *b)
 {
 	struct mmu_update reqs[MMU_CHUNK];
-	int n, i, rc;
 
-	while (b->done < b->count) {
-		mm_why_begin();
-		n = mm_batch_read(b, reqs, MMU_CHUNK);
-		if (n < 0) {
-			return mm_why_fail(n, b->hypercall, ~0U,
-					   b->before + b->done);
-		}
-		for (i = 0; i < n; i++) {
-			if (mm_batch_preempt(b)) {
-				return -EAGAIN;
-			}
-			mm_why_begin();
-			rc = one_request(c, &reqs[i]);
-			if (rc == -EAGAIN) {
-				return rc;
-			}
-			if (rc != 0) {
-				return mm_why_fail(
-					rc, b->hypercall,
-					(unsigned int)(reqs[i].ptr & 7),
-					b->before + b->done);
-			}
-			b->done++;
-		}
-	}
-	return 0;
+	return mm_batch_run(b, reqs, MMU_CHUNK, batch_one, c);
 }
 
 long do_mmu_update(struct hcall_args *h)

@@ -284,35 +284,20 @@ static int one_op(struct ext_ctx *c, const struct mmuext_op *op)
 	return ext_cmds[op->cmd](c, op);
 }
 
+/* mm_batch_fn for one mmuext_op element. */
+static int batch_one(void *ctx, const void *elem, unsigned int *cmd)
+{
+	const struct mmuext_op *op = elem;
+
+	*cmd = op->cmd;
+	return one_op(ctx, op);
+}
+
 static int run_batch(struct ext_ctx *c, struct mm_batch *b)
 {
 	struct mmuext_op ops[EXT_CHUNK];
-	int n, i, rc;
 
-	while (b->done < b->count) {
-		mm_why_begin();
-		n = mm_batch_read(b, ops, EXT_CHUNK);
-		if (n < 0) {
-			return mm_why_fail(n, b->hypercall, ~0U,
-					   b->before + b->done);
-		}
-		for (i = 0; i < n; i++) {
-			if (mm_batch_preempt(b)) {
-				return -EAGAIN;
-			}
-			mm_why_begin();
-			rc = one_op(c, &ops[i]);
-			if (rc == -EAGAIN) {
-				return rc;
-			}
-			if (rc != 0) {
-				return mm_why_fail(rc, b->hypercall, ops[i].cmd,
-						   b->before + b->done);
-			}
-			b->done++;
-		}
-	}
-	return 0;
+	return mm_batch_run(b, ops, EXT_CHUNK, batch_one, c);
 }
 
 long do_mmuext_op(struct hcall_args *h)
