@@ -120,27 +120,45 @@ fi
 
 # ---- 2b. PV guest benchmarks ----------------------------------------------------
 
-# tests/guests/bench_pv measures hypercalls, bounces, events and MMU updates
-# from inside a guest on the release hypervisor (docs/testing.md).
-guest=${XENO_BENCH_GUEST:-build/guests/bench_pv.elf}
-echo "bench: [2b/4] PV guest benchmarks ($guest, $runs runs)"
-if [ ! -f "$image" ] || [ ! -f "$guest" ]; then
-	skip "no $image or $guest (make bench builds them): PV guest benchmarks"
+# bench/pv-benches.txt lists the guests that measure hypercalls, bounces,
+# events and MMU operations from inside a domain on the release hypervisor
+# (docs/testing.md).
+list=${XENO_BENCH_PV_LIST:-bench/pv-benches.txt}
+echo "bench: [2b/4] PV guest benchmarks ($list, $runs runs each)"
+if [ ! -f "$image" ]; then
+	skip "no $image (make bench builds it): PV guest benchmarks"
 else
-	for ((r = 1; r <= runs; r++)); do
-		out=$raw/pv-1cpu__guest__$r.bench
-		err=$raw/pv-1cpu__guest__$r.runner
-		rc=0
-		tools/qemu-run.sh --cpus 1 --mem "$mem" --timeout "$tmo" \
-			--kernel "$image" --module "$guest name=bench mem=8M" \
-			--log "$out" 2>"$err" || rc=$?
-		if [ "$rc" -ne 0 ]; then
-			failure "PV guest run $r: $(tail -n 1 "$err" | sed 's/^qemu-run: //')"
-			mv "$out" "${out%.bench}.failed"
-		else
-			echo "bench:   PV guest run $r/$runs: $(count_lines "$out") XENO-BENCH lines"
+	while IFS='|' read -r src ncpu mods; do
+		src=$(echo "$src" | xargs)
+		ncpu=$(echo "$ncpu" | xargs)
+		[ -n "$src" ] && [ "${src#\#}" = "$src" ] || continue
+		args=()
+		missing=
+		IFS=$'\n' read -r -d '' -a parts < <(echo "$mods" | sed 's/ ++ /\n/g' && printf '\0') || true
+		for m in "${parts[@]}"; do
+			m=$(echo "$m" | xargs)
+			[ -n "$m" ] || continue
+			[ -f "${m%% *}" ] || missing=${m%% *}
+			args+=(--module "$m")
+		done
+		if [ -n "$missing" ]; then
+			skip "no $missing (make bench builds it): PV benchmark $src"
+			continue
 		fi
-	done
+		for ((r = 1; r <= runs; r++)); do
+			out=$raw/${src}__guest__$r.bench
+			err=$raw/${src}__guest__$r.runner
+			rc=0
+			tools/qemu-run.sh --cpus "$ncpu" --mem "$mem" --timeout "$tmo" \
+				--kernel "$image" "${args[@]}" --log "$out" 2>"$err" </dev/null || rc=$?
+			if [ "$rc" -ne 0 ]; then
+				failure "PV benchmark $src run $r: $(tail -n 1 "$err" | sed 's/^qemu-run: //')"
+				mv "$out" "${out%.bench}.failed"
+			else
+				echo "bench:   $src run $r/$runs: $(count_lines "$out") XENO-BENCH lines"
+			fi
+		done
+	done <"$list"
 fi
 
 # ---- 3. boot time ---------------------------------------------------------------
