@@ -114,7 +114,7 @@ static int decode(struct cpu_regs *f, uint64_t cr2, struct ptwr_gprs *g,
 		g->r[i] = *gpr(f, i);
 	}
 	if (ptwr_decode(code, n, g, f->rip, in) != PTWR_DECODED ||
-	    in->addr != cr2) {
+	    in->addr != cr2 || (in->addr & (in->width - 1)) != 0) {
 		mm_why_note(XENO_WHY_PTWR_INSN, head(code, n), INVALID_MFN);
 		return -EINVAL;
 	}
