@@ -86,6 +86,29 @@ uint64_t pv_l1e_maddr(uint64_t va)
 	       ((va >> PV_PAGE_SHIFT) & 511) * sizeof(uint64_t);
 }
 
+uint64_t *pv_l1e_ptr(uint64_t va)
+{
+	uint64_t ma = pv_l1e_maddr(va);
+	const uint64_t *t;
+
+	if (!ma) {
+		return NULL;
+	}
+	t = table_va(ma >> PV_PAGE_SHIFT);
+	if (!t) {
+		return NULL;
+	}
+	/* Writes through it are Xeno's to emulate (writable page tables). */
+	return (uint64_t *)(uintptr_t)&t[(ma & (PV_PAGE_SIZE - 1)) /
+					 sizeof(uint64_t)];
+}
+
+long pv_writable_pagetables(bool on)
+{
+	return HYPERVISOR_vm_assist(on ? VMASST_CMD_enable : VMASST_CMD_disable,
+				    VMASST_TYPE_writable_pagetables);
+}
+
 uint64_t pv_lookup_pte(uint64_t va)
 {
 	uint64_t ma = pv_l1e_maddr(va);

@@ -132,6 +132,8 @@ static __noreturn void fatal_exception(struct cpu_regs *r)
 	arch_halt(fatal ? XENO_EXIT_FATAL : XENO_EXIT_EXCEPTION);
 }
 
+bool (*hyp_page_fault_hook)(struct cpu_regs *regs);
+
 void do_trap(struct cpu_regs *regs)
 {
 	bool from_guest = (regs->cs & 3) != 0;
@@ -163,6 +165,10 @@ void do_trap(struct cpu_regs *regs)
 		return;
 	default:
 		break;
+	}
+	if (regs->vector == 14 && hyp_page_fault_hook != NULL &&
+	    hyp_page_fault_hook(regs)) {
+		return;
 	}
 	if (regs->vector < 32) {
 		fatal_exception(regs);

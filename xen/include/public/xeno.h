@@ -23,8 +23,9 @@
 /*
  * XENO_MM_last_refusal: arg is a struct xeno_mm_refusal, written with the
  * calling vCPU's most recent refused MMU operation (mmu_update,
- * mmuext_op, update_va_mapping[_otherdomain]); seq is 0 if there was
- * none yet.
+ * mmuext_op, update_va_mapping[_otherdomain], or a write to one of its
+ * L1 tables that the writable page-table emulation refused:
+ * XENO_MM_PTWR_FAULT below); seq is 0 if there was none yet.
  */
 #define XENO_MM_last_refusal 0
 
@@ -35,6 +36,16 @@
  * about any frame; a frame number beyond the end of memory is -EINVAL.
  */
 #define XENO_MM_frame_info 1
+
+/*
+ * xeno_mm_refusal.hypercall of a refused writable page-table write (a
+ * guest write fault on one of its L1 tables that Xeno did not emulate,
+ * pv-abi §9.10): no hypercall has this number. cmd is then the #PF
+ * error code as the guest received it, index 0, value as the reason
+ * says (for an entry the checks refused: the whole 8-byte entry that
+ * would have been written), table and slot the entry's.
+ */
+#define XENO_MM_PTWR_FAULT 0x100
 
 /*
  * Why an MMU operation was refused (xeno_mm_refusal.reason). Each names
@@ -111,7 +122,18 @@ enum xeno_why {
 					is not a validated L1 of the caller */
 	XENO_WHY_VCPUMASK = 38,	       /* the vCPU bitmap cannot be read;
 					value: its address */
-	XENO_WHY_NR = 39
+
+	/* Writable page tables (pv-abi §9.10, docs/mm.md "Writable page
+	 * tables"): a write fault on an L1 the emulation refused. */
+	XENO_WHY_PTWR_INSN = 39,  /* not an emulable store: unsupported
+				     instruction or prefix, not naturally
+				     aligned, or not at the faulting
+				     address; value: the first 8 bytes of
+				     the instruction (little-endian, missing
+				     bytes 0) */
+	XENO_WHY_PTWR_FETCH = 40, /* the instruction cannot be read; value:
+				     its address (RIP) */
+	XENO_WHY_NR = 41
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */

@@ -91,4 +91,51 @@ long pv_invlpg_local(uint64_t va);
 /* The MFN of the current kernel L4 as libpv tracks it. */
 uint64_t pv_current_l4_mfn(void);
 
+/*
+ * Writable page tables (pv-abi §9.10, docs/mm.md "Writable page
+ * tables"): with the assist on, a plain store into one of the guest's
+ * own L1 tables (mapped read-only, as all its tables must be) faults
+ * and Xeno performs it with the checks of mmu_update, then resumes after
+ * the store. A store Xeno refuses is delivered as the original #PF (and
+ * the reason recorded, xeno_mm_op); without the assist every such store
+ * is a #PF. TLB flushing stays the guest's job, as after mmu_update.
+ */
+
+/* vm_assist(enable/disable, VMASST_TYPE_writable_pagetables). 0 or -errno. */
+long pv_writable_pagetables(bool on);
+
+/*
+ * The L1 entry mapping va, as a pointer into the 1:1 window (a
+ * read-only mapping of the table), or NULL if there is none. Same walk
+ * as pv_l1e_maddr().
+ */
+uint64_t *pv_l1e_ptr(uint64_t va);
+
+/* One 8-byte MOV of val to *pte. */
+static inline void pv_pte_store(uint64_t *pte, uint64_t val)
+{
+	__asm__ volatile("movq %1, %0" : "=m"(*pte) : "r"(val) : "memory");
+}
+
+/* XCHG: stores val, returns the entry it replaced (as stored). */
+static inline uint64_t pv_pte_xchg(uint64_t *pte, uint64_t val)
+{
+	__asm__ volatile("xchgq %0, %1" : "+r"(val), "+m"(*pte) : : "memory");
+	return val;
+}
+
+/*
+ * LOCK CMPXCHG: stores val if *pte holds old (compared with the entry
+ * as stored, adjustments included: docs/mm.md §4). Returns what *pte
+ * held: old on success.
+ */
+static inline uint64_t pv_pte_cmpxchg(uint64_t *pte, uint64_t old, uint64_t val)
+{
+	__asm__ volatile("lock cmpxchgq %2, %1"
+			 : "+a"(old), "+m"(*pte)
+			 : "r"(val)
+			 : "memory", "cc");
+	return old;
+}
+
 #endif

@@ -7,6 +7,7 @@
  */
 #include <asm/cpu.h>
 #include <asm/layout.h>
+#include <asm/ptwr.h>
 #include <asm/pv.h>
 #include <xeno/errno.h>
 #include <xeno/guest_access.h>
@@ -115,6 +116,10 @@ static void guest_page_fault(struct vcpu *v, struct cpu_regs *f)
 	uint64_t cr2 = read_cr2();
 	uint64_t error = f->error_code & ~4ULL;
 
+	/* A store into one of its L1 tables may be emulated (§9.10). */
+	if (pv_ptwr_fault(v, f, cr2)) {
+		return;
+	}
 	/* The U/S bit tells the guest's mode, not the hardware CPL (§8.6). */
 	if (v->mm.user_mode) {
 		error |= 4;

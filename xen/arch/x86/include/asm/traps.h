@@ -26,6 +26,14 @@ struct cpu_regs {
 
 void do_trap(struct cpu_regs *regs);
 
+/*
+ * A handler for #PF raised by the hypervisor itself, consulted before
+ * such a fault is fatal (the native page-fault benchmark, bench.c):
+ * returns true if it dealt with the fault (the instruction is retried).
+ * NULL outside that benchmark.
+ */
+extern bool (*hyp_page_fault_hook)(struct cpu_regs *regs);
+
 /* Prints registers and a backtrace starting at the frame. */
 void dump_regs(const struct cpu_regs *regs);
 void dump_backtrace(uint64_t rip, uint64_t rbp);
