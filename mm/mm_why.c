@@ -66,6 +66,8 @@ static const char *const names[XENO_WHY_NR] = {
 	[XENO_WHY_VA_UNMAPPED] = "no L1 maps this address",
 	[XENO_WHY_VA_NOT_L1] = "not a validated L1 of the caller",
 	[XENO_WHY_VCPUMASK] = "vCPU bitmap cannot be read",
+	[XENO_WHY_BAD_DESCRIPTOR] = "descriptor not allowed",
+	[XENO_WHY_GDT_ENTRIES] = "too many GDT entries",
 };
 
 const char *mm_why_name(enum xeno_why reason)

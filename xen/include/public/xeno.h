@@ -111,7 +111,11 @@ enum xeno_why {
 					is not a validated L1 of the caller */
 	XENO_WHY_VCPUMASK = 38,	       /* the vCPU bitmap cannot be read;
 					value: its address */
-	XENO_WHY_NR = 39
+	XENO_WHY_BAD_DESCRIPTOR = 39,  /* a GDT/LDT descriptor the PV rules
+					refuse (pv-abi §9.11); value: it */
+	XENO_WHY_GDT_ENTRIES = 40,     /* set_gdt with more than 7168
+					entries; value: the count */
+	XENO_WHY_NR = 41
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */

@@ -287,13 +287,3 @@ long do_get_debugreg(struct hcall_args *h)
 	}
 	return (long)v->arch.dr[reg];
 }
-
-/*
- * VCPUOP_initialise (pv-abi §7.13) needs the whole vcpu_guest_context
- * checked and installed; until that exists secondary vCPUs cannot be
- * started, and the call says so.
- */
-int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
-{
-	return -ENOSYS;
-}

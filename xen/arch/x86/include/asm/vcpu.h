@@ -7,6 +7,7 @@
 #ifndef ASM_VCPU_H
 #define ASM_VCPU_H
 
+#include <asm/descriptor.h>
 #include <asm/traps.h>
 #include <public/pv_ops.h>
 #include <xeno/types.h>
@@ -27,10 +28,16 @@ struct arch_vcpu {
 	/* Segment bases (§8.2); the active GS base follows the mode. */
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 
+	/* VCPUOP_initialise is running for this vCPU (pv/vcpu_context.c). */
+	bool initialising;
+
 	/* Virtual IDT (§7.1) and callbacks (§7.2). */
 	struct trap_info traps[256];
 	struct pv_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb,
 		sysenter_cb, nmi_cb;
+
+	/* GDT frames (set_gdt, VCPUOP_initialise; pv/descriptor.c). */
+	struct pv_gdt gdt;
 
 	/* Stack for bounces taken in user mode (stack_switch, §7.3). */
 	uint64_t kernel_ss, kernel_sp;
