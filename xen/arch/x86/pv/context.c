@@ -14,6 +14,7 @@
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/descriptor.h>
 #include <asm/percpu.h>
 #include <asm/pv.h>
 #include <asm/smp.h>
@@ -102,6 +103,8 @@ void guest_exit_work(struct cpu_regs *frame)
 			sched_idle();
 		}
 	}
+	/* Its GDT copy: after a switch, or a change by another CPU. */
+	pv_gdt_load(next);
 	pv_deliver_events(next, frame);
 }
 
