@@ -7,6 +7,7 @@
  * before it changes anything.
  */
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/pv.h>
 #include <xeno/errno.h>
 #include <xeno/guest_access.h>
@@ -191,7 +192,7 @@ long do_set_segment_base(struct hcall_args *h)
 
 long do_fpu_taskswitch(struct hcall_args *h)
 {
-	current_vcpu()->arch.virtual_ts = h->a[0] != 0;
+	pv_fpu_set_virtual_ts(current_vcpu(), h->a[0] != 0);
 	return 0;
 }
 

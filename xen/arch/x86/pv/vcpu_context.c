@@ -282,5 +282,6 @@ int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
 
 void arch_vcpu_destroy(struct vcpu *v)
 {
+	pv_fpu_report(v);
 	pv_gdt_release(&v->arch.gdt);
 }

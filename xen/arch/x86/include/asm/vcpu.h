@@ -8,6 +8,7 @@
 #define ASM_VCPU_H
 
 #include <asm/descriptor.h>
+#include <asm/fpu.h>
 #include <asm/traps.h>
 #include <public/pv_ops.h>
 #include <xeno/types.h>
@@ -48,8 +49,15 @@ struct arch_vcpu {
 	uint8_t iopl;	 /* virtual IOPL (PHYSDEVOP_set_iopl) */
 	uint64_t dr[8];	 /* debug registers (values only) */
 
-	/* FXSAVE image, saved when the vCPU leaves a CPU. */
-	uint8_t fpu[512] __aligned(16);
+	/*
+	 * FPU/SSE/AVX state (pv/fpu.c): the XSAVE (or FXSAVE) area, valid
+	 * unless fpu_live says the state is in the registers of the CPU
+	 * the vCPU runs on. Counters for statistics.
+	 */
+	uint8_t fpu[PV_FPU_AREA_SIZE] __aligned(64);
+	bool fpu_live;
+	uint64_t fpu_switches, fpu_saves, fpu_restores;
+	uint64_t fpu_nm_lazy, fpu_nm_bounced;
 };
 
 #endif
