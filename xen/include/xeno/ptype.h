@@ -152,4 +152,13 @@ void mm_drop_outside_typed_ref(struct page_info *pg);
 /* Forgets every registered reference (host tests recreating the machine). */
 void mm_outside_refs_reset(void);
 
+/*
+ * Holders that keep their references in their own structures, too many
+ * for the registry (a vCPU's GDT frames): at each audit, walk(add) must
+ * call add(m, general, type) once for every reference it holds. One
+ * walker, registered at boot (NULL: none).
+ */
+typedef void (*mm_audit_add_fn)(mfn_t m, uint32_t general, uint32_t type);
+void mm_audit_set_walker(void (*walk)(mm_audit_add_fn add));
+
 #endif

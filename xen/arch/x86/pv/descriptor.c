@@ -131,9 +131,40 @@ static int check_frame(uint64_t *descs)
 	return 0;
 }
 
+struct audit_walk {
+	mm_audit_add_fn add;
+};
+
+/* The audit's count of the GDT references every vCPU holds. */
+static void audit_domain(struct mm_domain *d, void *arg)
+{
+	mm_audit_add_fn add = ((struct audit_walk *)arg)->add;
+	unsigned int i, j;
+
+	for (i = 0; i < MM_MAX_VCPUS; i++) {
+		const struct pv_gdt *g;
+
+		if (d->vcpus[i] == NULL) {
+			continue;
+		}
+		g = &vcpu_of_mm(d->vcpus[i])->arch.gdt;
+		for (j = 0; j < g->nr_frames; j++) {
+			add(mfn(g->frames[j]), 1, 1);
+		}
+	}
+}
+
+static void audit_walk(mm_audit_add_fn add)
+{
+	struct audit_walk w = { add };
+
+	mm_domain_for_each(audit_domain, &w);
+}
+
 void pv_desc_init(void)
 {
 	ptype_set_seg_desc_check(check_frame);
+	mm_audit_set_walker(audit_walk);
 }
 
 /* ---- GDT frames ------------------------------------------------------------ */
@@ -142,7 +173,6 @@ static void frame_put(uint64_t m)
 {
 	struct page_info *pg = mfn_to_page(mfn(m));
 
-	mm_drop_outside_typed_ref(pg);
 	page_put_and_type(pg);
 }
 
@@ -160,7 +190,6 @@ static int frame_get(struct domain *d, uint64_t m)
 	if (rc != 0) {
 		return -EINVAL;
 	}
-	mm_hold_outside_typed_ref(pg);
 	return 0;
 }
 

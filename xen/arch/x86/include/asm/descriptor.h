@@ -6,8 +6,10 @@
  *
  * Interface rules:
  *  - A struct pv_gdt holds, for each of its frames, a general and a
- *    PGT_seg_desc type reference (registered with mm_audit as outside
- *    references) for as long as it is installed or prepared.
+ *    PGT_seg_desc type reference for as long as it is installed or
+ *    prepared; mm_audit counts those of installed GDTs through its
+ *    walker, so a prepared one must be installed or released before
+ *    the hypercall ends.
  *  - pv_gdt_prepare() checks and takes everything (it may fail and then
  *    holds nothing); pv_gdt_install() cannot fail.
  *  - The CPU's GDT holds a copy of the current vCPU's guest entries
