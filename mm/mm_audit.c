@@ -18,6 +18,8 @@
  *   outside reference      what mm_hold_outside_ref() and friends
  *                          registered (the hypervisor's own uses, test
  *                          harnesses)
+ *   walked holder          what the walker (mm_audit_set_walker) reports
+ *                          (vCPUs' GDT frames)
  *
  * It also keeps that registry of outside references: a small table of
  * (frame, general, type), looked up by a linear scan: it holds a handful
@@ -266,6 +268,33 @@ static void count_roots(struct mm_domain *d, void *arg)
 	}
 }
 
+/* ---- holders with their own records --------------------------------------- */
+
+static void (*walker)(mm_audit_add_fn add);
+static struct expect *walk_ex; /* the audit running (it runs alone) */
+
+void mm_audit_set_walker(void (*walk)(mm_audit_add_fn add))
+{
+	walker = walk;
+}
+
+static void walk_add(mfn_t m, uint32_t general, uint32_t type)
+{
+	if (mfn_x(m) < frame_table_nr) {
+		walk_ex[mfn_x(m)].general += general;
+		walk_ex[mfn_x(m)].type += type;
+	}
+}
+
+static void count_walked(struct expect *ex)
+{
+	if (walker != NULL) {
+		walk_ex = ex;
+		walker(walk_add);
+		walk_ex = NULL;
+	}
+}
+
 static void count_outside(struct expect *ex)
 {
 	unsigned int i;
@@ -302,6 +331,7 @@ int mm_audit(void)
 	}
 	mm_domain_for_each(count_roots, ex);
 	count_outside(ex);
+	count_walked(ex);
 	for (m = 0; m < frame_table_nr && rc == 0; m++) {
 		rc = compare(ex, m);
 	}

@@ -68,6 +68,8 @@ static const char *const names[XENO_WHY_NR] = {
 	[XENO_WHY_VCPUMASK] = "vCPU bitmap cannot be read",
 	[XENO_WHY_PTWR_INSN] = "page-table write is not an emulable store",
 	[XENO_WHY_PTWR_FETCH] = "faulting instruction cannot be read",
+	[XENO_WHY_BAD_DESCRIPTOR] = "descriptor not allowed",
+	[XENO_WHY_GDT_ENTRIES] = "too many GDT entries",
 };
 
 const char *mm_why_name(enum xeno_why reason)

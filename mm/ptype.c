@@ -103,6 +103,12 @@ static bool is_table_type(uint64_t type)
 	return type >= PGT_l1 && type <= PGT_l4;
 }
 
+/* Types whose first reference checks the frame's contents. */
+static bool is_validated_type(uint64_t type)
+{
+	return is_table_type(type) || type == PGT_seg_desc;
+}
+
 static unsigned int type_level(uint64_t type)
 {
 	return (unsigned int)(type >> PGT_type_shift);
@@ -171,7 +177,7 @@ static bool tr_first(struct page_info *pg, uint64_t x, uint64_t type)
 	uint64_t n = type | 1;
 
 	ASSERT(ti_count(x) == 0 && !(x & (PGT_busy | PGT_partial)));
-	n |= is_table_type(type) ? PGT_busy : PGT_validated;
+	n |= is_validated_type(type) ? PGT_busy : PGT_validated;
 	if (!atomic_cmpxchg64(&pg->type_info, &x, n)) {
 		return false;
 	}
@@ -547,6 +553,41 @@ static void devalidate(struct page_info *pg, unsigned int level,
 	count_event(&stats.devalidations);
 }
 
+/* ---- segment-descriptor frames ------------------------------------------ */
+
+/*
+ * A descriptor frame (GDT/LDT, pv-abi §9.11) holds no references, so its
+ * validation only checks (and fixes up) its 512 descriptors, in one go,
+ * and dropping its last reference leaves it IDLE like a writable frame.
+ * The rules are the arch's: it registers them with
+ * ptype_set_seg_desc_check(); without them no frame takes the type.
+ */
+static int (*seg_desc_check)(uint64_t *descs);
+
+void ptype_set_seg_desc_check(int (*check)(uint64_t *descs))
+{
+	seg_desc_check = check;
+}
+
+/* BUSY 1 -> IN USE 1, or IDLE if a descriptor is refused. */
+static int validate_seg_desc(struct page_info *pg)
+{
+	int rc = -EINVAL;
+
+	count_event(&stats.validations);
+	if (seg_desc_check != NULL) {
+		rc = seg_desc_check(table_map(pg));
+	} else {
+		mm_why_note(XENO_WHY_BAD_DESCRIPTOR, 0, page_to_mfn(pg));
+	}
+	if (rc == 0) {
+		tr_finish(pg);
+	} else {
+		tr_idle(pg);
+	}
+	return rc;
+}
+
 /* ---- type references ---------------------------------------------------- */
 
 /* The refusal of a type the frame cannot take now. */
@@ -561,7 +602,7 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 {
 	uint64_t x;
 
-	ASSERT(type == PGT_writable || is_table_type(type));
+	ASSERT(type == PGT_writable || is_validated_type(type));
 	ASSERT(page_count(pg) > 0);
 	for (;;) {
 		x = atomic_read64(&pg->type_info);
@@ -579,6 +620,9 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 		if (ti_count(x) == 0) {
 			if (!tr_first(pg, x, type)) {
 				continue;
+			}
+			if (type == PGT_seg_desc) {
+				return validate_seg_desc(pg);
 			}
 			return is_table_type(type)
 				       ? validate(pg, type, d, flags, false)

@@ -10,8 +10,9 @@
  * evtchn_mask and evtchn_upcall_mask are libpv's (the hypervisor only
  * reads them, and EVTCHNOP_unmask clears a mask bit).
  *
- * The handler table is private; it is changed with events masked, and
- * upcalls only run on vCPU 0, so no lock is needed.
+ * The handler table is private; it is changed with events masked. Each
+ * port is handled by the vCPU that bound it: an upcall on another vCPU
+ * leaves it pending for its own (whose pending_sel the hypervisor set).
  */
 #include <libpv/atomic.h>
 #include <libpv/console.h>
@@ -23,6 +24,7 @@
 struct evtchn_slot {
 	pv_evtchn_handler_t fn;
 	void *arg;
+	unsigned int vcpu; /* the vCPU that handles it (bound it) */
 };
 
 static struct evtchn_slot slots[EVTCHN_2L_NR_PORTS];
@@ -142,6 +144,7 @@ long pv_evtchn_bind(evtchn_port_t port, pv_evtchn_handler_t fn, void *arg)
 	mask = pv_irq_save();
 	slots[port].fn = fn;
 	slots[port].arg = arg;
+	slots[port].vcpu = pv_smp_id();
 	pv_irq_restore(mask);
 	return pv_evtchn_unmask(port);
 }
@@ -157,6 +160,7 @@ void pv_evtchn_unbind(evtchn_port_t port)
 	mask = pv_irq_save();
 	slots[port].fn = NULL;
 	slots[port].arg = NULL;
+	slots[port].vcpu = 0;
 	pv_irq_restore(mask);
 }
 
@@ -257,6 +261,7 @@ static void scan_word(struct shared_info *sh, unsigned int w,
 		      struct pv_regs *regs)
 {
 	uint64_t ready;
+	unsigned int me = pv_smp_id();
 
 	ready = PV_READ_ONCE(sh->evtchn_pending[w]) &
 		~PV_READ_ONCE(sh->evtchn_mask[w]);
@@ -265,6 +270,9 @@ static void scan_word(struct shared_info *sh, unsigned int w,
 		evtchn_port_t port = w * 64 + bit;
 
 		ready &= ready - 1;
+		if (slots[port].vcpu != me) {
+			continue; /* its own vCPU was notified */
+		}
 		/* Cleared before the handler runs, so a new edge is kept. */
 		if (pv_test_and_clear_bit(sh->evtchn_pending, port)) {
 			handle_port(port, regs);

@@ -67,6 +67,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
 
 static void vcpu_destroy(struct vcpu *v)
 {
+	arch_vcpu_destroy(v);
 	vtime_vcpu_fini(v);
 	mm_vcpu_fini(&v->mm);
 	xfree(v);

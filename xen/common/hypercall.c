@@ -5,6 +5,7 @@
  * The arch entry code decodes the registers into a struct hcall_args and
  * calls hypercall_dispatch(); see xeno/hypercall.h for continuations.
  */
+#include <asm/descriptor.h>
 #include <asm/pv.h>
 #include <public/xeno.h>
 #include <xeno/errno.h>
@@ -37,12 +38,14 @@ static long do_multicall(struct hcall_args *h);
 static const hcall_fn table[] = {
 	[__HYPERVISOR_set_trap_table] = do_set_trap_table,
 	[__HYPERVISOR_mmu_update] = do_mmu_update,
+	[__HYPERVISOR_set_gdt] = do_set_gdt,
 	[__HYPERVISOR_stack_switch] = do_stack_switch,
 	[__HYPERVISOR_set_callbacks] = do_set_callbacks,
 	[__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
 	[__HYPERVISOR_sched_op_compat] = do_sched_op_compat,
 	[__HYPERVISOR_set_debugreg] = do_set_debugreg,
 	[__HYPERVISOR_get_debugreg] = do_get_debugreg,
+	[__HYPERVISOR_update_descriptor] = do_update_descriptor,
 	[__HYPERVISOR_multicall] = do_multicall,
 	[__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
 	[__HYPERVISOR_set_timer_op] = do_set_timer_op,

@@ -19,6 +19,7 @@
 #include <libpv/events.h>
 #include <libpv/hypercall.h>
 #include <libpv/mm.h>
+#include <libpv/smp.h>
 #include <libpv/start.h>
 #include <libpv/string.h>
 #include <libpv/test.h>

@@ -7,12 +7,14 @@
  * whatever the state of the current one.
  *
  * The GDT has the geometry of the PV ABI (pv-abi §2.2, §8.2): 8192
- * entries, the first 7168 for the guest's own descriptors (empty until
- * set_gdt exists), then the reserved page with the hypervisor's
- * selectors and the guests' flat ones (layout.h).
+ * entries, the first 7168 for the guest's own descriptors (a copy of the
+ * current vCPU's set_gdt frames, kept by pv/descriptor.c), then the
+ * reserved page with the hypervisor's selectors and the guests' flat
+ * ones (layout.h).
  */
 #include <asm/cpu.h>
 #include <asm/desc.h>
+#include <asm/descriptor.h>
 #include <asm/layout.h>
 #include <asm/percpu.h>
 #include <asm/traps.h>
@@ -75,6 +77,8 @@ void idt_init(void)
 	set_gate(3, 0, IDT_DPL3);
 	set_gate(4, 0, IDT_DPL3);
 	set_gate(0x80, 0, IDT_DPL3);
+	/* The rules for guest descriptor tables go with ours. */
+	pv_desc_init();
 }
 
 static void gdt_build(uint64_t *gdt, const struct tss *tss)
@@ -93,6 +97,11 @@ static void gdt_build(uint64_t *gdt, const struct tss *tss)
 			    (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
 			    (((base >> 24) & 0xff) << 56);
 	gdt[(TSS_SEL >> 3) + 1] = base >> 32;
+}
+
+uint64_t *desc_this_gdt(void)
+{
+	return gdts[arch_cpu_id()];
 }
 
 void desc_load_cpu(unsigned int cpu, void *stack_block)

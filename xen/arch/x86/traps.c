@@ -139,6 +139,10 @@ void do_trap(struct cpu_regs *regs)
 	bool from_guest = (regs->cs & 3) != 0;
 
 	if (from_guest && (regs->vector < 32 || regs->vector == 0x80)) {
+		/* #NM: first the lazy FPU switch's (pv/fpu.c). */
+		if (regs->vector == 7 && pv_fpu_nm(current_vcpu())) {
+			return;
+		}
 		pv_guest_trap(regs);
 		return;
 	}

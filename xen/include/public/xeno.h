@@ -133,7 +133,14 @@ enum xeno_why {
 				     bytes 0) */
 	XENO_WHY_PTWR_FETCH = 40, /* the instruction cannot be read; value:
 				     its address (RIP) */
-	XENO_WHY_NR = 41
+
+	/* Descriptor tables (pv-abi §9.11, docs/mm.md "Segment-descriptor
+	 * pages"). */
+	XENO_WHY_BAD_DESCRIPTOR = 41,  /* a GDT/LDT descriptor the PV rules
+					refuse; value: it */
+	XENO_WHY_GDT_ENTRIES = 42,     /* set_gdt with more than 7168
+					entries; value: the count */
+	XENO_WHY_NR = 43
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */

@@ -37,7 +37,8 @@
 #define PTYPE_COUNT_MAX 0xffffffffU
 
 /*
- * Takes a type reference of type (PGT_l1..PGT_l4 or PGT_writable) on pg,
+ * Takes a type reference of type (PGT_l1..PGT_l4, PGT_seg_desc or
+ * PGT_writable) on pg,
  * validating pg first if this is the first one. d owns pg (the caller
  * holds a general reference); it may be NULL for PGT_writable. Returns 0;
  * -EINVAL if pg has another type in use, or its count would overflow, or
@@ -46,6 +47,14 @@
  */
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	      unsigned int flags);
+
+/*
+ * PGT_seg_desc (GDT/LDT frames): the first reference runs check over the
+ * frame's 512 descriptors, which returns 0 (after fixing them up in
+ * place) or -EINVAL (changing nothing, having noted why). Registered
+ * once by the arch at boot; until then the type is always refused.
+ */
+void ptype_set_seg_desc_check(int (*check)(uint64_t *descs));
 
 /* Drops a type reference; the last one of a page table devalidates it. */
 void ptype_put(struct page_info *pg);
@@ -142,5 +151,14 @@ void mm_drop_outside_typed_ref(struct page_info *pg);
 
 /* Forgets every registered reference (host tests recreating the machine). */
 void mm_outside_refs_reset(void);
+
+/*
+ * Holders that keep their references in their own structures, too many
+ * for the registry (a vCPU's GDT frames): at each audit, walk(add) must
+ * call add(m, general, type) once for every reference it holds. One
+ * walker, registered at boot (NULL: none).
+ */
+typedef void (*mm_audit_add_fn)(mfn_t m, uint32_t general, uint32_t type);
+void mm_audit_set_walker(void (*walk)(mm_audit_add_fn add));
 
 #endif

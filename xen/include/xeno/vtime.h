@@ -67,6 +67,12 @@ void vcpu_info_release(struct vcpu *v);
 int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva);
 
 /*
+ * Releases what the arch state of v holds (GDT frames) when v is
+ * destroyed; v is off every CPU.
+ */
+void arch_vcpu_destroy(struct vcpu *v);
+
+/*
  * VCPUOP_down: takes v off the CPUs until vcpu_up(); v->state must read
  * VCPU_OFFLINE when it returns (the last-vCPU check counts on it). If v
  * is current, the switch happens at the next exit. (Belongs in sched.h.)

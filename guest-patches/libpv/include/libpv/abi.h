@@ -39,13 +39,7 @@
 #define XEN_ELFNOTE_PHYS32_ENTRY       18
 #define XEN_ELFNOTE_PHYS32_RELOC       19
 
-/* ---- vCPU context flags (§7.13; VGCF_in_syscall is in pv_ops.h) -------- */
-
-#define VGCF_i387_valid		      (1u << 0)
-#define VGCF_in_kernel		      (1u << 2)
-#define VGCF_failsafe_disables_events (1u << 3)
-#define VGCF_syscall_disables_events  (1u << 4)
-#define VGCF_online		      (1u << 5)
+/* vCPU context flags (§7.13) are in public/vcpu_context.h. */
 
 /* vm_assist types (§6.6) are in public/pv_ops.h. */
 
@@ -189,6 +183,7 @@
 #include <stdint.h>
 
 #include <public/pv_ops.h>
+#include <public/vcpu_context.h>
 #include <public/xen.h>
 #include <public/xeno.h>
 
@@ -210,44 +205,7 @@ struct evtchn_reset {
 	domid_t dom;
 };
 
-/* Register image inside vcpu_guest_context (§7.13). */
-struct cpu_user_regs {
-	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
-	uint64_t rax, rcx, rdx, rsi, rdi;
-	uint32_t error_code;   /* private to the hypervisor */
-	uint32_t entry_vector; /* private to the hypervisor */
-	uint64_t rip;
-	uint16_t cs, pad0;
-	uint8_t saved_upcall_mask;
-	uint8_t pad1[3];
-	uint64_t rflags;
-	uint64_t rsp;
-	uint16_t ss, pad2[3];
-	uint16_t es, pad3[3];
-	uint16_t ds, pad4[3];
-	uint16_t fs, pad5[3];
-	uint16_t gs, pad6[3];
-};
-
-/* The argument of VCPUOP_initialise (§7.13). */
-struct vcpu_guest_context {
-	uint8_t fpu_ctxt[512];
-	uint64_t flags; /* VGCF_* */
-	struct cpu_user_regs user_regs;
-	struct trap_info trap_ctxt[256];
-	uint64_t ldt_base, ldt_ents;
-	uint64_t gdt_frames[16], gdt_ents;
-	uint64_t kernel_ss, kernel_sp;
-	uint64_t ctrlreg[8]; /* [3] kernel root, [1] user root: mfn << 12 */
-	uint64_t debugreg[8];
-	uint64_t event_callback_eip;
-	uint64_t failsafe_callback_eip;
-	uint64_t syscall_callback_eip;
-	uint64_t vm_assist;
-	uint64_t fs_base;
-	uint64_t gs_base_kernel;
-	uint64_t gs_base_user;
-};
+/* cpu_user_regs and vcpu_guest_context (§7.13): public/vcpu_context.h. */
 
 struct xen_memory_reservation {
 	uint64_t extent_start; /* guest pointer to uint64_t[nr_extents] */

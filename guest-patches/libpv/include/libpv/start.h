@@ -24,6 +24,8 @@
 
 #include <public/xen.h>
 
+#include <libpv/smp.h>
+
 /* The guest's entry point, called by libpv after start-up. */
 int main(void);
 
@@ -45,10 +47,10 @@ extern char pv_image_start[], pv_image_end[];
 /* The Xen VIRT_BASE note: VA = PV_VIRT_BASE + PFN * 4096 in the image. */
 #define PV_VIRT_BASE 0xffffffff80000000UL
 
-/* The vcpu_info of vCPU 0, the only vCPU libpv runs on. */
+/* The vcpu_info of the vCPU running the caller (libpv/smp.h). */
 static inline struct vcpu_info *pv_vcpu_info(void)
 {
-	return &HYPERVISOR_shared_info->vcpu_info[0];
+	return &HYPERVISOR_shared_info->vcpu_info[pv_smp_id()];
 }
 
 /* True if the builder overwrote hypercall_page (first byte != 0xc3). */

@@ -7,13 +7,15 @@
  * the struct cpu_regs just below struct cpu_info at the top of the CPU's
  * stack block (entry.S builds it there on every entry from a guest).
  * Switching vCPUs copies that frame into the old vCPU and the new vCPU's
- * registers into it, together with the segment bases, the FPU state and
- * the page-table root; then the normal exit path returns to the new one.
+ * registers into it, together with the segment bases and the
+ * page-table root (the FPU state follows lazily: pv/fpu.c); then the normal exit path returns to the new one.
  *
  * Everything here runs with interrupts off.
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/descriptor.h>
+#include <asm/fpu.h>
 #include <asm/percpu.h>
 #include <asm/pv.h>
 #include <asm/smp.h>
@@ -44,7 +46,6 @@ static void save_vcpu(struct vcpu *v, const struct cpu_regs *frame)
 	v->arch.regs = *frame;
 	v->arch.fs_base = rdmsr(MSR_FS_BASE);
 	*active_gs(v) = rdmsr(MSR_KERNEL_GS_BASE);
-	__asm__ volatile("fxsave64 %0" : "=m"(v->arch.fpu));
 }
 
 static void load_vcpu(struct vcpu *v, struct cpu_regs *frame)
@@ -52,17 +53,11 @@ static void load_vcpu(struct vcpu *v, struct cpu_regs *frame)
 	*frame = v->arch.regs;
 	wrmsr(MSR_FS_BASE, v->arch.fs_base);
 	wrmsr(MSR_KERNEL_GS_BASE, *active_gs(v));
-	__asm__ volatile("fxrstor64 %0" : : "m"(v->arch.fpu));
 }
 
 void pv_vcpu_fpu_init(struct vcpu *v)
 {
-	memset(v->arch.fpu, 0, sizeof(v->arch.fpu));
-	v->arch.fpu[0] = 0x7f; /* FCW 0x037f: all x87 exceptions masked */
-	v->arch.fpu[1] = 0x03;
-	/* MXCSR 0x1f80 at byte 24: all SIMD exceptions masked. */
-	v->arch.fpu[24] = 0x80;
-	v->arch.fpu[25] = 0x1f;
+	pv_fpu_init_vcpu(v);
 }
 
 /* The guest's active GS base changes with its mode (bounce, iret). */
@@ -83,6 +78,8 @@ static void context_switch(struct vcpu *prev, struct vcpu *next,
 	if (prev != NULL) {
 		save_vcpu(prev, frame);
 	}
+	/* The FPU state follows lazily (pv/fpu.c). */
+	pv_fpu_switch(prev, next);
 	mm_vcpu_switch(prev ? &prev->mm : NULL, next ? &next->mm : NULL);
 	if (next != NULL) {
 		load_vcpu(next, frame);
@@ -102,6 +99,8 @@ void guest_exit_work(struct cpu_regs *frame)
 			sched_idle();
 		}
 	}
+	/* Its GDT copy: after a switch, or a change by another CPU. */
+	pv_gdt_load(next);
 	pv_deliver_events(next, frame);
 }
 

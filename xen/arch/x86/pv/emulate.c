@@ -10,6 +10,7 @@
  * instruction bytes are read through the guest's own page tables.
  */
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/pv.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
@@ -64,10 +65,70 @@ static bool xen_leaf(uint32_t leaf, uint32_t r[4])
 	}
 }
 
+/* CPUID.1 ECX bits. */
+#define CPUID1_FMA     (1u << 12)
+#define CPUID1_XSAVE   (1u << 26)
+#define CPUID1_OSXSAVE (1u << 27)
+#define CPUID1_AVX     (1u << 28)
+#define CPUID1_F16C    (1u << 29)
+/* CPUID.7.0 EBX: AVX2, and AVX-512 (F, DQ, IFMA, PF, ER, CD, BW, VL). */
+#define CPUID7_AVX2   (1u << 5)
+#define CPUID7_AVX512 0xdc230000u
+/* CPUID.0xD.1 EAX: XSAVES and XFD need supervisor state; hidden. */
+#define CPUIDD1_GUEST 0x7u
+
+/*
+ * CPUID.1 ECX: XSAVE and OSXSAVE as Xeno enabled them (CR4.OSXSAVE is
+ * set for guests, §8.13), and what needs the AVX state only with it.
+ */
+static uint32_t xsave_bits_1(uint32_t ecx)
+{
+	uint64_t xcr0 = pv_fpu_xcr0();
+
+	ecx &= ~(CPUID1_XSAVE | CPUID1_OSXSAVE);
+	if (xcr0 != 0) {
+		ecx |= CPUID1_XSAVE | CPUID1_OSXSAVE;
+	}
+	if (!(xcr0 & 4)) {
+		ecx &= ~(CPUID1_AVX | CPUID1_FMA | CPUID1_F16C);
+	}
+	return ecx;
+}
+
+/*
+ * CPUID.0xD: the components of the XCR0 guests run with, the area size
+ * for it, no supervisor components.
+ */
+static void xsave_leaf(uint32_t sub, uint32_t r[4])
+{
+	uint64_t xcr0 = pv_fpu_xcr0();
+
+	if (xcr0 == 0 || (sub >= 2 && sub < 63 && !(xcr0 & (1ULL << sub))) ||
+	    sub >= 63) {
+		r[0] = r[1] = r[2] = r[3] = 0;
+		return;
+	}
+	switch (sub) {
+	case 0:
+		r[0] = (uint32_t)xcr0;
+		r[3] = (uint32_t)(xcr0 >> 32);
+		r[1] = r[2] = pv_fpu_xsave_size();
+		break;
+	case 1:
+		r[0] &= CPUIDD1_GUEST;
+		r[1] = pv_fpu_xsave_size();
+		r[2] = r[3] = 0;
+		break;
+	default:
+		break; /* an enabled component: size and offset as is */
+	}
+}
+
 /*
  * The CPUID a guest sees: the real one, with the hypervisor bit set and
- * what Xeno does not virtualise hidden (VMX/SVM, XSAVE and what needs it,
- * PCID, monitor/mwait, the x2APIC and TSC-deadline timer).
+ * what Xeno does not virtualise hidden (VMX/SVM, PCID, monitor/mwait,
+ * the x2APIC and TSC-deadline timer, AVX-512), and XSAVE as Xeno enabled
+ * it (pv/fpu.c).
  */
 static void guest_cpuid(struct cpu_regs *f)
 {
@@ -81,14 +142,15 @@ static void guest_cpuid(struct cpu_regs *f)
 		cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
 		if (leaf == 1) {
 			r[2] &= ~((1u << 3) | (1u << 5) | (1u << 17) |
-				  (1u << 21) | (1u << 24) | (1u << 26) |
-				  (1u << 27) | (1u << 28));
-			r[2] |= 1u << 31;
+				  (1u << 21) | (1u << 24));
+			r[2] = xsave_bits_1(r[2]) | (1u << 31);
 		} else if (leaf == 7 && sub == 0) {
-			r[1] &= ~((1u << 5) | (1u << 16) | (1u << 30) |
-				  (1u << 31)); /* AVX2, AVX-512 */
+			r[1] &= ~CPUID7_AVX512;
+			if (!(pv_fpu_xcr0() & 4)) {
+				r[1] &= ~CPUID7_AVX2;
+			}
 		} else if (leaf == 0xd) {
-			r[0] = r[1] = r[2] = r[3] = 0;
+			xsave_leaf(sub, r);
 		} else if (leaf == 0x80000001) {
 			r[2] &= ~(1u << 2); /* SVM */
 		}
@@ -106,6 +168,12 @@ static uint64_t virtual_cr0(const struct vcpu *v)
 	return v->arch.virtual_ts ? cr0 | CR0_TS : cr0;
 }
 
+/* With XSAVE on, the guest sees CR4.OSXSAVE set (pv-abi §8.13). */
+static uint64_t virtual_cr4(const struct vcpu *v)
+{
+	return v->arch.cr4 | (pv_fpu_xcr0() != 0 ? CR4_OSXSAVE : 0);
+}
+
 static bool read_cr(struct vcpu *v, unsigned int cr, uint64_t *val)
 {
 	switch (cr) {
@@ -119,7 +187,7 @@ static bool read_cr(struct vcpu *v, unsigned int cr, uint64_t *val)
 		*val = mfn_x(v->mm.kernel_root) << 12;
 		return true;
 	case 4:
-		*val = v->arch.cr4;
+		*val = virtual_cr4(v);
 		return true;
 	default:
 		return false;
@@ -134,7 +202,7 @@ static bool write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 		if ((val ^ virtual_cr0(v)) & ~CR0_TS) {
 			return false;
 		}
-		v->arch.virtual_ts = (val & CR0_TS) != 0;
+		pv_fpu_set_virtual_ts(v, (val & CR0_TS) != 0);
 		return true;
 	case 2:
 		v->arch.cr2 = val;
@@ -274,8 +342,15 @@ static unsigned int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
 	case 0x32:
 		return rex ? 0 : emulate_msr(v, f, b[1] == 0x30);
 	case 0x06: /* CLTS */
-		v->arch.virtual_ts = false;
+		pv_fpu_set_virtual_ts(v, false);
 		return 2;
+	case 0x01: /* XSETBV (0F 01 D1): only the enabled set (§8.12) */
+		if (rex || b[2] != 0xd1 ||
+		    !pv_fpu_xsetbv((uint32_t)f->rcx,
+				   (f->rdx << 32) | (uint32_t)f->rax)) {
+			return 0;
+		}
+		return 3;
 	case 0x09: /* WBINVD: no I/O resources, so nothing to write back */
 		return 2;
 	default:

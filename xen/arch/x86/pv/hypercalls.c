@@ -7,6 +7,7 @@
  * before it changes anything.
  */
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/pv.h>
 #include <xeno/errno.h>
 #include <xeno/guest_access.h>
@@ -191,7 +192,7 @@ long do_set_segment_base(struct hcall_args *h)
 
 long do_fpu_taskswitch(struct hcall_args *h)
 {
-	current_vcpu()->arch.virtual_ts = h->a[0] != 0;
+	pv_fpu_set_virtual_ts(current_vcpu(), h->a[0] != 0);
 	return 0;
 }
 
@@ -286,14 +287,4 @@ long do_get_debugreg(struct hcall_args *h)
 		return -ENODEV;
 	}
 	return (long)v->arch.dr[reg];
-}
-
-/*
- * VCPUOP_initialise (pv-abi §7.13) needs the whole vcpu_guest_context
- * checked and installed; until that exists secondary vCPUs cannot be
- * started, and the call says so.
- */
-int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
-{
-	return -ENOSYS;
 }

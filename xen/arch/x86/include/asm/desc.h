@@ -27,6 +27,12 @@ void idt_init(void);
  */
 void desc_load_cpu(unsigned int cpu, void *stack_block);
 
+/*
+ * This CPU's GDT. Entries [0, 7168) are the current guest's, filled by
+ * pv/descriptor.c; the rest are the hypervisor's.
+ */
+uint64_t *desc_this_gdt(void);
+
 /* Sets up SYSCALL and the GS bases for this CPU (from desc_load_cpu). */
 void syscall_init_cpu(uint64_t stack_block);
 

@@ -7,6 +7,8 @@
 #ifndef ASM_VCPU_H
 #define ASM_VCPU_H
 
+#include <asm/descriptor.h>
+#include <asm/fpu.h>
 #include <asm/traps.h>
 #include <public/pv_ops.h>
 #include <xeno/types.h>
@@ -27,10 +29,16 @@ struct arch_vcpu {
 	/* Segment bases (§8.2); the active GS base follows the mode. */
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 
+	/* VCPUOP_initialise is running for this vCPU (pv/vcpu_context.c). */
+	bool initialising;
+
 	/* Virtual IDT (§7.1) and callbacks (§7.2). */
 	struct trap_info traps[256];
 	struct pv_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb,
 		sysenter_cb, nmi_cb;
+
+	/* GDT frames (set_gdt, VCPUOP_initialise; pv/descriptor.c). */
+	struct pv_gdt gdt;
 
 	/* Stack for bounces taken in user mode (stack_switch, §7.3). */
 	uint64_t kernel_ss, kernel_sp;
@@ -41,8 +49,15 @@ struct arch_vcpu {
 	uint8_t iopl;	 /* virtual IOPL (PHYSDEVOP_set_iopl) */
 	uint64_t dr[8];	 /* debug registers (values only) */
 
-	/* FXSAVE image, saved when the vCPU leaves a CPU. */
-	uint8_t fpu[512] __aligned(16);
+	/*
+	 * FPU/SSE/AVX state (pv/fpu.c): the XSAVE (or FXSAVE) area, valid
+	 * unless fpu_live says the state is in the registers of the CPU
+	 * the vCPU runs on. Counters for statistics.
+	 */
+	uint8_t fpu[PV_FPU_AREA_SIZE] __aligned(64);
+	bool fpu_live;
+	uint64_t fpu_switches, fpu_saves, fpu_restores;
+	uint64_t fpu_nm_lazy, fpu_nm_bounced;
 };
 
 #endif
