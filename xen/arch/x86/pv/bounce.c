@@ -156,7 +156,14 @@ long pv_iret(struct vcpu *v, struct cpu_regs *f)
 	f->ss = ss;
 	f->rflags = (c.rflags & ~(RFLAGS_IOPL | RFLAGS_VM | RFLAGS_NT)) |
 		    RFLAGS_IF | 2;
-	if (!(c.flags & VGCF_in_syscall)) {
+	if (c.flags & VGCF_in_syscall) {
+		/*
+		 * The SYSRET-style return (§7.5 rule 5): RCX and R11 are what
+		 * SYSRET leaves, never the guest kernel's values.
+		 */
+		f->rcx = f->rip;
+		f->r11 = f->rflags;
+	} else {
 		f->rcx = c.rcx;
 		f->r11 = c.r11;
 	}
