@@ -14,6 +14,7 @@
  */
 #include <libpv.h>
 #include <libpv/user.h>
+#include <public/xeno_stats.h>
 
 #define STACK_TOP   pv_user_page(4)
 #define RO_PAGE	    13
@@ -429,6 +430,40 @@ static void test_traps(void)
 	pv_test_end();
 }
 
+/* ---- Xeno's event counters (public/xeno_stats.h) -------------------------- */
+
+static long stats_op(unsigned long cmd, void *arg)
+{
+	return hypercall2(__HYPERVISOR_xeno_stats_op, cmd, (unsigned long)arg);
+}
+
+PV_USER static long u_one_call(uint64_t unused)
+{
+	return pv_sys0(PV_SYS_getpid) > 0 ? 0 : 1;
+}
+
+static void test_xeno_stats(void)
+{
+	struct xeno_stats s0, s1;
+
+	pv_test_begin("usermode.xeno_stats");
+	PV_CHECK_OK(stats_op(XENO_STATS_read, &s0));
+	PV_CHECK_EQ(run(u_one_call, 0), 0);
+	PV_CHECK_OK(stats_op(XENO_STATS_read, &s1));
+	/*
+	 * Enter (iret to user), the system call (bounce in, iret out) and
+	 * the exit call (bounce in): four root switches at least.
+	 */
+	PV_CHECK_GE(s1.cr3_loads - s0.cr3_loads, 4);
+	PV_CHECK_GE(s1.bounces - s0.bounces, 2);
+	PV_CHECK_GE(s1.hypercalls - s0.hypercalls, 1);
+	PV_CHECK_EQ(stats_op(XENO_STATS_read, (void *)0x1000), -EFAULT);
+	PV_CHECK_EQ(stats_op(XENO_STATS_read, (void *)0xffff800000001000ULL),
+		    -EFAULT);
+	PV_CHECK_EQ(stats_op(1, &s0), -ENOSYS);
+	pv_test_end();
+}
+
 /* ---- an event upcall that interrupts user mode -------------------------- */
 
 static struct {
@@ -481,6 +516,7 @@ int main(void)
 	test_demand();
 	test_traps();
 	test_event_in_user();
+	test_xeno_stats();
 	for (unsigned int v = 0; v < PV_NR_TRAPS; v++) {
 		pv_trap_set_handler(v, NULL);
 	}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-hypervisor benchmarks (bench=alloc): frame allocator throughput on
- * one CPU, on all CPUs at once, and for 2 MiB blocks. Figures are printed
+ * one CPU, on all CPUs at once, and for 2 MiB blocks. bench=syscall is
+ * the native SYSCALL/SYSRET round trip (bench_syscall.c). Figures are printed
  * as XENO-BENCH lines; bench/run.sh collects them (docs/testing.md).
  * Times come from the TSC, so under TCG they are emulator time: compare
  * them only with other figures taken in the same QEMU.
  */
+#include <asm/bench.h>
 #include <asm/cpu.h>
 #include <asm/smp.h>
 #include <asm/time.h>
@@ -131,6 +133,8 @@ void bench_run_list(const char *list)
 	while (list_next(&list, name, sizeof(name))) {
 		if (!strcmp(name, "alloc")) {
 			bench_alloc();
+		} else if (!strcmp(name, "syscall")) {
+			bench_syscall();
 		} else {
 			printk(LOG_ERR, "bench: no benchmark '%s'\n", name);
 		}

@@ -30,6 +30,13 @@ static void set_upcall_mask(struct vcpu *v, uint8_t m)
 	}
 }
 
+static uint64_t bounces;
+
+uint64_t pv_bounce_count(void)
+{
+	return __atomic_load_n(&bounces, __ATOMIC_RELAXED);
+}
+
 /* A stack the hypervisor must never build a frame on (§8.3 rule 3). */
 static bool stack_in_hypervisor(uint64_t sp)
 {
@@ -84,6 +91,7 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	if (mask_events) {
 		set_upcall_mask(v, 1);
 	}
+	__atomic_fetch_add(&bounces, 1, __ATOMIC_RELAXED);
 	return true;
 }
 

@@ -45,6 +45,9 @@ void pv_guest_trap(struct cpu_regs *f);
 bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	       bool has_error, uint64_t error, bool mask_events);
 
+/* Bounce frames built since boot, all CPUs (xeno_stats_op). */
+uint64_t pv_bounce_count(void);
+
 /* Delivers guest exception vector (with its error code) or crashes. */
 void pv_inject(struct vcpu *v, struct cpu_regs *f, unsigned int vector,
 	       bool has_error, uint64_t error);
@@ -84,5 +87,6 @@ long do_nmi_op(struct hcall_args *h);
 long do_physdev_op(struct hcall_args *h);
 long do_set_debugreg(struct hcall_args *h);
 long do_get_debugreg(struct hcall_args *h);
+long do_xeno_stats_op(struct hcall_args *h); /* pv/stats.c */
 
 #endif
