@@ -27,6 +27,13 @@ struct arch_vcpu {
 	/* Segment bases (§8.2); the active GS base follows the mode. */
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 
+	/*
+	 * DS, ES, FS, GS while off the CPU (pv/segments.c); failsafe: one
+	 * of them could not be reloaded, the failsafe callback is due.
+	 */
+	uint16_t sel[4];
+	bool failsafe;
+
 	/* Virtual IDT (§7.1) and callbacks (§7.2). */
 	struct trap_info traps[256];
 	struct pv_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb,
