@@ -13,7 +13,7 @@
 #   --cpus LIST     vCPU counts to boot with (default "1 4")
 #   --host-runs N   runs of each host benchmark (default 3)
 # Environment: XENO_BENCH_BUILD (default build/release), XENO_ACCEL
-# (default tcg here), XENO_BENCH_CMDLINE (default "bench=alloc,pf"),
+# (default tcg here), XENO_BENCH_CMDLINE (default "bench=alloc,pf,syscall"),
 # XENO_BENCH_BOOT_CMDLINE (for the boot timing; default empty),
 # XENO_BENCH_MEM (MiB, default 256), XENO_BENCH_TIMEOUT (seconds per run,
 # default 900), XENO_BENCH_RESULTS (output directory, default bench/results).
@@ -27,7 +27,7 @@ host_runs=3
 cpus_list="1 4"
 mem=${XENO_BENCH_MEM:-256}
 tmo=${XENO_BENCH_TIMEOUT:-900}
-bench_cmdline=${XENO_BENCH_CMDLINE:-bench=alloc,pf}
+bench_cmdline=${XENO_BENCH_CMDLINE:-bench=alloc,pf,syscall}
 boot_cmdline=${XENO_BENCH_BOOT_CMDLINE:-}
 # The in-QEMU figures are defined against TCG (DESIGN §10).
 export XENO_ACCEL=${XENO_ACCEL:-tcg}

@@ -112,6 +112,49 @@ pv_event_entry:
 	.size pv_event_entry, . - pv_event_entry
 
 /*
+ * System calls of guest user space (libpv/user.h). The syscall callback
+ * (§8.8) gets a frame without error code whose RCX and R11 words are the
+ * return RIP and RFLAGS; it returns with VGCF_in_syscall, so the
+ * hypervisor leaves RCX/R11 as SYSRET would. INT $0x80 (§8.7) returns
+ * through pv_regs_return, which restores every register.
+ */
+	.balign 16
+	.globl pv_syscall_entry
+	.type pv_syscall_entry, @function
+pv_syscall_entry:
+	pop	%rcx
+	pop	%r11
+	pushq	$0
+	pushq	$PV_VECTOR_SYSCALL
+	SAVE_REGS
+	CALL_C	pv_user_syscall
+	movzwl	PV_REGS_CS(%rsp), %eax		/* drop the saved mask */
+	mov	%rax, PV_REGS_CS(%rsp)
+	RESTORE_REGS
+	add	$16, %rsp			/* vector, error code */
+	pushq	$PV_VGCF_IN_SYSCALL		/* iret_context.flags */
+	push	%rcx
+	push	%r11
+	push	%rax
+	mov	$PV_HYPERCALL_IRET, %eax
+	syscall
+	ud2
+	.size pv_syscall_entry, . - pv_syscall_entry
+
+	.balign 16
+	.globl pv_int80_entry
+	.type pv_int80_entry, @function
+pv_int80_entry:
+	pop	%rcx
+	pop	%r11
+	pushq	$0
+	pushq	$PV_VECTOR_INT80
+	SAVE_REGS
+	CALL_C	pv_user_syscall
+	jmp	pv_regs_return
+	.size pv_int80_entry, . - pv_int80_entry
+
+/*
  * The failsafe frame (§8.10) has four selector words before RIP, so it is
  * not a pv_regs; libpv only reports it and crashes.
  */

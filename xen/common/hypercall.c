@@ -8,6 +8,7 @@
 #include <asm/descriptor.h>
 #include <asm/pv.h>
 #include <public/xeno.h>
+#include <public/xeno_stats.h>
 #include <xeno/errno.h>
 #include <xeno/event.h>
 #include <xeno/guest_access.h>
@@ -64,6 +65,7 @@ static const hcall_fn table[] = {
 	[__HYPERVISOR_event_channel_op] = do_event_channel_op,
 	[__HYPERVISOR_physdev_op] = do_physdev_op,
 	[__HYPERVISOR_xeno_mm_op] = do_xeno_mm_op,
+	[__HYPERVISOR_xeno_stats_op] = do_xeno_stats_op,
 };
 
 /* Hypercalls made, by number (statistics and benchmarks). */

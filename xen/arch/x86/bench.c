@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * In-hypervisor benchmarks (bench=alloc,pf): frame allocator throughput on
- * one CPU, on all CPUs at once, and for 2 MiB blocks; and the native
- * page-fault round trip that guest demand faults are compared with
- * (pf, below). Figures are printed
+ * In-hypervisor benchmarks (bench=alloc,pf,syscall): frame allocator
+ * throughput on one CPU, on all CPUs at once, and for 2 MiB blocks; the
+ * native page-fault round trip that guest demand faults are compared with
+ * (pf, below); the native SYSCALL/SYSRET round trip (syscall,
+ * bench_syscall.c). Figures are printed
  * as XENO-BENCH lines; bench/run.sh collects them (docs/testing.md).
  * Times come from the TSC, so under TCG they are emulator time: compare
  * them only with other figures taken in the same QEMU.
  */
+#include <asm/bench.h>
 #include <asm/cpu.h>
 #include <asm/mm.h>
 #include <asm/smp.h>
@@ -225,6 +227,8 @@ void bench_run_list(const char *list)
 			bench_alloc();
 		} else if (!strcmp(name, "pf")) {
 			bench_pf();
+		} else if (!strcmp(name, "syscall")) {
+			bench_syscall();
 		} else {
 			printk(LOG_ERR, "bench: no benchmark '%s'\n", name);
 		}

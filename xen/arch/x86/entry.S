@@ -21,7 +21,7 @@
  * Exits to a guest go through exit_to_guest: guest_exit_work() (C, with
  * interrupts off) handles rescheduling and event delivery and may replace
  * the frame's contents with another vCPU's, then the frame is restored
- * and IRETQ returns to the guest. A frame of a hypervisor context (the
+ * and SYSRET (when equivalent) or IRETQ returns to the guest. A frame of a hypervisor context (the
  * idle loop) returns with a plain IRETQ.
  */
 #include <asm/layout.h>
@@ -30,8 +30,16 @@
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
 		      (v) == 21 || (v) == 29 || (v) == 30)
 
-/* Offset of the saved CS in the frame once the GPRs are pushed. */
-#define FRAME_CS (15 * 8 + 2 * 8 + 8)
+/* Offsets in the frame (struct cpu_regs) once the GPRs are pushed. */
+#define FRAME_R11    (4 * 8)
+#define FRAME_RCX    (12 * 8)
+#define FRAME_RIP    (15 * 8 + 2 * 8)
+#define FRAME_CS     (FRAME_RIP + 8)
+#define FRAME_RFLAGS (FRAME_RIP + 16)
+#define FRAME_SS     (FRAME_RIP + 32)
+
+#define RFLAGS_RF_BIT 0x10000
+#define RFLAGS_VM_BIT 0x20000
 
 .macro SAVE_GPRS
 	push %rax
@@ -130,6 +138,38 @@ syscall_entry:
 exit_to_guest:
 	mov %rsp, %rdi
 	call guest_exit_work
+	/*
+	 * SYSRET when it gives exactly the state IRETQ would: RCX equal to
+	 * the return RIP (canonical, or SYSRET faults in ring 0), R11 equal
+	 * to the return RFLAGS without RF and VM (which SYSRET clears), and
+	 * CS/SS the flat selectors SYSRET loads from MSR_STAR. That is the
+	 * case after every hypercall and after an iret with VGCF_in_syscall
+	 * (pv-abi §7.5), and never changes what the guest sees. Interrupts
+	 * stay off until SYSRET; NMI and #MC use IST stacks, so the user RSP
+	 * loaded just before it is never used in ring 0.
+	 */
+	mov FRAME_RIP(%rsp), %rax
+	cmp %rax, FRAME_RCX(%rsp)
+	jne .Liret_exit
+	mov %rax, %rdx
+	shl $16, %rdx
+	sar $16, %rdx
+	cmp %rax, %rdx
+	jne .Liret_exit
+	mov FRAME_RFLAGS(%rsp), %rax
+	cmp %rax, FRAME_R11(%rsp)
+	jne .Liret_exit
+	test $(RFLAGS_RF_BIT | RFLAGS_VM_BIT), %eax
+	jnz .Liret_exit
+	cmpq $GUEST_CS64, FRAME_CS(%rsp)
+	jne .Liret_exit
+	cmpq $GUEST_DS, FRAME_SS(%rsp)
+	jne .Liret_exit
+	RESTORE_GPRS
+	mov 40(%rsp), %rsp		/* vector, error, RIP, CS, RFLAGS, RSP */
+	swapgs
+	sysretq
+.Liret_exit:
 	RESTORE_GPRS
 	add $16, %rsp
 	swapgs

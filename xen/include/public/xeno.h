@@ -136,9 +136,9 @@ enum xeno_why {
 
 	/* Descriptor tables (pv-abi §9.11, docs/mm.md "Segment-descriptor
 	 * pages"). */
-	XENO_WHY_BAD_DESCRIPTOR = 41,  /* a GDT/LDT descriptor the PV rules
+	XENO_WHY_BAD_DESCRIPTOR = 41, /* a GDT/LDT descriptor the PV rules
 					refuse; value: it */
-	XENO_WHY_GDT_ENTRIES = 42,     /* set_gdt with more than 7168
+	XENO_WHY_GDT_ENTRIES = 42,    /* set_gdt with more than 7168
 					entries; value: the count */
 	XENO_WHY_NR = 43
 };

@@ -36,6 +36,16 @@
 /* pv_regs.vector of an event upcall (exceptions use 0-31). */
 #define PV_VECTOR_EVENT 256
 
+/*
+ * pv_regs.vector of a user system call: SYSCALL through the syscall
+ * callback, or INT $0x80 (libpv/user.h).
+ */
+#define PV_VECTOR_SYSCALL 257
+#define PV_VECTOR_INT80	  0x80
+
+/* iret_context.flags: VGCF_in_syscall of pv_ops.h (user.c checks it). */
+#define PV_VGCF_IN_SYSCALL 0x100
+
 /* __HYPERVISOR_iret of xen.h, which assembly cannot include. */
 #define PV_HYPERCALL_IRET 23
 

@@ -30,14 +30,27 @@ static void set_upcall_mask(struct vcpu *v, uint8_t m)
 	}
 }
 
+static uint64_t bounces;
+
+uint64_t pv_bounce_count(void)
+{
+	return __atomic_load_n(&bounces, __ATOMIC_RELAXED);
+}
+
 /* A stack the hypervisor must never build a frame on (§8.3 rule 3). */
 static bool stack_in_hypervisor(uint64_t sp)
 {
 	return sp > HYPERVISOR_VIRT_START && sp < HYPERVISOR_VIRT_END + 64;
 }
 
-bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
-	       bool has_error, uint64_t error, bool mask_events)
+/*
+ * Builds a bounce frame (§8.6) on the guest kernel's stack with n_extra
+ * words between R11 and RIP (an error code, or the failsafe callback's
+ * four selectors, §8.10) and resumes the guest at handler.
+ */
+static void bounce_frame(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
+			 const uint64_t *extra, unsigned int n_extra,
+			 bool mask_events)
 {
 	bool from_user = v->mm.user_mode;
 	uint8_t saved_mask = upcall_mask(v);
@@ -45,8 +58,8 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	uint64_t ss = from_user ? f->ss : (f->ss & ~3ULL);
 	uint64_t rflags = (f->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) |
 			  (saved_mask ? 0 : RFLAGS_IF);
-	uint64_t words[8], sp;
-	unsigned int n = 0;
+	uint64_t words[11], sp;
+	unsigned int n = 0, i;
 
 	if (from_user) {
 		if (v->arch.kernel_sp == 0) {
@@ -61,8 +74,8 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	sp &= ~15ULL;
 	words[n++] = f->rcx;
 	words[n++] = f->r11;
-	if (has_error) {
-		words[n++] = error & 0xffffffffULL;
+	for (i = 0; i < n_extra && i < 4; i++) {
+		words[n++] = extra[i];
 	}
 	words[n++] = f->rip;
 	words[n++] = cs | ((uint64_t)saved_mask << 32);
@@ -84,7 +97,33 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	if (mask_events) {
 		set_upcall_mask(v, 1);
 	}
+	__atomic_fetch_add(&bounces, 1, __ATOMIC_RELAXED);
+}
+
+bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
+	       bool has_error, uint64_t error, bool mask_events)
+{
+	uint64_t e = error & 0xffffffffULL;
+
+	bounce_frame(v, f, handler, &e, has_error ? 1 : 0, mask_events);
 	return true;
+}
+
+void pv_failsafe(struct vcpu *v, struct cpu_regs *f, const uint16_t sel[4])
+{
+	const struct pv_callback *cb = &v->arch.failsafe_cb;
+	uint64_t words[4] = { sel[0], sel[1], sel[2], sel[3] };
+
+	if (cb->address == 0) {
+		printk(LOG_WARN,
+		       "d%u v%u: selectors ds %04x es %04x fs %04x gs %04x "
+		       "cannot be restored and there is no failsafe "
+		       "callback\n",
+		       v->domain->domid, v->id, sel[0], sel[1], sel[2], sel[3]);
+		domain_crash_current("bad segment selector, no failsafe "
+				     "callback");
+	}
+	bounce_frame(v, f, cb->address, words, 4, cb->mask_events);
 }
 
 static bool vector_has_error(unsigned int v)
@@ -156,7 +195,14 @@ long pv_iret(struct vcpu *v, struct cpu_regs *f)
 	f->ss = ss;
 	f->rflags = (c.rflags & ~(RFLAGS_IOPL | RFLAGS_VM | RFLAGS_NT)) |
 		    RFLAGS_IF | 2;
-	if (!(c.flags & VGCF_in_syscall)) {
+	if (c.flags & VGCF_in_syscall) {
+		/*
+		 * The SYSRET-style return (§7.5 rule 5): RCX and R11 are what
+		 * SYSRET leaves, never the guest kernel's values.
+		 */
+		f->rcx = f->rip;
+		f->r11 = f->rflags;
+	} else {
 		f->rcx = c.rcx;
 		f->r11 = c.r11;
 	}

@@ -7,8 +7,10 @@
  * the struct cpu_regs just below struct cpu_info at the top of the CPU's
  * stack block (entry.S builds it there on every entry from a guest).
  * Switching vCPUs copies that frame into the old vCPU and the new vCPU's
- * registers into it, together with the segment bases and the
- * page-table root (the FPU state follows lazily: pv/fpu.c); then the normal exit path returns to the new one.
+ * registers into it, together with the data segment selectors and bases
+ * and the page-table root (the FPU state follows lazily: pv/fpu.c; a
+ * selector that cannot be restored makes the failsafe callback due,
+ * segments.c); then the normal exit path returns to the new one.
  *
  * Everything here runs with interrupts off.
  */
@@ -44,6 +46,7 @@ static uint64_t *active_gs(struct vcpu *v)
 static void save_vcpu(struct vcpu *v, const struct cpu_regs *frame)
 {
 	v->arch.regs = *frame;
+	pv_save_selectors(v);
 	v->arch.fs_base = rdmsr(MSR_FS_BASE);
 	*active_gs(v) = rdmsr(MSR_KERNEL_GS_BASE);
 }
@@ -51,6 +54,15 @@ static void save_vcpu(struct vcpu *v, const struct cpu_regs *frame)
 static void load_vcpu(struct vcpu *v, struct cpu_regs *frame)
 {
 	*frame = v->arch.regs;
+	/*
+	 * Its GDT before its selectors, which may name the guest's own
+	 * entries; selectors before the bases, as loading FS and GS
+	 * replaces them.
+	 */
+	pv_gdt_load(v);
+	if (!pv_load_selectors(v)) {
+		v->arch.failsafe = true;
+	}
 	wrmsr(MSR_FS_BASE, v->arch.fs_base);
 	wrmsr(MSR_KERNEL_GS_BASE, *active_gs(v));
 }
@@ -97,6 +109,11 @@ void guest_exit_work(struct cpu_regs *frame)
 		context_switch(prev, next, frame);
 		if (next == NULL) {
 			sched_idle();
+		}
+		if (next->arch.failsafe) {
+			/* A selector could not be restored (§8.10). */
+			next->arch.failsafe = false;
+			pv_failsafe(next, frame, next->arch.sel);
 		}
 	}
 	/* Its GDT copy: after a switch, or a change by another CPU. */

@@ -22,6 +22,12 @@
 #define VEC_GP 13
 #define VEC_PF 14
 
+/* entry.S reads these fields of the frame by hand (its FRAME_* offsets). */
+_Static_assert(offsetof(struct cpu_regs, r11) == 4 * 8, "FRAME_R11");
+_Static_assert(offsetof(struct cpu_regs, rcx) == 12 * 8, "FRAME_RCX");
+_Static_assert(offsetof(struct cpu_regs, rip) == 17 * 8, "FRAME_RIP");
+_Static_assert(offsetof(struct cpu_regs, ss) == 21 * 8, "FRAME_SS");
+
 __noreturn void domain_crash_current(const char *why)
 {
 	struct vcpu *v = current_vcpu();

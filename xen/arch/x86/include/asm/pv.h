@@ -45,6 +45,27 @@ void pv_guest_trap(struct cpu_regs *f);
 bool pv_bounce(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 	       bool has_error, uint64_t error, bool mask_events);
 
+/*
+ * The failsafe callback (§8.10): sel holds the vCPU's saved DS, ES, FS,
+ * GS, at least one of which could not be loaded (null is loaded instead).
+ * Bounces to the callback with them in the frame, or crashes the domain
+ * if it has none.
+ */
+void pv_failsafe(struct vcpu *v, struct cpu_regs *f, const uint16_t sel[4]);
+
+/*
+ * Data segment selectors across vCPU switches (segments.c): saves DS, ES,
+ * FS and GS into v->arch.sel; loads v's, putting null in place of any
+ * that cannot be loaded at CPL 3 now, and returns false if one could not.
+ * Loading restores MSR_GS_BASE (the hypervisor's); the caller restores
+ * the guest's FS and GS bases after it.
+ */
+void pv_save_selectors(struct vcpu *v);
+bool pv_load_selectors(struct vcpu *v);
+
+/* Bounce frames built since boot, all CPUs (xeno_stats_op). */
+uint64_t pv_bounce_count(void);
+
 /* Delivers guest exception vector (with its error code) or crashes. */
 void pv_inject(struct vcpu *v, struct cpu_regs *f, unsigned int vector,
 	       bool has_error, uint64_t error);
@@ -84,5 +105,6 @@ long do_nmi_op(struct hcall_args *h);
 long do_physdev_op(struct hcall_args *h);
 long do_set_debugreg(struct hcall_args *h);
 long do_get_debugreg(struct hcall_args *h);
+long do_xeno_stats_op(struct hcall_args *h); /* pv/stats.c */
 
 #endif

@@ -31,6 +31,12 @@ struct arch_vcpu {
 
 	/* VCPUOP_initialise is running for this vCPU (pv/vcpu_context.c). */
 	bool initialising;
+	/*
+	 * DS, ES, FS, GS while off the CPU (pv/segments.c); failsafe: one
+	 * of them could not be reloaded, the failsafe callback is due.
+	 */
+	uint16_t sel[4];
+	bool failsafe;
 
 	/* Virtual IDT (§7.1) and callbacks (§7.2). */
 	struct trap_info traps[256];

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The native system call in this QEMU (bench=syscall): ring-3 code
+ * making SYSCALLs that a ring-0 handler answers with SYSRET, measured by
+ * the hypervisor itself with no guest around. It is the reference the PV
+ * figures are divided by (bench/report.py): a guest's null hypercall and
+ * a guest user process's system call should cost no more than this.
+ *
+ * Two handlers, two figures:
+ *   native_syscall_bare  SYSCALL, compare, SYSRET: the floor.
+ *   native_syscall       what a kernel's entry does at least: SWAPGS, a
+ *                        switch to a kernel stack, all fifteen general
+ *                        registers saved, a call into C, restored,
+ *                        SWAPGS, SYSRET.
+ *
+ * Set-up and rules: a scratch L4 is a copy of the current one plus slot 0
+ * mapping one ring-3 code page (the loop below, copied there) and one
+ * ring-3 stack page at RING3_VA, user-accessible. The ring-3 loop runs
+ * with RFLAGS.IF clear (nothing can interrupt it) and ends with a SYSCALL
+ * of RAX = 1, on which the handler returns to bench_ring3_run's caller.
+ * CR3, MSR_LSTAR and the interrupt state are restored afterwards and the
+ * frames freed, so the benchmark leaves no trace; it runs before any
+ * domain exists.
+ */
+#include <asm/bench.h>
+#include <asm/cpu.h>
+#include <asm/layout.h>
+#include <asm/time.h>
+#include <xeno/arch.h>
+#include <xeno/cmdline.h>
+#include <xeno/frame.h>
+#include <xeno/frame_alloc.h>
+#include <xeno/lib.h>
+#include <xeno/pte.h>
+
+#define RING3_VA    0x400000ULL /* the code page; the stack page follows */
+#define RING3_STACK (RING3_VA + 2 * PAGE_SIZE)
+#define ROUNDS	    5
+
+#define STR1(x) #x
+#define STR(x)	STR1(x)
+
+/* The kernel stack of the full handler. */
+static uint8_t kstack[4096] __aligned(16);
+
+/* Read and written by the assembly below. */
+uint64_t bench_sc_saved_rsp, bench_sc_user_rsp, bench_sc_kstack;
+
+extern const char ring3_loop[], ring3_loop_end[];
+extern const char native_syscall_bare_entry[], native_syscall_full_entry[];
+uint64_t bench_ring3_run(uint64_t rip, uint64_t rsp, uint64_t iterations);
+long bench_null_syscall(void);
+
+__asm__(".pushsection .text\n"
+	/* Ring 3, copied to RING3_VA: RBX = iterations. */
+	"ring3_loop:\n"
+	"1:	xor %eax, %eax\n"
+	"	syscall\n"
+	"	dec %rbx\n"
+	"	jnz 1b\n"
+	"	mov $1, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"ring3_loop_end:\n"
+
+	/* bench_ring3_run(rip, rsp, iterations): IRETQ to ring 3. */
+	".globl bench_ring3_run\n"
+	"bench_ring3_run:\n"
+	"	push %rbp\n"
+	"	push %rbx\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	mov %rsp, bench_sc_saved_rsp(%rip)\n"
+	"	mov %rdx, %rbx\n"
+	"	pushq $" STR(
+		GUEST_DS) "\n"
+			  "	push %rsi\n"
+			  "	pushq $2\n" /* RFLAGS: IF clear */
+			  "	pushq $" STR(
+				  GUEST_CS64) "\n"
+					      "	push %rdi\n"
+					      "	iretq\n"
+
+					      /* The exit SYSCALL: back to bench_ring3_run's caller. */
+					      "ring3_exit:\n"
+					      "	mov bench_sc_saved_rsp(%rip), %rsp\n"
+					      "	pop %r15\n"
+					      "	pop %r14\n"
+					      "	pop %r13\n"
+					      "	pop %r12\n"
+					      "	pop %rbx\n"
+					      "	pop %rbp\n"
+					      "	xor %eax, %eax\n"
+					      "	ret\n"
+
+					      ".globl native_syscall_bare_entry\n"
+					      "native_syscall_bare_entry:\n"
+					      "	cmp $1, %eax\n"
+					      "	je ring3_exit\n"
+					      "	sysretq\n"
+
+					      ".globl native_syscall_full_entry\n"
+					      "native_syscall_full_entry:\n"
+					      "	swapgs\n"
+					      "	mov %rsp, bench_sc_user_rsp(%rip)\n"
+					      "	mov bench_sc_kstack(%rip), %rsp\n"
+					      "	cmp $1, %eax\n"
+					      "	je 2f\n"
+					      "	push %rax\n"
+					      "	push %rbx\n"
+					      "	push %rcx\n"
+					      "	push %rdx\n"
+					      "	push %rsi\n"
+					      "	push %rdi\n"
+					      "	push %rbp\n"
+					      "	push %r8\n"
+					      "	push %r9\n"
+					      "	push %r10\n"
+					      "	push %r11\n"
+					      "	push %r12\n"
+					      "	push %r13\n"
+					      "	push %r14\n"
+					      "	push %r15\n"
+					      "	call bench_null_syscall\n"
+					      "	mov %rax, 14*8(%rsp)\n"
+					      "	pop %r15\n"
+					      "	pop %r14\n"
+					      "	pop %r13\n"
+					      "	pop %r12\n"
+					      "	pop %r11\n"
+					      "	pop %r10\n"
+					      "	pop %r9\n"
+					      "	pop %r8\n"
+					      "	pop %rbp\n"
+					      "	pop %rdi\n"
+					      "	pop %rsi\n"
+					      "	pop %rdx\n"
+					      "	pop %rcx\n"
+					      "	pop %rbx\n"
+					      "	pop %rax\n"
+					      "	mov bench_sc_user_rsp(%rip), %rsp\n"
+					      "	swapgs\n"
+					      "	sysretq\n"
+					      "2:	swapgs\n"
+					      "	jmp ring3_exit\n"
+					      ".popsection\n");
+
+__attribute__((noinline)) long bench_null_syscall(void)
+{
+	__asm__ volatile("" ::: "memory");
+	return 0;
+}
+
+/* The frames of the scratch address space. */
+struct ring3_space {
+	struct page_info *pg[6]; /* L4, L3, L2, L1, code, stack */
+};
+
+static uint64_t *frame_va(const struct ring3_space *s, unsigned int i)
+{
+	return arch_mfn_to_virt(page_to_mfn(s->pg[i]));
+}
+
+static uint64_t entry_of(const struct ring3_space *s, unsigned int i,
+			 uint64_t flags)
+{
+	return pte_make(page_to_mfn(s->pg[i]), flags);
+}
+
+static bool ring3_space_build(struct ring3_space *s)
+{
+	const uint64_t table = PTE_P | PTE_RW | PTE_US | PTE_A;
+	uint64_t nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->pg); i++) {
+		s->pg[i] = frame_alloc(0, FA_ZERO);
+		if (s->pg[i] == NULL) {
+			while (i-- > 0) {
+				frame_free(s->pg[i], 0, 0);
+			}
+			return false;
+		}
+	}
+	memcpy(frame_va(s, 0), arch_mfn_to_virt(mfn(read_cr3() >> PAGE_SHIFT)),
+	       PAGE_SIZE);
+	frame_va(s, 0)[0] = entry_of(s, 1, table);
+	frame_va(s, 1)[0] = entry_of(s, 2, table);
+	frame_va(s, 2)[(RING3_VA >> 21) & 511] = entry_of(s, 3, table);
+	frame_va(s, 3)[(RING3_VA >> 12) & 511] =
+		entry_of(s, 4, PTE_P | PTE_US | PTE_A);
+	frame_va(s, 3)[((RING3_VA >> 12) + 1) & 511] =
+		entry_of(s, 5, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | nx);
+	memcpy(frame_va(s, 4), ring3_loop,
+	       (size_t)(ring3_loop_end - ring3_loop));
+	return true;
+}
+
+static void ring3_space_free(struct ring3_space *s)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(s->pg); i++) {
+		frame_free(s->pg[i], 0, 0);
+	}
+}
+
+/* ns * 1000 per round trip of one round with handler entry. */
+static uint64_t one_round(const struct ring3_space *s, const char *entry,
+			  uint64_t ops)
+{
+	uint64_t lstar = rdmsr(MSR_LSTAR), cr3 = read_cr3(), t0, t1;
+
+	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)entry);
+	write_cr3(mfn_x(page_to_mfn(s->pg[0])) << PAGE_SHIFT);
+	t0 = rdtsc();
+	bench_ring3_run(RING3_VA, RING3_STACK, ops);
+	t1 = rdtsc();
+	write_cr3(cr3);
+	wrmsr(MSR_LSTAR, lstar);
+	return tsc_to_ns(t1 - t0) * 1000 / ops;
+}
+
+static uint64_t median_of(uint64_t *v, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		for (unsigned int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	}
+	return v[n / 2];
+}
+
+static void measure(const struct ring3_space *s, const char *name,
+		    const char *entry, uint64_t ops)
+{
+	uint64_t r[ROUNDS], m;
+
+	for (unsigned int i = 0; i < ROUNDS; i++) {
+		r[i] = one_round(s, entry, ops);
+	}
+	m = median_of(r, ROUNDS);
+	printk(LOG_ERR, "XENO-BENCH %s ns_per_op=%lu.%03lu ops=%lu\n", name,
+	       m / 1000, m % 1000, ops);
+}
+
+void bench_syscall(void)
+{
+	struct ring3_space s;
+	uint64_t ops = opt.bench_ops;
+	uint64_t rflags = read_rflags();
+
+	if (!ring3_space_build(&s)) {
+		printk(LOG_ERR, "bench: syscall: no memory\n");
+		return;
+	}
+	irq_disable();
+	bench_sc_kstack = (uint64_t)(uintptr_t)(kstack + sizeof(kstack));
+	measure(&s, "native_syscall_bare", native_syscall_bare_entry, ops);
+	measure(&s, "native_syscall", native_syscall_full_entry, ops);
+	if (rflags & RFLAGS_IF) {
+		irq_enable();
+	}
+	ring3_space_free(&s);
+}
