@@ -162,11 +162,44 @@ pv_int80_entry:
 	.globl pv_failsafe_entry
 	.type pv_failsafe_entry, @function
 pv_failsafe_entry:
-	mov	%rsp, %rdi
+	/*
+	 * Frame (pv-abi §8.10): RCX R11 DS ES FS GS, then RIP CS RFLAGS RSP
+	 * SS. pv_failsafe() returns only if the guest's handler wants to
+	 * resume; the four selector words then become the iret hypercall's
+	 * RAX R11 RCX flags in front of the same RIP..SS.
+	 */
+	push	%rax				/* C may clobber them */
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%rbx
+	mov	%rsp, %rbx
+	lea	64(%rsp), %rdi
 	and	$-16, %rsp
 	cld
 	call	pv_failsafe
-	ud2
+	mov	%rbx, %rsp
+	pop	%rbx
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rax
+	mov	0(%rsp), %rcx
+	mov	8(%rsp), %r11
+	add	$16, %rsp
+	mov	%rax, 0(%rsp)
+	mov	%r11, 8(%rsp)
+	mov	%rcx, 16(%rsp)
+	movq	$0, 24(%rsp)			/* iret_context.flags */
+	mov	$PV_HYPERCALL_IRET, %eax
+	syscall
+	ud2					/* iret never returns */
 	.size pv_failsafe_entry, . - pv_failsafe_entry
 
 	.balign 16

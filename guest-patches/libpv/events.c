@@ -302,9 +302,19 @@ void pv_evtchn_upcall(struct pv_regs *regs)
 	} while (PV_READ_ONCE(v->evtchn_upcall_pending));
 }
 
+static pv_failsafe_fn failsafe_handler;
+
+void pv_failsafe_set_handler(pv_failsafe_fn fn)
+{
+	failsafe_handler = fn;
+}
+
 void pv_failsafe(const uint64_t *frame)
 {
 	/* RCX R11 DS ES FS GS RIP CS RFLAGS RSP SS (§8.10). */
+	if (failsafe_handler != NULL && failsafe_handler(frame)) {
+		return; /* resume at RIP through the iret hypercall */
+	}
 	printf("libpv: failsafe callback: ds %04lx es %04lx fs %04lx gs %04lx "
 	       "rip %016lx cs %04lx rsp %016lx\n",
 	       frame[2] & 0xffff, frame[3] & 0xffff, frame[4] & 0xffff,

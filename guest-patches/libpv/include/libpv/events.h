@@ -68,6 +68,17 @@ long pv_events_init(void);
 
 /* The C halves of the event and failsafe entries (entry.S). */
 void pv_evtchn_upcall(struct pv_regs *regs);
-__attribute__((noreturn)) void pv_failsafe(const uint64_t *frame);
+void pv_failsafe(const uint64_t *frame);
+
+/*
+ * The failsafe callback (pv-abi §8.10): Xeno could not reload one of the
+ * interrupted context's data selectors (it loaded null instead). frame is
+ * RCX R11 DS ES FS GS RIP CS RFLAGS RSP SS. A handler returning true
+ * resumes the interrupted context (all its registers kept); without a
+ * handler, or returning false, libpv prints the frame and crashes the
+ * domain.
+ */
+typedef bool (*pv_failsafe_fn)(const uint64_t *frame);
+void pv_failsafe_set_handler(pv_failsafe_fn fn);
 
 #endif

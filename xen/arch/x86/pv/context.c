@@ -110,11 +110,14 @@ void guest_exit_work(struct cpu_regs *frame)
 		if (next == NULL) {
 			sched_idle();
 		}
-		if (next->arch.failsafe) {
-			/* A selector could not be restored (§8.10). */
-			next->arch.failsafe = false;
-			pv_failsafe(next, frame, next->arch.sel);
-		}
+	}
+	/*
+	 * A selector could not be restored (§8.10): by the switch above, or
+	 * by the one arch_enter_vcpu() made before coming here.
+	 */
+	if (next->arch.failsafe) {
+		next->arch.failsafe = false;
+		pv_failsafe(next, frame, next->arch.sel);
 	}
 	/* Its GDT copy: after a switch, or a change by another CPU. */
 	pv_gdt_load(next);
