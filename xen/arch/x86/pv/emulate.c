@@ -24,17 +24,6 @@ static const uint8_t fep_cpuid[7] = {
 	0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2
 };
 
-static uint64_t *gpr(struct cpu_regs *f, unsigned int n)
-{
-	uint64_t *const map[16] = {
-		&f->rax, &f->rcx, &f->rdx, &f->rbx, &f->rsp, &f->rbp,
-		&f->rsi, &f->rdi, &f->r8,  &f->r9,  &f->r10, &f->r11,
-		&f->r12, &f->r13, &f->r14, &f->r15,
-	};
-
-	return map[n & 15];
-}
-
 /* The Xen leaves (§8.12): signature, version, hypercall page MSR. */
 static bool xen_leaf(uint32_t leaf, uint32_t r[4])
 {
@@ -294,8 +283,8 @@ static unsigned int emulate_mov_cr(struct vcpu *v, struct cpu_regs *f,
 		if (!read_cr(v, cr, &val)) {
 			return 0;
 		}
-		*gpr(f, reg) = val;
-	} else if (!write_cr(v, cr, *gpr(f, reg))) {
+		*regs_gpr(f, reg) = val;
+	} else if (!write_cr(v, cr, *regs_gpr(f, reg))) {
 		return 0;
 	}
 	return 3;

@@ -40,17 +40,6 @@
 #define PFEC_RSVD    (1ULL << 3)
 #define PFEC_INSN    (1ULL << 4)
 
-static uint64_t *gpr(struct cpu_regs *f, unsigned int n)
-{
-	uint64_t *const map[16] = {
-		&f->rax, &f->rcx, &f->rdx, &f->rbx, &f->rsp, &f->rbp,
-		&f->rsi, &f->rdi, &f->r8,  &f->r9,  &f->r10, &f->r11,
-		&f->r12, &f->r13, &f->r14, &f->r15,
-	};
-
-	return map[n & 15];
-}
-
 /* Conditions 1 and 2 of the top comment. */
 static bool is_candidate(const struct vcpu *v, const struct cpu_regs *f)
 {
@@ -111,7 +100,7 @@ static int decode(struct cpu_regs *f, uint64_t cr2, struct ptwr_gprs *g,
 		return -EFAULT;
 	}
 	for (i = 0; i < 16; i++) {
-		g->r[i] = *gpr(f, i);
+		g->r[i] = *regs_gpr(f, i);
 	}
 	if (ptwr_decode(code, n, g, f->rip, in) != PTWR_DECODED ||
 	    in->addr != cr2 || (in->addr & (in->width - 1)) != 0) {
@@ -129,7 +118,7 @@ static void complete(struct cpu_regs *f, const struct ptwr_insn *in,
 
 	ptwr_complete(in, old, g, &f->rflags);
 	for (i = 0; i < 16; i++) {
-		*gpr(f, i) = g->r[i];
+		*regs_gpr(f, i) = g->r[i];
 	}
 	f->rip += in->len;
 }

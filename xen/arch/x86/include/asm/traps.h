@@ -24,6 +24,21 @@ struct cpu_regs {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+/*
+ * The general register with x86 encoding n (0 RAX, 1 RCX, ... 15 R15; the
+ * ModRM/REX numbering) in a frame, for instruction emulation.
+ */
+static inline uint64_t *regs_gpr(struct cpu_regs *f, unsigned int n)
+{
+	uint64_t *const map[16] = {
+		&f->rax, &f->rcx, &f->rdx, &f->rbx, &f->rsp, &f->rbp,
+		&f->rsi, &f->rdi, &f->r8,  &f->r9,  &f->r10, &f->r11,
+		&f->r12, &f->r13, &f->r14, &f->r15,
+	};
+
+	return map[n & 15];
+}
+
 void do_trap(struct cpu_regs *regs);
 
 /*
