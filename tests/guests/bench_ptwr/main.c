@@ -27,6 +27,7 @@
  * hypervisor's own ring-0 fault in the same QEMU).
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 
 #define BENCH_OPS     2000
 #define BENCH_REPEATS 5
@@ -41,36 +42,10 @@ static uint64_t slot_val, other_val, fault_val;
 static struct mmu_update req;
 static unsigned int flip;
 
-static uint64_t median(uint64_t *v, unsigned int n)
-{
-	unsigned int i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-	return v[n / 2];
-}
-
 /* Median picoseconds per call of fn over the rounds. */
 static uint64_t measure_ps(void (*fn)(void))
 {
-	uint64_t rounds[BENCH_REPEATS];
-	unsigned int r, i;
-
-	for (r = 0; r < BENCH_REPEATS; r++) {
-		uint64_t t0 = pv_now_ns();
-
-		for (i = 0; i < BENCH_OPS; i++) {
-			fn();
-		}
-		rounds[r] = (pv_now_ns() - t0) * 1000 / BENCH_OPS;
-	}
-	return median(rounds, BENCH_REPEATS);
+	return pv_bench_ps(fn, BENCH_OPS, BENCH_REPEATS);
 }
 
 static void report(const char *name, void (*fn)(void), unsigned int traps,

@@ -13,6 +13,7 @@
  *   pv_native_call      a plain function call, the floor of the clock
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 
 #define BENCH_OPS     2000
 #define BENCH_REPEATS 5
@@ -70,36 +71,10 @@ static void op_batch(void)
 	HYPERVISOR_mmu_update(batch, batch_n, NULL, DOMID_SELF);
 }
 
-static uint64_t median(uint64_t *v, unsigned int n)
-{
-	unsigned int i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-	return v[n / 2];
-}
-
-/* Median ns per call of fn over the rounds. */
+/* Median picoseconds per call of fn over the rounds. */
 static uint64_t measure_ps(void (*fn)(void), unsigned int ops)
 {
-	uint64_t rounds[BENCH_REPEATS];
-	unsigned int r, i;
-
-	for (r = 0; r < BENCH_REPEATS; r++) {
-		uint64_t t0 = pv_now_ns();
-
-		for (i = 0; i < ops; i++) {
-			fn();
-		}
-		rounds[r] = (pv_now_ns() - t0) * 1000 / ops;
-	}
-	return median(rounds, BENCH_REPEATS); /* picoseconds per op */
+	return pv_bench_ps(fn, ops, BENCH_REPEATS);
 }
 
 static void report(const char *name, uint64_t ps, unsigned int hcalls,

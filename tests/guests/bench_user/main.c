@@ -16,6 +16,7 @@
  * the hypervisor's own ring-3 SYSCALL/SYSRET in the same QEMU).
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 #include <libpv/user.h>
 #include <public/xeno_stats.h>
 
@@ -73,19 +74,6 @@ static long read_stats(struct xeno_stats *s)
 			  (unsigned long)s);
 }
 
-static uint64_t median(uint64_t *v, unsigned int n)
-{
-	for (unsigned int i = 1; i < n; i++) {
-		for (unsigned int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-	return v[n / 2];
-}
-
 /* x * 1000 / ops as "int.milli". */
 static void per_op(char *buf, size_t n, uint64_t x, uint64_t ops)
 {
@@ -119,7 +107,7 @@ static void bench(const char *name, pv_user_fn fn, bool user)
 			    BENCH_OPS; /* picoseconds per op */
 	}
 	read_stats(&s1);
-	ps = median(rounds, BENCH_REPEATS);
+	ps = pv_bench_median(rounds, BENCH_REPEATS);
 	per_op(cr3, sizeof(cr3), s1.cr3_loads - s0.cr3_loads, ops);
 	per_op(flushes, sizeof(flushes),
 	       (s1.tlb_flushes - s0.tlb_flushes) +
