@@ -102,7 +102,8 @@ enum xeno_why {
 				     guest address; value: the base */
 	XENO_WHY_LDT_ENTRIES = 32,     /* SET_LDT with more than 8192 entries */
 	XENO_WHY_NO_IO_RIGHTS = 33,    /* cache flush without I/O resources */
-	XENO_WHY_NO_SUPERPAGES = 34,   /* MARK/UNMARK_SUPER: not supported */
+	XENO_WHY_NO_SUPERPAGES = 34,   /* MARK/UNMARK_SUPER: not supported
+					  (map with PS, docs/mm.md §13) */
 	XENO_WHY_BAD_VA = 35,	       /* an address outside the guest's
 					ranges; value: it */
 	XENO_WHY_VA_UNMAPPED = 36,     /* update_va_mapping: no L1 for va (an
@@ -111,7 +112,27 @@ enum xeno_why {
 					is not a validated L1 of the caller */
 	XENO_WHY_VCPUMASK = 38,	       /* the vCPU bitmap cannot be read;
 					value: its address */
-	XENO_WHY_NR = 39
+
+	/*
+	 * Superpages (docs/mm.md §13). value: the entry (UNDER_SUPERPAGE:
+	 * the type asked for); mfn: the region's first frame
+	 * (UNDER_SUPERPAGE: the frame).
+	 */
+	XENO_WHY_SUPERPAGE_UNSUPPORTED = 39, /* this size is off (boot
+						option, or no 1 GiB pages) */
+	XENO_WHY_SUPERPAGE_ALIGN = 40,	     /* frame not aligned to the
+						superpage size */
+	XENO_WHY_SUPERPAGE_NOT_RAM = 41,     /* region reaches beyond memory */
+	XENO_WHY_SUPERPAGE_NOT_OWNER = 42,   /* a frame of the region is not
+						on the table owner's list */
+	XENO_WHY_SUPERPAGE_HAS_TABLES = 43,  /* a frame of the region is a
+						page table or descriptor page */
+	XENO_WHY_SUPERPAGE_OVERFLOW = 44,    /* too many superpage entries map
+						the region */
+	XENO_WHY_UNDER_SUPERPAGE = 45,	     /* the frame cannot become a page
+						table or descriptor page: a
+						superpage maps it */
+	XENO_WHY_NR = 46
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */
