@@ -54,7 +54,10 @@ void mm_domain_registry_init(void)
 
 void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
 {
+	static uint64_t next_serial = 1;
+
 	memset(d, 0, sizeof(*d));
+	d->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 	d->domid = domid;
 	d->max_pages = max_pages;
 	spin_lock_init(&d->lock, "mm domain", LOCK_RANK_DOMAIN);

@@ -334,9 +334,29 @@ bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new)
 	return ((old ^ new) & ~free_bits) == 0;
 }
 
-bool pte_check_flags(unsigned int level, uint64_t e, const struct mm_domain *d)
+/*
+ * A leaf entry is stored global if it is a user mapping (§9.6) or asks
+ * for G: the domain's translations then outlive CR3 loads (mm/tlb.c).
+ * Noted before the entry is stored, so a CPU that may cache it sees it.
+ */
+static void note_global(unsigned int level, uint64_t e, struct mm_domain *d)
 {
-	return !(e & PTE_P) || flags_ok(level, e, d);
+	if ((level == 1 || is_superpage(level, e)) && (e & (PTE_US | PTE_G)) &&
+	    !__atomic_load_n(&d->globals, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&d->globals, true, __ATOMIC_SEQ_CST);
+	}
+}
+
+bool pte_check_flags(unsigned int level, uint64_t e, struct mm_domain *d)
+{
+	if (!(e & PTE_P)) {
+		return true;
+	}
+	if (!flags_ok(level, e, d)) {
+		return false;
+	}
+	note_global(level, e, d);
+	return true;
 }
 
 int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
@@ -351,6 +371,7 @@ int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 					     : INVALID_MFN);
 		return -EINVAL;
 	}
+	note_global(level, e, c->d);
 	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);
 }
 
