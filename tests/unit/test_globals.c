@@ -137,12 +137,33 @@ static void test_new_root_flushes_globals(void **state)
 	assert_int_equal(cpu_flushes(1), f0);
 }
 
+/* xeno_mm_op XENO_MM_tlb_counts: the caller's CPU's counts. */
+static void test_tlb_counts_op(void **state)
+{
+	struct hcall_args h = { { XENO_MM_tlb_counts, gva(2, 0) } };
+	struct xeno_mm_tlb_counts c;
+	uint64_t c0;
+
+	guest_init(&a, &d1, 0, 3);
+	c0 = cpu_cr3(3);
+	guest_enter(&a);
+	assert_int_equal(do_xeno_mm_op(&h), 0);
+	memcpy(&c, gmem(&a, gva(2, 0)), sizeof(c));
+	assert_int_equal(c.cpu, 3);
+	assert_int_equal(c.cr3_loads, c0);
+	assert_int_equal(c.pad, 0);
+	/* An unwritable argument. */
+	h.a[1] = 0x1000;
+	assert_int_equal(do_xeno_mm_op(&h), -EFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MM_TEST(test_no_globals_no_flush),
 		MM_TEST(test_globals_flushed_on_switch),
 		MM_TEST(test_new_root_flushes_globals),
+		MM_TEST(test_tlb_counts_op),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
