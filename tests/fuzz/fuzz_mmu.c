@@ -68,7 +68,7 @@
 #include <xeno/superpage.h>
 #include <xeno/tlb.h>
 
-#define FM_FRAMES 1536 /* two whole 2 MiB regions free */
+#define FM_FRAMES 1024 /* frames 512-1023: a whole free 2 MiB region */
 #define FM_DOMS	  3
 #define FM_PRIV	  0
 #define FM_PAGES  4
@@ -738,7 +738,7 @@ static const op_fn ops[16] = {
 
 static void setup(struct input *in)
 {
-	static const uint64_t limits[4] = { 700, 60, 16, 9 };
+	static const uint64_t limits[4] = { 600, 60, 16, 9 };
 	uint8_t h0 = in_byte(in), h1 = in_byte(in);
 	unsigned int s;
 

@@ -406,6 +406,64 @@ static void test_same_refs(void **state)
 	pte_configure(true, true);
 }
 
+/* ---- 1 GiB ------------------------------------------------------------------------ */
+
+#define BIG_FRAMES (2ULL << 18) /* 2 GiB: frames 2^18.. form a free 1 GiB */
+
+static int big_setup(void **state)
+{
+	host_set_cpu(0);
+	host_machine_init(BIG_FRAMES, MM_TEST_CPUS);
+	assert_int_equal(m2p_init(BIG_FRAMES), 0);
+	mm_domain_registry_init();
+	pte_configure(true, true);
+	pte_set_l4_template(host_l4_template);
+	ptype_set_preempt_interval(0);
+	mm_domain_init(&d1, 1, 300000);
+	mm_domain_init(&d2, 2, 1000);
+	mm_domain_init(&dp, 0, 1000);
+	free_at_start = frame_free_count();
+	return 0;
+}
+
+/*
+ * A 1 GiB superpage over a whole region of d1: one count on the 1 GiB
+ * record; a table under it is refused; a frame released under it is held
+ * by its 2 MiB record until the superpage goes.
+ */
+static void test_map_1g(void **state)
+{
+	struct page_info *r = frame_alloc(18, 0), *l3;
+	uint64_t i, free_before;
+
+	assert_non_null(r);
+	assert_int_equal(mfn_x(mfn_of(r)), 1ULL << 18);
+	for (i = 0; i < (1ULL << 18); i++) {
+		assert_int_equal(mm_domain_assign(&d1, &r[i]), 0);
+	}
+	l3 = new_frame(&d1);
+	tab(l3)[0] = ent(r, PTE_P | PTE_RW | PTE_PS);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l3), PGT_l3, 0), 0);
+	assert_int_equal(maps_of(3, r), 1);
+	assert_int_equal(maps_of(2, r), 0);
+	assert_int_equal(ptype_pin(&d1, mfn_of(&r[4096]), PGT_l1, 0), -EINVAL);
+	assert_int_equal(tables_of(2, &r[4096]), 0);
+	assert_int_equal(tables_of(3, r), 0);
+	free_before = frame_free_count();
+	assert_int_equal(mm_domain_release(&d1, &r[70000]), 0);
+	assert_true(r[70000].order & PGO_SP_HELD);
+	assert_int_equal(frame_free_count(), free_before);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(ptype_unpin(&d1, mfn_of(l3)), 0);
+	assert_int_equal(maps_of(3, r), 0);
+	assert_false(r[70000].order & PGO_SP_HELD);
+	assert_int_equal(frame_free_count(), free_before + 1);
+	/* Now a table may appear, and then no 1 GiB superpage. */
+	assert_int_equal(ptype_pin(&d1, mfn_of(&r[4096]), PGT_l1, 0), 0);
+	tab(l3)[0] = ent(r, PTE_P | PTE_PS);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l3), PGT_l3, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +480,8 @@ int main(void)
 		MM_TEST(test_teardown_balance),
 		MM_TEST(test_audit_catches),
 		MM_TEST(test_same_refs),
+		cmocka_unit_test_setup_teardown(test_map_1g, big_setup,
+						mm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
