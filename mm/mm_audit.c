@@ -15,11 +15,17 @@
  *   preempted validation   1 general + 1 type, and entries [0, index)
  *   validated table        its entries, as listed at the top of mm/pte.c
  *   vCPU root              1 general + 1 type (L4) per installed root
+ *   superpage hold         1 general on a frame released under a
+ *                          superpage (PGO_SP_HELD, mm/superpage.c)
  *   outside reference      what mm_hold_outside_ref() and friends
  *                          registered (the hypervisor's own uses, test
  *                          harnesses)
  *   walked holder          what the walker (mm_audit_set_walker) reports
  *                          (vCPUs' GDT frames)
+ *
+ * Superpage entries hold nothing on their frames: they are counted per
+ * region and handed to superpage_audit(), which recounts the region
+ * records (ownership, table frames, held frames) from the frame table.
  *
  * It also keeps that registry of outside references: a small table of
  * (frame, general, type), looked up by a linear scan: it holds a handful
@@ -38,6 +44,7 @@
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
 #include <xeno/spinlock.h>
+#include <xeno/superpage.h>
 #include <xeno/xmalloc.h>
 
 /* What the audit expects of one frame. */
@@ -110,6 +117,9 @@ void mm_drop_outside_typed_ref(struct page_info *pg)
 
 /* ---- recounting ---------------------------------------------------------- */
 
+/* Superpage entries found per region, [0]: 2 MiB, [1]: 1 GiB (mm_audit). */
+static uint32_t *found_maps[2];
+
 static unsigned int level_of(uint64_t ti)
 {
 	return (unsigned int)((ti & PGT_type_mask) >> PGT_type_shift);
@@ -122,7 +132,17 @@ static void count_entry(struct expect *ex, unsigned int level, uint64_t e,
 	uint64_t m = (e & PTE_ADDR) >> PAGE_SHIFT;
 	const struct page_info *t;
 
-	if (!(e & PTE_P) || m >= frame_table_nr) {
+	if (!(e & PTE_P)) {
+		return;
+	}
+	if ((level == 2 || level == 3) && (e & PTE_PS)) {
+		m >>= SP_ORDER(level);
+		if (m < superpage_nr_regions(level)) {
+			found_maps[level - 2][m]++;
+		}
+		return;
+	}
+	if (m >= frame_table_nr) {
 		return;
 	}
 	t = &frame_table[m];
@@ -149,7 +169,7 @@ static void count_holders(struct expect *ex, uint64_t m)
 	unsigned int i, end = 0, level = level_of(ti);
 	const uint64_t *t;
 
-	if (mm_domain_holds(pg)) {
+	if (mm_domain_holds(pg) || (pg->order & PGO_SP_HELD)) {
 		ex[m].general++;
 	}
 	if (ti & (PGT_pinned | PGT_partial)) {
@@ -318,12 +338,17 @@ int mm_audit(void)
 	if (rc != 0) {
 		return rc;
 	}
-	ex = xzalloc(frame_table_nr * sizeof(*ex));
+	/* One block: the frames' expectations, then the region counts. */
+	ex = xzalloc(frame_table_nr * sizeof(*ex) +
+		     (superpage_nr_regions(2) + superpage_nr_regions(3)) *
+			     sizeof(uint32_t));
 	if (ex == NULL) {
 		printk(LOG_ERR, "mm audit: no memory for %llu frames\n",
 		       (unsigned long long)frame_table_nr);
 		return -1;
 	}
+	found_maps[0] = (uint32_t *)(ex + frame_table_nr);
+	found_maps[1] = found_maps[0] + superpage_nr_regions(2);
 	for (m = 0; m < frame_table_nr; m++) {
 		if (frame_table[m].flags & PGF_DOMAIN) {
 			count_holders(ex, m);
@@ -334,6 +359,9 @@ int mm_audit(void)
 	count_walked(ex);
 	for (m = 0; m < frame_table_nr && rc == 0; m++) {
 		rc = compare(ex, m);
+	}
+	if (rc == 0) {
+		rc = superpage_audit(found_maps[0], found_maps[1]);
 	}
 	xfree(ex);
 	return rc;

@@ -20,6 +20,7 @@
 #include <xeno/m2p.h>
 #include <xeno/mm_domain.h>
 #include <xeno/ptype.h>
+#include <xeno/superpage.h>
 #include <xeno/tlb.h>
 
 static struct list_head registry = LIST_HEAD_INIT(registry);
@@ -46,11 +47,17 @@ static uint32_t cw_count(uint64_t w)
 void mm_domain_registry_init(void)
 {
 	list_init(&registry);
+	if (superpage_records_init() != 0) {
+		panic("mm: no memory for the superpage region records");
+	}
 }
 
 void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
 {
+	static uint64_t next_serial = 1;
+
 	memset(d, 0, sizeof(*d));
+	d->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 	d->domid = domid;
 	d->max_pages = max_pages;
 	spin_lock_init(&d->lock, "mm domain", LOCK_RANK_DOMAIN);
@@ -114,12 +121,15 @@ int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
 		spin_unlock(&d->lock);
 		return -ENOMEM;
 	}
-	w = (w & ~(PCW_COUNT_MASK | (0xffffULL << PCW_OWNER_SHIFT))) |
+	/* The order byte becomes ours (PGO_* flags, none set). */
+	w = (w & ~(PCW_COUNT_MASK | (0xffffULL << PCW_OWNER_SHIFT) |
+		   (0xffULL << PCW_ORDER_SHIFT))) |
 	    ((uint64_t)d->domid << PCW_OWNER_SHIFT) |
 	    ((uint64_t)PGF_DOMAIN << PCW_FLAGS_SHIFT) | 1;
 	atomic_write64(&pg->count_word, w);
 	list_add_tail(&pg->list, &d->page_list);
 	d->tot_pages++;
+	superpage_assign(pg, d->domid);
 	spin_unlock(&d->lock);
 	m2p_set(page_to_mfn(pg), M2P_INVALID);
 	return 0;
@@ -161,6 +171,7 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	}
 	list_del(&pg->list);
 	d->tot_pages--;
+	superpage_unassign(pg, d->domid);
 	spin_unlock(&d->lock);
 	/*
 	 * Off the list, nothing would ever drop a pin or finish a preempted
@@ -172,7 +183,10 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	ptype_relinquish(pg);
-	page_put(pg);
+	/* Under a live superpage the region keeps the reference instead. */
+	if (!superpage_hold(pg)) {
+		page_put(pg);
+	}
 	return 0;
 }
 
@@ -238,6 +252,7 @@ static void free_last(struct page_info *pg)
 
 	BUG_ON(!list_empty(&pg->list));
 	BUG_ON(ti & (PGT_count_mask | PGT_busy | PGT_partial | PGT_pinned));
+	BUG_ON(pg->order & PGO_SP_HELD);
 	/*
 	 * Guests may still cache translations of it: the stamp goes with it
 	 * through the free pool, and its next allocation flushes them.

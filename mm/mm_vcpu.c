@@ -146,6 +146,10 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 	if (user == v->user_mode) {
 		reload_if_current(v);
 	}
+	if (!mfn_eq(old, m)) {
+		/* Another address space: its global entries must go. */
+		tlb_root_changed(v);
+	}
 	root_put(old);
 	return 0;
 }
@@ -162,6 +166,7 @@ void mm_vcpu_switch(struct mm_vcpu *prev, struct mm_vcpu *next)
 	unsigned int cpu = arch_cpu_id();
 
 	ASSERT(cpu_current[cpu] == prev);
+	tlb_switch_globals(prev, next, cpu);
 	if (prev != NULL) {
 		prev->cpu = -1;
 	}

@@ -61,7 +61,7 @@ static const char *const names[XENO_WHY_NR] = {
 	[XENO_WHY_LDT_BASE] = "bad LDT base",
 	[XENO_WHY_LDT_ENTRIES] = "too many LDT entries",
 	[XENO_WHY_NO_IO_RIGHTS] = "needs I/O resources",
-	[XENO_WHY_NO_SUPERPAGES] = "superpages are not supported",
+	[XENO_WHY_NO_SUPERPAGES] = "superpage marking is not supported",
 	[XENO_WHY_BAD_VA] = "not a guest address",
 	[XENO_WHY_VA_UNMAPPED] = "no L1 maps this address",
 	[XENO_WHY_VA_NOT_L1] = "not a validated L1 of the caller",
@@ -70,6 +70,14 @@ static const char *const names[XENO_WHY_NR] = {
 	[XENO_WHY_PTWR_FETCH] = "faulting instruction cannot be read",
 	[XENO_WHY_BAD_DESCRIPTOR] = "descriptor not allowed",
 	[XENO_WHY_GDT_ENTRIES] = "too many GDT entries",
+	[XENO_WHY_SUPERPAGE_UNSUPPORTED] = "superpages of this size are off",
+	[XENO_WHY_SUPERPAGE_ALIGN] = "superpage frame not aligned",
+	[XENO_WHY_SUPERPAGE_NOT_RAM] = "superpage reaches beyond memory",
+	[XENO_WHY_SUPERPAGE_NOT_OWNER] =
+		"superpage over frames not the owner's",
+	[XENO_WHY_SUPERPAGE_HAS_TABLES] = "superpage over a page table",
+	[XENO_WHY_SUPERPAGE_OVERFLOW] = "too many superpages of the region",
+	[XENO_WHY_UNDER_SUPERPAGE] = "a superpage maps the frame",
 };
 
 const char *mm_why_name(enum xeno_why reason)

@@ -12,11 +12,14 @@
  *   L2/L3/L4 → same level   linear: a general and a type reference of the
  *                           same level, plus the linear counts on both
  *                           tables; none if it points at its own table
+ *   L2/L3 with PS           a superpage: one map reference on its region's
+ *                           record, none on the frames (mm/superpage.c)
  *   not present             none
  *
  * Adjustments (§9.6) change only US, G and bit 52, which no rule above
  * looks at, so entries are checked as the guest wrote them and adjusted
- * once the whole table has passed.
+ * once the whole table has passed. A superpage entry is a leaf and is
+ * adjusted like an L1 entry.
  *
  * Interface rules and locks: see the header. The configuration and the
  * L4 template are written at boot only.
@@ -27,6 +30,7 @@
 #include <xeno/mm_why.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
+#include <xeno/superpage.h>
 
 static struct {
 	bool nx;
@@ -77,6 +81,15 @@ bool pte_l4_set_m2p(uint64_t *l4, bool present)
 	return old != want;
 }
 
+/* Bit 12 of a superpage entry is its PAT bit (the frame is aligned). */
+#define PTE_PS_PAT (1ULL << 12)
+
+/* Whether a present entry of the level is a superpage (L2, L3 with PS). */
+static bool is_superpage(unsigned int level, uint64_t e)
+{
+	return (level == 2 || level == 3) && (e & PTE_PS);
+}
+
 static uint64_t allowed_bits(unsigned int level, const struct mm_domain *d)
 {
 	uint64_t ok = PTE_BASE_OK | (cfg.nx ? PTE_NX : 0);
@@ -87,10 +100,34 @@ static uint64_t allowed_bits(unsigned int level, const struct mm_domain *d)
 	return ok;
 }
 
+/*
+ * A superpage is a leaf: the bits of an L1 entry, with PS in bit 7 and
+ * the PAT bit moved to bit 12 (allowed only with I/O resources, as in
+ * L1). The alignment of the frame is superpage.c's check.
+ */
+static bool superpage_flags_ok(uint64_t e, const struct mm_domain *d)
+{
+	uint64_t ok = PTE_BASE_OK | PTE_PS | PTE_G | (cfg.nx ? PTE_NX : 0) |
+		      (d->io_caching ? PTE_PWT | PTE_PCD : 0);
+
+	return (e & ~ok) == 0 && (d->io_caching || !(e & PTE_PS_PAT));
+}
+
+static bool flags_ok(unsigned int level, uint64_t e, const struct mm_domain *d)
+{
+	if (is_superpage(level, e)) {
+		return superpage_flags_ok(e, d);
+	}
+	return (e & ~allowed_bits(level, d)) == 0;
+}
+
 uint64_t pte_adjust(unsigned int level, uint64_t e)
 {
 	if (!(e & PTE_P)) {
 		return e;
+	}
+	if (is_superpage(level, e)) {
+		level = 1;
 	}
 	switch (level) {
 	case 1:
@@ -226,6 +263,9 @@ static int upper_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 	struct page_info *t;
 	int rc;
 
+	if (is_superpage(level, e)) {
+		return superpage_get(level, e, c->d);
+	}
 	if (!mfn_valid(m)) {
 		mm_why_note(XENO_WHY_TABLE_NOT_RAM, e, INVALID_MFN);
 		return -EINVAL;
@@ -253,8 +293,13 @@ static int upper_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 
 static void upper_put(unsigned int level, uint64_t e, struct page_info *table)
 {
-	struct page_info *t = mfn_to_page(pte_mfn(e));
+	struct page_info *t;
 
+	if (is_superpage(level, e)) {
+		superpage_put(level, e);
+		return;
+	}
+	t = mfn_to_page(pte_mfn(e));
 	if (t == table) {
 		return;
 	}
@@ -279,16 +324,39 @@ bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new)
 	if (!(old & PTE_P) || !(new &PTE_P)) {
 		return !(old & PTE_P) && !(new &PTE_P);
 	}
-	if (level > 1 && !cfg.linear_pt) {
-		/* RW matters only to linear entries (§9.7 rule 5). */
+	if (level > 1 && !cfg.linear_pt && !is_superpage(level, old)) {
+		/*
+		 * RW matters only to linear entries (§9.7 rule 5), and to
+		 * superpages (a writable one may need a stale flush).
+		 */
 		free_bits |= PTE_RW;
 	}
 	return ((old ^ new) & ~free_bits) == 0;
 }
 
-bool pte_check_flags(unsigned int level, uint64_t e, const struct mm_domain *d)
+/*
+ * A leaf entry is stored global if it is a user mapping (§9.6) or asks
+ * for G: the domain's translations then outlive CR3 loads (mm/tlb.c).
+ * Noted before the entry is stored, so a CPU that may cache it sees it.
+ */
+static void note_global(unsigned int level, uint64_t e, struct mm_domain *d)
 {
-	return !(e & PTE_P) || (e & ~allowed_bits(level, d)) == 0;
+	if ((level == 1 || is_superpage(level, e)) && (e & (PTE_US | PTE_G)) &&
+	    !__atomic_load_n(&d->globals, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&d->globals, true, __ATOMIC_SEQ_CST);
+	}
+}
+
+bool pte_check_flags(unsigned int level, uint64_t e, struct mm_domain *d)
+{
+	if (!(e & PTE_P)) {
+		return true;
+	}
+	if (!flags_ok(level, e, d)) {
+		return false;
+	}
+	note_global(level, e, d);
+	return true;
 }
 
 int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
@@ -297,12 +365,13 @@ int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 	if (!(e & PTE_P)) {
 		return 0;
 	}
-	if (e & ~allowed_bits(level, c->d)) {
+	if (!flags_ok(level, e, c->d)) {
 		mm_why_note(XENO_WHY_BAD_FLAGS, e,
 			    c->table != NULL ? page_to_mfn(c->table)
 					     : INVALID_MFN);
 		return -EINVAL;
 	}
+	note_global(level, e, c->d);
 	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);
 }
 

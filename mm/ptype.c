@@ -21,6 +21,8 @@
  *   from      event                          to        function
  *   IDLE      get writable                   IN USE 1  tr_first
  *   IDLE      get L                          BUSY 1    tr_first
+ *   IDLE      get L while a superpage maps   (refused, -EINVAL)  first_ref
+ *             the frame's region
  *   IN USE    get T, same type, n < max      IN USE+1  tr_get_more
  *   IN USE    get T, other type              (refused, -EINVAL)
  *   PARTIAL   get its type                   BUSY 1    tr_resume
@@ -65,6 +67,7 @@
 #include <xeno/mm_why.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
+#include <xeno/superpage.h>
 #include <xeno/tlb.h>
 
 static unsigned int preempt_interval;
@@ -165,6 +168,24 @@ static uint64_t stamp_now(void)
 }
 
 /*
+ * Superpage hooks (mm/superpage.c): a frame may take a page-table or
+ * descriptor type only while no superpage maps its region, and its
+ * region counts it from then until it goes idle again (tr_idle for
+ * tables, sp_type_ended for a descriptor page).
+ */
+static bool sp_counted(uint64_t type)
+{
+	return is_table_type(type) || type == PGT_seg_desc;
+}
+
+static void sp_type_ended(struct page_info *pg, uint64_t type)
+{
+	if (type == PGT_seg_desc) {
+		superpage_table_end(pg);
+	}
+}
+
+/*
  * IDLE -> IN USE 1 (writable) or BUSY 1 at index 0 (a table type). A
  * change of use first flushes the CPUs that may still cache the old one
  * (pv-abi §9.1 rule 5): a writable translation of a frame about to be
@@ -227,6 +248,7 @@ static void tr_idle(struct page_info *pg)
 		  PGT_busy | PGT_validated | PGT_pinned | PGT_count_mask |
 			  PGT_stamp_mask,
 		  stamp_now());
+	superpage_table_end(pg);
 }
 
 /* Drops one reference; returns false if this is a table's last one. */
@@ -238,10 +260,14 @@ static bool tr_put_more(struct page_info *pg, uint64_t x)
 		if (is_table_type(ti_type(x))) {
 			return false;
 		}
-		return atomic_cmpxchg64(
-			&pg->type_info, &x,
-			((x - 1) & ~(PGT_validated | PGT_stamp_mask)) |
-				stamp_now());
+		if (!atomic_cmpxchg64(
+			    &pg->type_info, &x,
+			    ((x - 1) & ~(PGT_validated | PGT_stamp_mask)) |
+				    stamp_now())) {
+			return false;
+		}
+		sp_type_ended(pg, ti_type(x));
+		return true;
 	}
 	return atomic_cmpxchg64(&pg->type_info, &x, x - 1);
 }
@@ -590,6 +616,29 @@ static int validate_seg_desc(struct page_info *pg)
 
 /* ---- type references ---------------------------------------------------- */
 
+/*
+ * IDLE -> the first reference (tr_first), with the region's consent for
+ * a counted type. Returns 0, 1 if the word changed meanwhile (retry), or
+ * the region's refusal.
+ */
+static int first_ref(struct page_info *pg, uint64_t x, uint64_t type)
+{
+	if (sp_counted(type)) {
+		int rc = superpage_table_begin(pg, type);
+
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if (!tr_first(pg, x, type)) {
+		if (sp_counted(type)) {
+			superpage_table_abort(pg);
+		}
+		return 1;
+	}
+	return 0;
+}
+
 /* The refusal of a type the frame cannot take now. */
 static int conflict(struct page_info *pg, uint64_t type)
 {
@@ -618,8 +667,13 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			continue;
 		}
 		if (ti_count(x) == 0) {
-			if (!tr_first(pg, x, type)) {
+			int rc = first_ref(pg, x, type);
+
+			if (rc > 0) {
 				continue;
+			}
+			if (rc < 0) {
+				return rc;
 			}
 			if (type == PGT_seg_desc) {
 				return validate_seg_desc(pg);

@@ -42,6 +42,13 @@
 
 static uint64_t tlb_clock = 1;
 static uint64_t cpu_clean[NR_CPUS];
+
+/*
+ * Per CPU: the vCPU whose global entries this CPU's TLB may hold, as
+ * (domain serial << 6 | vCPU id) + 1, or 0 for none. Written by its own
+ * CPU only (in tlb_switch_globals).
+ */
+static uint64_t cpu_globals[NR_CPUS];
 static cpumask_t ran_guest; /* CPUs that ran any vCPU since a full flush */
 static struct tlb_stats stats;
 
@@ -74,6 +81,7 @@ void tlb_reset(void)
 {
 	atomic_write64(&tlb_clock, 1);
 	memset(cpu_clean, 0, sizeof(cpu_clean));
+	memset(cpu_globals, 0, sizeof(cpu_globals));
 	atomic_write64(&ran_guest, 0);
 	memset(&stats, 0, sizeof(stats));
 }
@@ -96,6 +104,46 @@ void tlb_vcpu_running(struct mm_vcpu *v, unsigned int cpu)
 	cpumask_set_atomic(&v->dirty_cpus, cpu);
 	cpumask_set_atomic(&v->d->dirty_cpus, cpu);
 	cpumask_set_atomic(&ran_guest, cpu);
+}
+
+/* ---- global entries ----------------------------------------------------- */
+
+static uint64_t globals_key(const struct mm_vcpu *v)
+{
+	return ((v->d->serial << 6) | v->id) + 1;
+}
+
+void tlb_switch_globals(struct mm_vcpu *prev, struct mm_vcpu *next,
+			unsigned int cpu)
+{
+	/* prev is still alive here; its flag was set before any entry. */
+	if (prev != NULL &&
+	    __atomic_load_n(&prev->d->globals, __ATOMIC_SEQ_CST)) {
+		cpu_globals[cpu] = globals_key(prev);
+	}
+	if (next == NULL) {
+		return;
+	}
+	if (cpu_globals[cpu] == 0 || cpu_globals[cpu] == globals_key(next)) {
+		count(&stats.switch_kept, 1);
+		return;
+	}
+	arch_flush_tlb_mask(cpumask_of(cpu), ARCH_FLUSH_ALL);
+	count(&stats.switch_globals, 1);
+	cpu_globals[cpu] = 0;
+}
+
+void tlb_root_changed(struct mm_vcpu *v)
+{
+	struct tlb_flush f;
+
+	if (!__atomic_load_n(&v->d->globals, __ATOMIC_SEQ_CST)) {
+		return;
+	}
+	count(&stats.root_globals, 1);
+	tlb_flush_init(&f, v->d, TLB_OP_OTHER);
+	tlb_flush_add(&f, tlb_vcpu_cpus(v), ARCH_FLUSH_ALL);
+	tlb_flush_commit(&f);
 }
 
 cpumask_t tlb_domain_cpus(const struct mm_domain *d)

@@ -19,6 +19,10 @@
  *                             entries, foreign domains, pdone
  *   update_va_mapping[_otherdomain], xeno_mm_op
  *   alloc, release            frames joining and leaving the domain
+ *   alloc_region              a whole aligned 2 MiB block joining it,
+ *                             so that superpages (L2 entries with PS,
+ *                             pick_mfn's region bases) can succeed, and
+ *                             frames under them can be released
  *   write                     the guest storing into its own memory
  *   preempt                   how often the arch and the validation ask
  *                             for preemption
@@ -61,14 +65,15 @@
 #include <xeno/mm_vcpu.h>
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
+#include <xeno/superpage.h>
 #include <xeno/tlb.h>
 
-#define FM_FRAMES 768
+#define FM_FRAMES 1024 /* frames 512-1023: a whole free 2 MiB region */
 #define FM_DOMS	  3
 #define FM_PRIV	  0
 #define FM_PAGES  4
 #define FM_VA	  0x400000ULL
-#define FM_LIVE	  192
+#define FM_LIVE	  768
 #define FM_STALE  16
 #define FM_MAXREQ 8
 /* Continuations run at once at most this often per operation. */
@@ -100,7 +105,7 @@ static struct {
 
 static struct {
 	uint64_t inputs, ops, calls, ok, refused, restarts, audits;
-	uint64_t validations, flushes;
+	uint64_t validations, flushes, sp_maps, sp_holds;
 } total;
 
 static bool trace;
@@ -267,6 +272,10 @@ static uint64_t pick_mfn(struct input *in, unsigned int slot)
 		return d->l2;
 	case 3:
 		return d->l1;
+	case 4:
+		/* The 2 MiB region of one of its frames (superpages). */
+		return d->nr_live != 0 ? d->live[idx % d->nr_live] & ~511ULL
+				       : 512;
 	case 9:
 	case 10:
 		o = &fm.dom[(slot + 1 + (idx & 1)) % FM_DOMS];
@@ -597,6 +606,28 @@ static void op_alloc(struct input *in, struct fm_dom *d, unsigned int slot)
 	tr("d%u alloc %u -> %u\n", d->mm.domid, n, i);
 }
 
+/* An aligned 2 MiB block for the domain, as the domain builder gives. */
+static void op_alloc_region(struct input *in, struct fm_dom *d,
+			    unsigned int slot)
+{
+	struct page_info *pg;
+	unsigned int i = 0, j;
+
+	(void)in;
+	(void)slot;
+	host_set_cpu(d->cpu);
+	pg = d->nr_live + 512 <= FM_LIVE ? frame_alloc(9, FA_DOMAIN) : NULL;
+	if (pg != NULL) {
+		for (; i < 512 && mm_domain_assign(&d->mm, &pg[i]) == 0; i++) {
+			d->live[d->nr_live++] = mfn_x(page_to_mfn(&pg[i]));
+		}
+		for (j = i; j < 512; j++) {
+			frame_free(&pg[j], 0, 0);
+		}
+	}
+	tr("d%u alloc region -> %u frames\n", d->mm.domid, i);
+}
+
 static void op_release(struct input *in, struct fm_dom *d, unsigned slot)
 {
 	uint64_t m = pick_mfn(in, slot);
@@ -697,17 +728,17 @@ static void op_uvm_other(struct input *in, struct fm_dom *d, unsigned slot)
 }
 
 static const op_fn ops[16] = {
-	op_mmu_update, op_mmu_update, op_mmu_update, op_mmuext,
-	op_mmuext,     op_mmuext,     op_uvm_self,   op_uvm_other,
-	op_alloc,      op_alloc,      op_release,    op_write,
-	op_preempt,    op_xeno,	      op_mode,	     op_destroy,
+	op_mmu_update, op_mmu_update,	op_mmu_update, op_mmuext,
+	op_mmuext,     op_mmuext,	op_uvm_self,   op_uvm_other,
+	op_alloc,      op_alloc_region, op_release,    op_write,
+	op_preempt,    op_xeno,		op_mode,       op_destroy,
 };
 
 /* ---- one input ------------------------------------------------------------- */
 
 static void setup(struct input *in)
 {
-	static const uint64_t limits[4] = { 160, 60, 16, 9 };
+	static const uint64_t limits[4] = { 600, 60, 16, 9 };
 	uint8_t h0 = in_byte(in), h1 = in_byte(in);
 	unsigned int s;
 
@@ -740,6 +771,7 @@ static void teardown(void)
 	static const unsigned int order[FM_DOMS] = { 1, 2, 0 };
 	struct ptype_stats st;
 	struct tlb_stats ts;
+	struct superpage_stats sp;
 	unsigned int i, k;
 
 	ptype_set_preempt_interval(0);
@@ -759,6 +791,9 @@ static void teardown(void)
 	}
 	ptype_stats_read(&st);
 	tlb_stats_read(&ts);
+	superpage_stats_read(&sp);
+	total.sp_maps += sp.maps;
+	total.sp_holds += sp.holds;
 	total.validations += st.validations;
 	for (k = 0; k < TLB_OP_NR; k++) {
 		total.flushes += ts.op[k].full + ts.op[k].invlpg;
@@ -770,14 +805,17 @@ static void print_totals(void)
 	fprintf(stderr,
 		"fuzz_mmu: %llu inputs, %llu operations, %llu hypercalls "
 		"(%llu done, %llu refused, %llu continuations), "
-		"%llu validations, %llu TLB flushes, %llu audits\n",
+		"%llu validations, %llu TLB flushes, %llu audits, "
+		"%llu superpages (%llu frames held)\n",
 		(unsigned long long)total.inputs, (unsigned long long)total.ops,
 		(unsigned long long)total.calls, (unsigned long long)total.ok,
 		(unsigned long long)total.refused,
 		(unsigned long long)total.restarts,
 		(unsigned long long)total.validations,
 		(unsigned long long)total.flushes,
-		(unsigned long long)total.audits);
+		(unsigned long long)total.audits,
+		(unsigned long long)total.sp_maps,
+		(unsigned long long)total.sp_holds);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

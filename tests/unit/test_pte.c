@@ -282,7 +282,11 @@ static void test_adjust_idempotent(void **state)
 
 /* ---- L2, L3, L4 flags ------------------------------------------------------ */
 
-/* Bits refused above L1: PWT, PCD, PS, G (and NX without CPU support). */
+/*
+ * Bits refused above L1: PWT, PCD, PS, G (and NX without CPU support).
+ * PS in an L2 or L3 asks for a superpage, refused here because one 4 KiB
+ * frame is no whole region of the domain (test_superpage.c).
+ */
 static void test_upper_refused_bits(void **state)
 {
 	static const uint64_t bad[] = { PTE_PWT, PTE_PCD, PTE_PS, PTE_G };

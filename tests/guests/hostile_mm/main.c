@@ -9,6 +9,14 @@
  * that becomes a page table), a frame near the top of RAM that is not
  * ours (free or another domain's: either is -EBUSY), and the hypervisor's
  * image at 1 MiB (not RAM a guest may map: -EPERM).
+ *
+ * Another domain's page table: run two copies of this guest (cases.txt).
+ * The domain builder lays both out alike, so the peer's L4 sits at the
+ * same PFN as ours; the M2P, which every guest can read, gives away the
+ * frame holding that PFN in another domain. Each copy attacks the
+ * peer's L4 first, then marks "done" in the M2P entry of one of its own
+ * frames (MMU_MACHPHYS_UPDATE takes any value), and before exiting waits
+ * until the peer is done or gone, so the peer finds it alive.
  */
 #include <libpv.h>
 
@@ -22,6 +30,11 @@ static uint8_t table_page[4096] __attribute__((aligned(4096)));
 #define E_SRCH	       3
 #define E_BUSY	       16
 #define E_INVAL	       22
+#define SCAN_FRAMES    0x10000ULL      /* QEMU gives the test 256 MiB */
+#define PEER_DONE      0x7e57d0e000ULL /* an M2P value no PFN has */
+#define SP_FRAMES      512ULL
+
+static uint8_t flag_page[4096] __attribute__((aligned(4096)));
 
 static uint64_t alias_mfn;
 
@@ -49,6 +62,11 @@ static uint64_t last_reason(uint64_t *seq)
 static bool owned(uint64_t mfn)
 {
 	uint64_t pfn = pv_mfn_to_pfn(mfn);
+
+	/* flag_page's M2P entry is the done mark, not its PFN. */
+	if (mfn == pv_va_to_mfn(flag_page)) {
+		return true;
+	}
 
 	return pfn < start_info->nr_pages && pv_pfn_to_mfn(pfn) == mfn;
 }
@@ -204,21 +222,166 @@ static uint64_t l2e_maddr(uint64_t va)
 	return (mfn << 12) + ((va >> 21) & 511) * 8;
 }
 
+/* Whether all 512 frames of the 2 MiB region holding mfn are ours. */
+static bool region_owned(uint64_t mfn)
+{
+	uint64_t first = mfn & ~(SP_FRAMES - 1), i;
+
+	for (i = 0; i < SP_FRAMES; i++) {
+		if (!owned(first + i)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Writes the L2 entry mapping alias_slot; returns the hypercall result. */
+static long write_alias_l2e(uint64_t val)
+{
+	struct mmu_update u = {
+		.ptr = l2e_maddr(VA(alias_slot)) | MMU_NORMAL_PT_UPDATE,
+		.val = val,
+	};
+
+	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+}
+
+#define SP_RW (PV_PTE_P | PV_PTE_RW | PV_PTE_A | PV_PTE_PS)
+
 static void test_superpage_over_table(void)
 {
 	uint64_t l1_mfn = pv_l1e_maddr(VA(alias_slot)) >> 12;
-	struct mmu_update u;
 
 	pv_test_begin("hostile.superpage_over_page_table");
-	/* The L2 entry of alias_slot rewritten as a 2 MiB superpage over
-	 * the 2 MiB that hold its own L1 table. */
-	u.ptr = l2e_maddr(VA(alias_slot)) | MMU_NORMAL_PT_UPDATE;
-	u.val = ((l1_mfn << 12) & ~0x1fffffULL) | PV_PTE_P | PV_PTE_RW |
-		PV_PTE_A | PV_PTE_PS;
-	CHECK_REFUSED(HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF), E_INVAL,
-		      XENO_WHY_BAD_FLAGS);
+	/*
+	 * The L2 entry of alias_slot rewritten as a 2 MiB superpage over
+	 * the 2 MiB that hold its own L1 table. The builder gives us whole
+	 * 2 MiB blocks, so the region is ours: refused for the table alone.
+	 */
+	PV_CHECK(region_owned(l1_mfn), "region of mfn 0x%lx not all ours",
+		 (unsigned long)l1_mfn);
+	CHECK_REFUSED(write_alias_l2e(((l1_mfn << 12) & ~0x1fffffULL) | SP_RW),
+		      E_INVAL, XENO_WHY_SUPERPAGE_HAS_TABLES);
+	/* Read-only makes no difference. */
+	CHECK_REFUSED(write_alias_l2e(((l1_mfn << 12) & ~0x1fffffULL) |
+				      (SP_RW & ~PV_PTE_RW)),
+		      E_INVAL, XENO_WHY_SUPERPAGE_HAS_TABLES);
+	/* Misaligned: the frame must start a 2 MiB region. */
+	CHECK_REFUSED(
+		write_alias_l2e((((l1_mfn & ~(SP_FRAMES - 1)) | 2) << 12) |
+				SP_RW),
+		E_INVAL, XENO_WHY_SUPERPAGE_ALIGN);
 	PV_CHECK_EQ(pv_lookup_pte(VA(alias_slot)) & PV_PTE_P, PV_PTE_P);
 	pv_test_end();
+}
+
+/* A 2 MiB region inside RAM whose first frame is not ours. */
+static uint64_t foreign_region(void)
+{
+	uint64_t r = 0xf000; /* well below the top of the 256 MiB */
+
+	while (owned(r)) {
+		r -= SP_FRAMES;
+	}
+	return r;
+}
+
+static void test_superpage_foreign(void)
+{
+	uint64_t f = foreign_region();
+
+	pv_test_begin("hostile.superpage_over_foreign_memory");
+	CHECK_REFUSED(write_alias_l2e((f << 12) | SP_RW), E_INVAL,
+		      XENO_WHY_SUPERPAGE_NOT_OWNER);
+	CHECK_REFUSED(write_alias_l2e((f << 12) | (SP_RW & ~PV_PTE_RW)),
+		      E_INVAL, XENO_WHY_SUPERPAGE_NOT_OWNER);
+	/* The hypervisor's own memory (its image at 1 MiB: region 0). */
+	CHECK_REFUSED(write_alias_l2e(SP_RW), E_INVAL,
+		      XENO_WHY_SUPERPAGE_NOT_OWNER);
+	PV_CHECK_EQ(pv_lookup_pte(VA(alias_slot)) & PV_PTE_P, PV_PTE_P);
+	pv_test_end();
+}
+
+/* ---- another domain's page table -------------------------------------------- */
+
+/* A frame of another domain at the PFN our L4 has: the peer's L4. */
+static uint64_t find_peer_l4(void)
+{
+	uint64_t pfn = pv_mfn_to_pfn(pv_current_l4_mfn()), mfn;
+
+	for (mfn = 0; mfn < SCAN_FRAMES; mfn++) {
+		if (pv_mfn_to_pfn(mfn) == pfn && !owned(mfn)) {
+			return mfn;
+		}
+	}
+	return PV_INVALID_FRAME;
+}
+
+/* Whether a frame not ours carries the peer's "done" mark. */
+static bool peer_done(void)
+{
+	uint64_t mfn;
+
+	for (mfn = 0; mfn < SCAN_FRAMES; mfn++) {
+		if (pv_mfn_to_pfn(mfn) == PEER_DONE && !owned(mfn)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void mark_done(void)
+{
+	struct mmu_update u = {
+		.ptr = (pv_va_to_mfn(flag_page) << 12) | MMU_MACHPHYS_UPDATE,
+		.val = PEER_DONE,
+	};
+
+	PV_CHECK_OK(HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF));
+}
+
+static void test_peer_page_table(void)
+{
+	uint64_t peer = find_peer_l4(), l4 = pv_current_l4_mfn();
+	struct xeno_mm_frame_info fi = { .mfn = peer };
+	struct mmu_update u;
+
+	pv_test_begin("hostile.map_other_domains_page_table");
+	PV_CHECK(peer != PV_INVALID_FRAME, "no peer domain found");
+	if (peer == PV_INVALID_FRAME) {
+		pv_test_end();
+		return;
+	}
+	/* Xeno tells us nothing about it. */
+	PV_CHECK_EQ(HYPERVISOR_xeno_mm_op(XENO_MM_frame_info, &fi), -E_PERM);
+	/* Neither read-only nor writable, nor as a superpage. */
+	CHECK_REFUSED(pv_map_page(VA(alias_slot), peer, PV_PTE_P | PV_PTE_A),
+		      E_BUSY, XENO_WHY_L1_NOT_OWNER);
+	CHECK_REFUSED(pv_map_page(VA(alias_slot), peer, PV_PTE_DATA), E_BUSY,
+		      XENO_WHY_L1_NOT_OWNER);
+	CHECK_REFUSED(write_alias_l2e(((peer << 12) & ~0x1fffffULL) | SP_RW),
+		      E_INVAL, XENO_WHY_SUPERPAGE_NOT_OWNER);
+	/* Not as a table of ours, a pin or a root. */
+	u.ptr = (l4 << 12) + 300 * 8;
+	u.val = (peer << 12) | PV_PTE_P | PV_PTE_A;
+	CHECK_REFUSED(HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF), E_INVAL,
+		      XENO_WHY_TABLE_NOT_OWNER);
+	CHECK_REFUSED(pv_pin_table(4, peer), E_INVAL, XENO_WHY_NOT_OWN_FRAME);
+	CHECK_REFUSED(pv_new_baseptr(peer), E_INVAL, XENO_WHY_NOT_OWN_FRAME);
+	PV_CHECK_EQ((pv_lookup_pte(VA(alias_slot)) & PV_PTE_ADDR) >> 12,
+		    alias_mfn);
+	pv_test_end();
+}
+
+/* Before exiting: the peer must find us alive until it is done. */
+static void wait_for_peer(void)
+{
+	uint64_t until = pv_now_ns() + 20000000000ULL;
+
+	while (find_peer_l4() != PV_INVALID_FRAME && !peer_done() &&
+	       pv_now_ns() < until) {
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
 }
 
 static void test_linear_self_map(void)
@@ -269,6 +432,8 @@ static void test_bad_batch_middle(void)
 int main(void)
 {
 	alias_mfn = pv_va_to_mfn(alias_slot);
+	test_peer_page_table();
+	mark_done();
 	test_map_not_owned();
 	test_map_hypervisor();
 	test_writable_alias_of_table();
@@ -276,7 +441,9 @@ int main(void)
 	test_unpin_in_use();
 	test_forge_m2p();
 	test_superpage_over_table();
+	test_superpage_foreign();
 	test_linear_self_map();
 	test_bad_batch_middle();
+	wait_for_peer();
 	return 0;
 }

@@ -187,7 +187,7 @@ void arch_halt(int xeno_status)
  * only counts and records what generic code asked for, for tests and
  * host benchmarks. Counters are atomic: CPUs are threads.
  */
-static struct arch_tlb_stats tlb_stats;
+static struct arch_tlb_stats tlb_stats, cpu_tlb_stats[NR_CPUS];
 static struct host_tlb_call tlb_log[HOST_TLB_LOG];
 static unsigned int tlb_calls;
 static mfn_t loaded_root[NR_CPUS];
@@ -209,6 +209,14 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 	if (va == ARCH_FLUSH_ALL) {
 		stat_add(&tlb_stats.local_flushes,
 			 (uint64_t)__builtin_popcountll(mask));
+		stat_add(&tlb_stats.global_flushes,
+			 (uint64_t)__builtin_popcountll(mask));
+		for (unsigned int c = 0; c < NR_CPUS; c++) {
+			if ((mask >> c) & 1) {
+				stat_add(&cpu_tlb_stats[c].local_flushes, 1);
+				stat_add(&cpu_tlb_stats[c].global_flushes, 1);
+			}
+		}
 	} else {
 		stat_add(&tlb_stats.local_invlpgs,
 			 (uint64_t)__builtin_popcountll(mask));
@@ -225,12 +233,29 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out)
 	out->ipis = __atomic_load_n(&tlb_stats.ipis, __ATOMIC_RELAXED);
 	out->cr3_loads =
 		__atomic_load_n(&tlb_stats.cr3_loads, __ATOMIC_RELAXED);
+	out->global_flushes =
+		__atomic_load_n(&tlb_stats.global_flushes, __ATOMIC_RELAXED);
+}
+
+void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out)
+{
+	const struct arch_tlb_stats *c = &cpu_tlb_stats[cpu];
+
+	out->local_flushes =
+		__atomic_load_n(&c->local_flushes, __ATOMIC_RELAXED);
+	out->local_invlpgs =
+		__atomic_load_n(&c->local_invlpgs, __ATOMIC_RELAXED);
+	out->ipis = 0;
+	out->cr3_loads = __atomic_load_n(&c->cr3_loads, __ATOMIC_RELAXED);
+	out->global_flushes =
+		__atomic_load_n(&c->global_flushes, __ATOMIC_RELAXED);
 }
 
 void arch_load_root(mfn_t root)
 {
 	loaded_root[this_cpu] = root;
 	stat_add(&tlb_stats.cr3_loads, 1);
+	stat_add(&cpu_tlb_stats[this_cpu].cr3_loads, 1);
 }
 
 bool arch_hypercall_preempt_check(void)
@@ -250,6 +275,7 @@ void host_tlb_reset(void)
 	unsigned int i;
 
 	memset(&tlb_stats, 0, sizeof(tlb_stats));
+	memset(cpu_tlb_stats, 0, sizeof(cpu_tlb_stats));
 	memset(tlb_log, 0, sizeof(tlb_log));
 	tlb_calls = 0;
 	for (i = 0; i < NR_CPUS; i++) {

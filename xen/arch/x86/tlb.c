@@ -26,14 +26,24 @@ static struct {
 	volatile uint32_t pending; /* a flush was requested */
 } __aligned(64) flush_req[NR_CPUS];
 
-static struct arch_tlb_stats stats;
+/* Per CPU, each written by its own CPU only; summed for the totals. */
+static struct arch_tlb_stats cpu_stats[NR_CPUS];
 
 static void count(uint64_t *c, uint64_t n)
 {
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
-/* Flushes every TLB entry of this CPU, global ones included. */
+static struct arch_tlb_stats *my_stats(void)
+{
+	return &cpu_stats[arch_cpu_id()];
+}
+
+/*
+ * Flushes every TLB entry of this CPU, global ones included: toggling
+ * CR4.PGE drops everything (all PCIDs too); without PGE a CR3 reload
+ * does, as nothing is global then.
+ */
 static void flush_local_all(void)
 {
 	unsigned long cr4 = read_cr4();
@@ -41,16 +51,17 @@ static void flush_local_all(void)
 	if (cr4 & CR4_PGE) {
 		write_cr4(cr4 & ~CR4_PGE);
 		write_cr4(cr4);
+		count(&my_stats()->global_flushes, 1);
 	} else {
 		write_cr3(read_cr3());
 	}
-	count(&stats.local_flushes, 1);
+	count(&my_stats()->local_flushes, 1);
 }
 
 static void invlpg_local(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-	count(&stats.local_invlpgs, 1);
+	count(&my_stats()->local_invlpgs, 1);
 }
 
 /* Serves a shootdown aimed at this CPU (IRQ handler or a waiting CPU). */
@@ -75,7 +86,7 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 		}
 		__atomic_store_n(&flush_req[cpu].pending, 1, __ATOMIC_RELEASE);
 		apic_send_ipi(percpu[cpu].apic_id, VEC_FLUSH);
-		count(&stats.ipis, 1);
+		count(&my_stats()->ipis, 1);
 	}
 	if ((mask >> self) & 1) {
 		if (va == ARCH_FLUSH_ALL) {
@@ -95,19 +106,40 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 	}
 }
 
+void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out)
+{
+	const struct arch_tlb_stats *c = &cpu_stats[cpu];
+
+	out->local_flushes =
+		__atomic_load_n(&c->local_flushes, __ATOMIC_RELAXED);
+	out->local_invlpgs =
+		__atomic_load_n(&c->local_invlpgs, __ATOMIC_RELAXED);
+	out->ipis = __atomic_load_n(&c->ipis, __ATOMIC_RELAXED);
+	out->cr3_loads = __atomic_load_n(&c->cr3_loads, __ATOMIC_RELAXED);
+	out->global_flushes =
+		__atomic_load_n(&c->global_flushes, __ATOMIC_RELAXED);
+}
+
 void arch_tlb_stats_read(struct arch_tlb_stats *out)
 {
-	out->local_flushes =
-		__atomic_load_n(&stats.local_flushes, __ATOMIC_RELAXED);
-	out->local_invlpgs =
-		__atomic_load_n(&stats.local_invlpgs, __ATOMIC_RELAXED);
-	out->ipis = __atomic_load_n(&stats.ipis, __ATOMIC_RELAXED);
-	out->cr3_loads = __atomic_load_n(&stats.cr3_loads, __ATOMIC_RELAXED);
+	struct arch_tlb_stats one;
+	unsigned int cpu;
+
+	memset(out, 0, sizeof(*out));
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		arch_tlb_cpu_stats_read(cpu, &one);
+		out->local_flushes += one.local_flushes;
+		out->local_invlpgs += one.local_invlpgs;
+		out->ipis += one.ipis;
+		out->cr3_loads += one.cr3_loads;
+		out->global_flushes += one.global_flushes;
+	}
 }
 
 /*
  * Without PCIDs a CR3 load flushes the old address space's non-global
- * entries; guest global entries are flushed by mm_vcpu_switch's policy.
+ * entries; guest global entries are flushed by mm/tlb.c's policy
+ * (tlb_switch_globals, tlb_root_changed) through arch_flush_tlb_mask.
  */
 void arch_load_root(mfn_t root)
 {
@@ -115,7 +147,7 @@ void arch_load_root(mfn_t root)
 						: mfn_x(root) << PAGE_SHIFT;
 
 	write_cr3(pa);
-	count(&stats.cr3_loads, 1);
+	count(&my_stats()->cr3_loads, 1);
 }
 
 bool arch_hypercall_preempt_check(void)

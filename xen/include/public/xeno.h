@@ -38,6 +38,13 @@
 #define XENO_MM_frame_info 1
 
 /*
+ * XENO_MM_tlb_counts: arg is a struct xeno_mm_tlb_counts, written with
+ * what the CPU running the caller did for TLB maintenance since boot
+ * (benchmarks: events per operation, docs/mm.md §15). Any domain may ask.
+ */
+#define XENO_MM_tlb_counts 2
+
+/*
  * xeno_mm_refusal.hypercall of a refused writable page-table write (a
  * guest write fault on one of its L1 tables that Xeno did not emulate,
  * pv-abi §9.10): no hypercall has this number. cmd is then the #PF
@@ -113,7 +120,8 @@ enum xeno_why {
 				     guest address; value: the base */
 	XENO_WHY_LDT_ENTRIES = 32,     /* SET_LDT with more than 8192 entries */
 	XENO_WHY_NO_IO_RIGHTS = 33,    /* cache flush without I/O resources */
-	XENO_WHY_NO_SUPERPAGES = 34,   /* MARK/UNMARK_SUPER: not supported */
+	XENO_WHY_NO_SUPERPAGES = 34,   /* MARK/UNMARK_SUPER: not supported
+					  (map with PS, docs/mm.md §13) */
 	XENO_WHY_BAD_VA = 35,	       /* an address outside the guest's
 					ranges; value: it */
 	XENO_WHY_VA_UNMAPPED = 36,     /* update_va_mapping: no L1 for va (an
@@ -140,7 +148,27 @@ enum xeno_why {
 					refuse; value: it */
 	XENO_WHY_GDT_ENTRIES = 42,    /* set_gdt with more than 7168
 					entries; value: the count */
-	XENO_WHY_NR = 43
+
+	/*
+	 * Superpages (docs/mm.md §13). value: the entry (UNDER_SUPERPAGE:
+	 * the type asked for); mfn: the region's first frame
+	 * (UNDER_SUPERPAGE: the frame).
+	 */
+	XENO_WHY_SUPERPAGE_UNSUPPORTED = 43, /* this size is off (boot
+						option, or no 1 GiB pages) */
+	XENO_WHY_SUPERPAGE_ALIGN = 44,	     /* frame not aligned to the
+						superpage size */
+	XENO_WHY_SUPERPAGE_NOT_RAM = 45,     /* region reaches beyond memory */
+	XENO_WHY_SUPERPAGE_NOT_OWNER = 46,   /* a frame of the region is not
+						on the table owner's list */
+	XENO_WHY_SUPERPAGE_HAS_TABLES = 47,  /* a frame of the region is a
+						page table or descriptor page */
+	XENO_WHY_SUPERPAGE_OVERFLOW = 48,    /* too many superpage entries map
+						the region */
+	XENO_WHY_UNDER_SUPERPAGE = 49,	     /* the frame cannot become a page
+						table or descriptor page: a
+						superpage maps it */
+	XENO_WHY_NR = 50
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */
@@ -197,6 +225,21 @@ struct xeno_mm_frame_info {
 	uint16_t linear_out; /* (H) linear entries this table holds */
 	uint16_t linear_in;  /* (H) linear entries pointing at this table */
 };
+
+struct xeno_mm_tlb_counts {
+	uint32_t cpu;		 /* (H) the CPU the counts are of */
+	uint32_t pad;		 /* (H) 0 */
+	uint64_t cr3_loads;	 /* (H) page-table root loads */
+	uint64_t full_flushes;	 /* (H) whole-TLB flushes */
+	uint64_t global_flushes; /* (H) of those, dropping global entries */
+	uint64_t invlpgs;	 /* (H) single-address invalidations */
+	uint64_t ipis;		 /* (H) shootdown IPIs this CPU sent */
+};
+
+_Static_assert(sizeof(struct xeno_mm_tlb_counts) == 48, "xeno_mm_tlb_counts");
+_Static_assert(offsetof(struct xeno_mm_tlb_counts, cr3_loads) == 8,
+	       "cr3_loads");
+_Static_assert(offsetof(struct xeno_mm_tlb_counts, ipis) == 40, "ipis");
 
 _Static_assert(sizeof(struct xeno_mm_refusal) == 80, "xeno_mm_refusal");
 _Static_assert(offsetof(struct xeno_mm_refusal, hypercall) == 8, "hypercall");

@@ -55,12 +55,17 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va);
 
 /* What the arch did for TLB maintenance since boot. */
 struct arch_tlb_stats {
-	uint64_t local_flushes; /* full flushes on one CPU */
-	uint64_t local_invlpgs; /* single-address invalidations */
-	uint64_t ipis;		/* shootdown IPIs sent */
-	uint64_t cr3_loads;	/* page-table root switches */
+	uint64_t local_flushes;	 /* full flushes on one CPU */
+	uint64_t local_invlpgs;	 /* single-address invalidations */
+	uint64_t ipis;		 /* shootdown IPIs sent */
+	uint64_t cr3_loads;	 /* page-table root switches */
+	uint64_t global_flushes; /* of local_flushes, those that dropped
+				    global entries too */
 };
 void arch_tlb_stats_read(struct arch_tlb_stats *out);
+
+/* The same, done on one CPU (ipis: sent by it). */
+void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out);
 
 /*
  * The root of the running vCPU's active address space changed (new

@@ -126,6 +126,8 @@ struct page_info {
 			 * Allocated (head frame): the order frame_alloc()
 			 * handed the block out with, which the owner may
 			 * overwrite (xmalloc keeps its size class here).
+			 * Domain frames (PGF_DOMAIN): PGO_* flags, changed
+			 * only by compare-and-swap of count_word.
 			 */
 			uint8_t order;
 
@@ -152,7 +154,15 @@ _Static_assert(offsetof(struct page_info, count) == 16 &&
 /* The parts of page_info.count_word (x86 is little-endian). */
 #define PCW_COUNT_MASK	0xffffffffULL
 #define PCW_OWNER_SHIFT 32
+#define PCW_ORDER_SHIFT 48
 #define PCW_FLAGS_SHIFT 56
+
+/*
+ * Domain frames' order byte (mm/superpage.c): the frame was released
+ * while a superpage mapped it, and its region holds the allocation
+ * reference (one general reference) until the last such superpage goes.
+ */
+#define PGO_SP_HELD 0x01
 
 /* The table itself and its length (frames 0 .. frame_table_nr - 1). */
 extern struct page_info *frame_table;

@@ -105,6 +105,17 @@ struct mm_domain {
 
 	/* Under lock: its memory is being returned; no frame may join. */
 	bool dying;
+
+	/*
+	 * Some validated leaf entry (L1 or superpage) of the domain is
+	 * global, so its translations survive CR3 loads: mm/tlb.c flushes
+	 * them when a CPU switches away. Set (atomically, never cleared)
+	 * by pte.c before such an entry is stored.
+	 */
+	bool globals;
+
+	/* Unique over the machine's life: identifies it after it is gone. */
+	uint64_t serial;
 };
 
 /* Forgets every registered domain (host tests recreating the machine). */

@@ -119,7 +119,12 @@ bool pte_l4_set_m2p(uint64_t *l4, bool present);
  */
 bool pte_same_refs(unsigned int level, uint64_t old, uint64_t new);
 
-/* Whether a present entry's flags are allowed at the level (§9.5.1). */
-bool pte_check_flags(unsigned int level, uint64_t e, const struct mm_domain *d);
+/*
+ * Whether an entry's flags are allowed at the level (§9.5.1; a
+ * superpage's in docs/mm.md §13). An allowed leaf entry that will be
+ * stored global (user, or G) marks d as having global entries
+ * (mm_domain.globals): call it before storing the entry.
+ */
+bool pte_check_flags(unsigned int level, uint64_t e, struct mm_domain *d);
 
 #endif

@@ -72,6 +72,23 @@ cpumask_t tlb_vcpus_cpus(const struct mm_domain *d, uint64_t vcpu_bitmap);
 /* mm_vcpu_switch(): v now runs on cpu; marks cpu in its masks. */
 void tlb_vcpu_running(struct mm_vcpu *v, unsigned int cpu);
 
+/*
+ * Global entries (docs/mm.md §14). A domain with global leaf entries
+ * (mm_domain.globals) leaves them in a CPU's TLB across CR3 loads, so:
+ *  - tlb_switch_globals(), from mm_vcpu_switch() on the switching CPU
+ *    before it loads next's root: if a vCPU with global entries ran here
+ *    last (prev, or one before an idle spell) and next is another vCPU,
+ *    this CPU drops everything, globals included. A vCPU of a domain
+ *    without global entries costs nothing.
+ *  - tlb_root_changed(): v (with global entries) installed a new base
+ *    pointer, another address space of its own: the CPUs where v's
+ *    translations may live drop everything (a guest process switch;
+ *    kernel/user mode switches keep the globals, which is their point).
+ */
+void tlb_switch_globals(struct mm_vcpu *prev, struct mm_vcpu *next,
+			unsigned int cpu);
+void tlb_root_changed(struct mm_vcpu *v);
+
 /* The TLB clock now, as a nonzero stamp for a frame's type word. */
 uint32_t tlb_stamp(void);
 
@@ -94,8 +111,11 @@ struct tlb_op_stats {
 };
 struct tlb_stats {
 	struct tlb_op_stats op[TLB_OP_NR];
-	uint64_t stale_checks;	/* tlb_flush_stale calls */
-	uint64_t stale_skipped; /* of which needed no flush */
+	uint64_t stale_checks;	 /* tlb_flush_stale calls */
+	uint64_t stale_skipped;	 /* of which needed no flush */
+	uint64_t switch_globals; /* vCPU switches that flushed globals */
+	uint64_t switch_kept;	 /* vCPU switches that needed no flush */
+	uint64_t root_globals;	 /* base pointer changes that flushed */
 };
 void tlb_stats_read(struct tlb_stats *out);
 

@@ -15,6 +15,7 @@
 #include <xeno/lib.h>
 #include <xeno/m2p.h>
 #include <xeno/pte.h>
+#include <xeno/superpage.h>
 
 /* A zeroed frame for a hypervisor page table, or a boot failure. */
 static uint64_t *table_alloc(void)
@@ -76,6 +77,8 @@ void pv_mm_init(void)
 	}
 	slots[0] = table_entry(map_m2p(nx), PTE_P | PTE_US | PTE_A);
 	pte_configure(cpu_has.nx, true);
+	/* Long mode always has 2 MiB pages; 1 GiB pages need the CPU's. */
+	superpage_configure(true, cpu_has.page1g);
 	pte_set_l4_template(slots);
 	printk(LOG_INFO, "mm: M2P for %lu frames in %lu frames at %#llx\n",
 	       m2p_nr_entries(), m2p_nr_table_frames(), MACH2PHYS_VIRT_START);

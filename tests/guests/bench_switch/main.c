@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Switching between two domains' address spaces (make bench, docs/mm.md
+ * §15). Two copies of this guest run on one CPU and yield to each other
+ * (SCHEDOP_yield); each of our yields is two switches, to the peer and
+ * back. Per switch it reports the time and what the CPU did, from
+ * xeno_mm_op XENO_MM_tlb_counts: CR3 loads, full TLB flushes and those
+ * that also dropped global entries.
+ *
+ *   pv_domain_switch          no global entries in either domain: a
+ *                             switch is one CR3 load and no flush
+ *   pv_domain_switch_globals  both have user (global) mappings: each
+ *                             switch also flushes the globals
+ *
+ * Rounds where the peer was not yielding too (it started late or already
+ * finished: fewer than two CR3 loads per yield) are not counted; the
+ * median of the others is printed.
+ */
+#include <libpv.h>
+
+#define YIELDS 500
+#define ROUNDS 9
+
+static uint8_t user_page[4096] __attribute__((aligned(4096)));
+
+struct sample {
+	uint64_t ps;	  /* picoseconds per switch */
+	uint64_t cr3;	  /* per 1000 switches */
+	uint64_t full;	  /* per 1000 switches */
+	uint64_t globals; /* per 1000 switches */
+};
+
+static void counts(struct xeno_mm_tlb_counts *c)
+{
+	if (HYPERVISOR_xeno_mm_op(XENO_MM_tlb_counts, c) != 0) {
+		memset(c, 0, sizeof(*c));
+	}
+}
+
+static void yield(void)
+{
+	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+/* One round of YIELDS yields; false if the peer was not there. */
+static bool round_once(struct sample *s)
+{
+	struct xeno_mm_tlb_counts c0, c1;
+	uint64_t t0, t1, n = 2 * YIELDS;
+	unsigned int i;
+
+	counts(&c0);
+	t0 = pv_now_ns();
+	for (i = 0; i < YIELDS; i++) {
+		yield();
+	}
+	t1 = pv_now_ns();
+	counts(&c1);
+	if (c1.cpu != c0.cpu || c1.cr3_loads - c0.cr3_loads < n) {
+		printf("round: %lu CR3 loads for %lu switches\n",
+		       (unsigned long)(c1.cr3_loads - c0.cr3_loads),
+		       (unsigned long)n);
+		return false;
+	}
+	s->ps = (t1 - t0) * 1000 / n;
+	s->cr3 = (c1.cr3_loads - c0.cr3_loads) * 1000 / n;
+	s->full = (c1.full_flushes - c0.full_flushes) * 1000 / n;
+	s->globals = (c1.global_flushes - c0.global_flushes) * 1000 / n;
+	return true;
+}
+
+static void sort(uint64_t *v, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	}
+}
+
+static uint64_t median_of(struct sample *s, unsigned int n, size_t off)
+{
+	uint64_t v[ROUNDS];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		v[i] = *(uint64_t *)((char *)&s[i] + off);
+	}
+	sort(v, n);
+	return v[n / 2];
+}
+
+static void thousandths(const char *key, uint64_t v)
+{
+	printf(" %s=%lu.%03lu", key, (unsigned long)(v / 1000),
+	       (unsigned long)(v % 1000));
+}
+
+static void bench(const char *name)
+{
+	struct sample s[ROUNDS];
+	unsigned int r, n = 0;
+
+	for (r = 0; r < ROUNDS; r++) {
+		if (round_once(&s[n])) {
+			n++;
+		}
+	}
+	if (n == 0) {
+		printf("%s: the peer never yielded back\n", name);
+		return;
+	}
+	printf("XENO-BENCH %s", name);
+	thousandths("ns_per_op", median_of(s, n, offsetof(struct sample, ps)));
+	thousandths("cr3_loads_per_op",
+		    median_of(s, n, offsetof(struct sample, cr3)));
+	thousandths("full_flushes_per_op",
+		    median_of(s, n, offsetof(struct sample, full)));
+	thousandths("global_flushes_per_op",
+		    median_of(s, n, offsetof(struct sample, globals)));
+	printf(" hypercalls_per_op=0.500 ops=%u rounds=%u\n", 2 * YIELDS, n);
+}
+
+int main(void)
+{
+	unsigned int i;
+
+	/* Let the peer start. */
+	for (i = 0; i < 50; i++) {
+		yield();
+	}
+	bench("pv_domain_switch");
+	/* A user mapping: stored global, so the domain has globals now. */
+	pv_map_page((uint64_t)user_page, pv_va_to_mfn(user_page),
+		    PV_PTE_DATA | PV_PTE_US);
+	for (i = 0; i < 50; i++) {
+		yield();
+	}
+	bench("pv_domain_switch_globals");
+	/* Keep yielding a while so the peer finishes its rounds with us. */
+	for (i = 0; i < 4 * YIELDS; i++) {
+		yield();
+	}
+	return 0;
+}
