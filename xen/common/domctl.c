@@ -370,6 +370,7 @@ static long domctl_sysinfo(uint64_t arg)
 	s.nr_domains = domains_alive();
 	s.nr_modules = dom0less_nr_images();
 	s.audits = domain_audits();
+	s.late_slices = (uint32_t)st.late_slices;
 #ifdef XENO_DEBUG
 	s.flags = XENO_SYSINFO_DEBUG;
 #endif

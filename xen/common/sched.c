@@ -5,8 +5,9 @@
  * t * SCHED_WEIGHT_DEFAULT / weight to a vCPU's vtime, so over time each
  * domain's vCPUs get CPU in proportion to its weight. The CPU always runs
  * the queue's smallest vtime next; a slice lasts SCHED_SLICE_NS. A vCPU
- * that wakes up starts no lower than the queue's minimum minus one
- * slice, so sleeping earns no unbounded credit.
+ * that wakes up starts no lower than one slice below sys_vtime, the
+ * largest vtime any CPU has started running, so sleeping (or being
+ * created late) earns no unbounded credit.
  *
  * Balancing: whenever a CPU picks (a slice ended, its vCPU blocked), it
  * also looks at the other queues' heads, published in head_vtime, and
@@ -47,6 +48,13 @@
 
 #define NO_VTIME UINT64_MAX
 
+/*
+ * How far (in vtime) another queue's head must be behind what a CPU
+ * would run before the CPU takes it: a little, so that vCPUs of equal
+ * vtime do not move for nothing.
+ */
+#define BALANCE_MARGIN_NS (SCHED_SLICE_NS / 4)
+
 struct runq {
 	spinlock_t lock;
 	struct list_head queue; /* RUNNABLE vCPUs, ascending vtime */
@@ -54,7 +62,6 @@ struct runq {
 	bool need_resched;	/* take the slow path at the next exit */
 	bool yield;		/* curr yielded: switch even if it is best */
 	uint64_t head_vtime;	/* see the invariants */
-	uint64_t min_vtime;	/* vtime of the last vCPU picked */
 	uint64_t slice_end;
 	struct timer slice_timer;
 } __aligned(64);
@@ -63,6 +70,7 @@ static struct runq rqs[NR_CPUS];
 static struct sched_stats stats;
 static unsigned int next_cpu; /* round-robin placement of new vCPUs */
 static uint64_t idle_mask;    /* CPUs idling (bit per CPU), atomic */
+static uint64_t sys_vtime;    /* the largest vtime a CPU started, atomic */
 
 static void request_resched(struct runq *rq)
 {
@@ -213,12 +221,17 @@ static void kick_idle_cpu(unsigned int busy)
 	}
 }
 
-/* Makes v runnable on its queue; the caller holds that queue's lock. */
+/*
+ * Makes v runnable on its queue; the caller holds that queue's lock. Its
+ * vtime starts no lower than a slice below where every CPU has got to
+ * (sys_vtime): vtimes are compared across CPUs when they balance, so a
+ * CPU's own level would give a vCPU waking there credit against the
+ * vCPUs of busier CPUs.
+ */
 static void make_runnable(struct runq *rq, struct vcpu *v, uint64_t now)
 {
-	uint64_t floor = rq->min_vtime > SCHED_SLICE_NS
-				 ? rq->min_vtime - SCHED_SLICE_NS
-				 : 0;
+	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
+	uint64_t floor = sys > SCHED_SLICE_NS ? sys - SCHED_SLICE_NS : 0;
 
 	if (v->vtime < floor) {
 		v->vtime = floor;
@@ -477,7 +490,7 @@ static struct vcpu *steal(unsigned int self, uint64_t limit)
 			__atomic_load_n(&rqs[i].head_vtime, __ATOMIC_ACQUIRE);
 
 		if (i != self && h != NO_VTIME &&
-		    (limit == NO_VTIME || h + SCHED_SLICE_NS < limit) &&
+		    (limit == NO_VTIME || h + BALANCE_MARGIN_NS < limit) &&
 		    h <= best_vtime) {
 			best = i;
 			best_vtime = h;
@@ -494,7 +507,8 @@ static struct vcpu *steal(unsigned int self, uint64_t limit)
 	{
 		struct vcpu *v = list_entry(p, struct vcpu, runq);
 
-		if (limit != NO_VTIME && v->vtime + SCHED_SLICE_NS >= limit) {
+		if (limit != NO_VTIME &&
+		    v->vtime + BALANCE_MARGIN_NS >= limit) {
 			break;
 		}
 		if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) {
@@ -553,11 +567,16 @@ static void yield_behind(struct runq *rq, struct vcpu *curr)
 
 static void start_running(struct runq *rq, struct vcpu *v, uint64_t now)
 {
+	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
+
+	while (sys < v->vtime && !__atomic_compare_exchange_n(
+					 &sys_vtime, &sys, v->vtime, true,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
 	set_state(v, VCPU_RUNNING, now);
 	v->run_start = now;
 	v->on_cpu = true;
 	rq->curr = v;
-	rq->min_vtime = v->vtime;
 	rq->slice_end = now + SCHED_SLICE_NS;
 	timer_set(&rq->slice_timer, rq->slice_end);
 }
@@ -574,6 +593,21 @@ static struct vcpu *start_next(unsigned int self, struct vcpu *next,
 	struct vcpu *better = steal(self, next ? next->vtime : NO_VTIME);
 
 	spin_lock(&rq->lock);
+	ASSERT(better == NULL || !better->on_cpu);
+	if (next != NULL && next != rq->curr &&
+	    __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) {
+		/*
+		 * Its registers are still in another CPU's frame (it was woken
+		 * while that CPU switched away from it): not runnable here
+		 * until that CPU is done. It waits on the queue; an idle CPU
+		 * spins rather than halts while a queue holds work.
+		 */
+		if (next->state == VCPU_RUNNABLE) {
+			enqueue(rq, next);
+		}
+		__atomic_fetch_add(&stats.deferred, 1, __ATOMIC_RELAXED);
+		next = NULL;
+	}
 	if (better != NULL && better->state == VCPU_RUNNABLE) {
 		if (next != NULL && next->state == VCPU_RUNNABLE) {
 			enqueue(rq, next);
@@ -606,6 +640,11 @@ static struct vcpu *pick_slow(unsigned int self, struct vcpu *curr)
 	spin_lock(&rq->lock);
 	__atomic_store_n(&rq->need_resched, false, __ATOMIC_SEQ_CST);
 	if (curr != NULL) {
+		if (now > rq->slice_end + 2 * SCHED_SLICE_NS) {
+			/* This CPU did not get here for two slices. */
+			__atomic_fetch_add(&stats.late_slices, 1,
+					   __ATOMIC_RELAXED);
+		}
 		account(curr, now);
 		if (keep_current(rq, curr, now)) {
 			spin_unlock(&rq->lock);
@@ -647,7 +686,7 @@ struct vcpu *sched_pick_at_exit(void)
 
 	if (curr != NULL &&
 	    !__atomic_load_n(&rqs[self].need_resched, __ATOMIC_SEQ_CST) &&
-	    !quiesce_pending()) {
+	    !quiesce_pending() && arch_now_ns() < rqs[self].slice_end) {
 		return curr;
 	}
 	sched_park_point();
@@ -671,18 +710,17 @@ void sched_switch_done(struct vcpu *prev)
 }
 
 /*
- * Whether another queue holds work. A CPU sets its idle_mask bit before
+ * Whether a queue holds work. A CPU sets its idle_mask bit before
  * it looks, and a CPU that queues work publishes the head before it
  * reads idle_mask, so one of the two always sees the other.
  */
-static bool work_elsewhere(unsigned int self)
+static bool work_queued(void)
 {
 	unsigned int n = arch_nr_cpus(), i;
 
 	for (i = 0; i < n; i++) {
-		if (i != self &&
-		    __atomic_load_n(&rqs[i].head_vtime, __ATOMIC_SEQ_CST) !=
-			    NO_VTIME) {
+		if (__atomic_load_n(&rqs[i].head_vtime, __ATOMIC_SEQ_CST) !=
+		    NO_VTIME) {
 			return true;
 		}
 	}
@@ -699,7 +737,7 @@ __noreturn void sched_idle(void)
 		if (v != NULL) {
 			arch_enter_vcpu(v);
 		}
-		if (work_elsewhere(arch_cpu_id())) {
+		if (work_queued()) {
 			arch_cpu_relax();
 			continue;
 		}
@@ -714,4 +752,7 @@ void sched_stats_read(struct sched_stats *out)
 	out->steals = __atomic_load_n(&stats.steals, __ATOMIC_RELAXED);
 	out->idle_entries =
 		__atomic_load_n(&stats.idle_entries, __ATOMIC_RELAXED);
+	out->deferred = __atomic_load_n(&stats.deferred, __ATOMIC_RELAXED);
+	out->late_slices =
+		__atomic_load_n(&stats.late_slices, __ATOMIC_RELAXED);
 }

@@ -339,7 +339,9 @@ struct xeno_domctl_sysinfo {
 	uint32_t nr_modules;   /* (H) boot modules (image indexes) */
 	uint32_t audits;       /* (H) invariant checks run at destroys */
 	uint32_t flags;	       /* (H) XENO_SYSINFO_* */
-	uint32_t pad;	       /* (H) 0 */
+	uint32_t late_slices;  /* (H) slices that ended more than two slices
+				  late: the CPU itself was held up (by its
+				  host, under an emulator) */
 };
 
 /* xeno_domctl_sysinfo.flags */

@@ -140,6 +140,8 @@ void arch_idle_once(void);
 /* Statistics for tests: CPU time of a vCPU, context switches, steals. */
 struct sched_stats {
 	uint64_t switches, steals, idle_entries;
+	uint64_t deferred;    /* picks of a vCPU another CPU still held */
+	uint64_t late_slices; /* slices that ended over two slices late */
 };
 void sched_stats_read(struct sched_stats *out);
 
