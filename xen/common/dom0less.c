@@ -4,7 +4,10 @@
  * module whose command line has name= becomes a domain with the options
  * of domcfg.c; the first module without a name is dom0 (id 0, named
  * "dom0", privileged). A bad image or option is reported with the module's
- * number and skips that domain only.
+ * number and skips that domain only. Later modules without a name are
+ * images only: the control domain may build domains from them at run time
+ * (XENO_DOMCTL_create, docs/domains.md). Every module stays in memory for
+ * that (memory.c never frees them), so any module's image can be used.
  */
 #include <asm/mm.h>
 #include <xeno/bootinfo.h>
@@ -62,7 +65,10 @@ unsigned int dom0less_build(void)
 		}
 		if (c.name[0] == '\0') {
 			if (have_dom0) {
-				report(i, "module", "no name= and dom0 exists");
+				printk(LOG_INFO,
+				       "xeno: module %u: no name=, kept as an "
+				       "image for domain control\n",
+				       i);
 				continue;
 			}
 			have_dom0 = true;
@@ -78,7 +84,25 @@ unsigned int dom0less_build(void)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		domain_unpause(built[i]);
+		domain_start(built[i]);
 	}
 	return n;
+}
+
+int dom0less_image(unsigned int index, const void **image, size_t *size)
+{
+	const struct boot_module *m;
+
+	if (index >= boot_info.nr_mod) {
+		return -1;
+	}
+	m = &boot_info.mod[index];
+	*image = phys_to_virt(m->start);
+	*size = m->end - m->start;
+	return 0;
+}
+
+unsigned int dom0less_nr_images(void)
+{
+	return boot_info.nr_mod;
 }

@@ -29,6 +29,8 @@ static spinlock_t domains_lock = SPINLOCK_INIT("domains", LOCK_RANK_DOMAIN);
 static unsigned int nr_alive;
 static unsigned int nr_shut_down; /* shut down, not yet destroyed */
 static unsigned int nr_crashed;	  /* shut down with SHUTDOWN_crash */
+static unsigned int nr_audits;	  /* invariant checks after destroys */
+static unsigned int nr_audit_failures;
 
 static bool id_in_use(domid_t id)
 {
@@ -95,7 +97,8 @@ static int shared_info_alloc(struct domain *d)
 	return 0;
 }
 
-static void domain_free(struct domain *d)
+/* Frees everything of d but the structure itself. */
+static void domain_release(struct domain *d)
 {
 	unsigned int i;
 
@@ -113,6 +116,11 @@ static void domain_free(struct domain *d)
 	}
 	mm_domain_relinquish(&d->mm);
 	mm_domain_fini(&d->mm);
+}
+
+static void domain_free(struct domain *d)
+{
+	domain_release(d);
 	xfree(d);
 }
 
@@ -174,15 +182,24 @@ fail:
 	return NULL;
 }
 
-void domain_unpause(struct domain *d)
+void domain_start(struct domain *d)
 {
 	/* vCPU 0 starts; the guest brings the others up (VCPUOP_up). */
 	vcpu_up(d->vcpu[0]);
 }
 
-static const char *const reason_names[] = {
-	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
-};
+static const char *reason_name(unsigned int reason)
+{
+	static const char *const names[] = {
+		"poweroff", "reboot",	"suspend",
+		"crash",    "watchdog", "soft_reset",
+	};
+
+	if (reason == SHUTDOWN_XENO_DESTROYED) {
+		return "destroyed";
+	}
+	return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
+}
 
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
@@ -204,12 +221,9 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 		domain_console_write(d, "\n", 1);
 	}
 	printk(LOG_INFO, "xeno: domain %u (%s) shut down: %s\n", d->domid,
-	       d->name,
-	       reason < ARRAY_SIZE(reason_names) ? reason_names[reason]
-						 : "unknown reason");
+	       d->name, reason_name(reason));
 	printk(LOG_ERR, "XENO-DOMAIN d%u %s reason=%s\n", d->domid, d->name,
-	       reason < ARRAY_SIZE(reason_names) ? reason_names[reason]
-						 : "unknown");
+	       reason_name(reason));
 	spin_lock(&domains_lock);
 	nr_shut_down++;
 	nr_crashed += reason == SHUTDOWN_crash;
@@ -218,7 +232,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 	send_global_virq(VIRQ_DOM_EXC);
 }
 
-struct domain *domain_find(domid_t id)
+static struct domain *find(domid_t id, bool shut_down_too)
 {
 	struct list_head *p;
 	struct domain *found = NULL;
@@ -228,7 +242,9 @@ struct domain *domain_find(domid_t id)
 	{
 		struct domain *d = list_entry(p, struct domain, link);
 
-		if (d->domid == id && d->state == DOMAIN_RUNNING) {
+		if (d->domid == id &&
+		    (d->state == DOMAIN_RUNNING ||
+		     (shut_down_too && d->state == DOMAIN_SHUTDOWN))) {
 			__atomic_fetch_add(&d->refs, 1, __ATOMIC_ACQ_REL);
 			found = d;
 			break;
@@ -236,6 +252,34 @@ struct domain *domain_find(domid_t id)
 	}
 	spin_unlock(&domains_lock);
 	return found;
+}
+
+struct domain *domain_find(domid_t id)
+{
+	return find(id, false);
+}
+
+struct domain *domain_find_any(domid_t id)
+{
+	return find(id, true);
+}
+
+bool domain_dying(domid_t id)
+{
+	struct list_head *p;
+	bool dying = false;
+
+	spin_lock(&domains_lock);
+	list_for_each(p, &domains)
+	{
+		struct domain *d = list_entry(p, struct domain, link);
+
+		if (d->domid == id && d->state == DOMAIN_DEAD) {
+			dying = true;
+		}
+	}
+	spin_unlock(&domains_lock);
+	return dying;
 }
 
 void domain_put(struct domain *d)
@@ -259,7 +303,6 @@ static struct domain *take_reapable(void)
 		    __atomic_load_n(&d->refs, __ATOMIC_ACQUIRE) == 1 &&
 		    !sched_domain_running(d)) {
 			d->state = DOMAIN_DEAD;
-			list_del(&d->link);
 			nr_shut_down--;
 			spin_unlock(&domains_lock);
 			return d;
@@ -267,6 +310,69 @@ static struct domain *take_reapable(void)
 	}
 	spin_unlock(&domains_lock);
 	return NULL;
+}
+
+#ifdef XENO_DEBUG
+/* Runs with every other CPU parked (sched_quiesce_run). */
+static void audit_all(void *arg)
+{
+	int *rc = arg;
+
+	frame_cache_drain_all();
+	*rc = frame_alloc_audit();
+	if (*rc == 0) {
+		*rc = mm_audit();
+	}
+}
+#endif
+
+/*
+ * Debug builds check the invariants (frame allocator and reference
+ * counts recomputed from scratch) after every destruction, with the
+ * other CPUs parked so that nothing changes frames meanwhile. A failure
+ * is counted; domains_all_gone() then ends the run as failed.
+ */
+static void audit_after_destroy(domid_t id)
+{
+#ifdef XENO_DEBUG
+	int rc = 0;
+
+	sched_quiesce_run(audit_all, &rc);
+	__atomic_fetch_add(&nr_audits, 1, __ATOMIC_RELAXED);
+	if (rc != 0) {
+		__atomic_fetch_add(&nr_audit_failures, 1, __ATOMIC_RELAXED);
+	}
+	printk(rc ? LOG_ERR : LOG_INFO,
+	       "XENO-CHECK destroy d%u invariants %s free=%lu\n", id,
+	       rc ? "FAIL" : "PASS", frame_free_count());
+#else
+	(void)id;
+#endif
+}
+
+/*
+ * Frees a domain marked DOMAIN_DEAD (no CPU runs it, no reference left
+ * but the list's). It stays on the list, where domain_find() skips it
+ * but its id stays taken and domain_dying() sees it, until its frames
+ * are back in the free pool. Returns whether it was the last domain.
+ */
+static bool destroy_dead(struct domain *d)
+{
+	uint64_t frames = d->mm.tot_pages;
+	domid_t id = d->domid;
+	bool last;
+
+	domain_release(d);
+	spin_lock(&domains_lock);
+	list_del(&d->link);
+	nr_alive--;
+	last = nr_alive == 0;
+	spin_unlock(&domains_lock);
+	xfree(d);
+	printk(LOG_INFO, "xeno: domain %u destroyed, %lu frames returned\n", id,
+	       frames);
+	audit_after_destroy(id);
+	return last;
 }
 
 void domain_reap(void)
@@ -278,22 +384,103 @@ void domain_reap(void)
 		return;
 	}
 	while ((d = take_reapable()) != NULL) {
-		uint64_t frames = d->mm.tot_pages;
-		domid_t id = d->domid;
-
-		domain_free(d);
-		printk(LOG_INFO,
-		       "xeno: domain %u destroyed, %lu frames "
-		       "returned\n",
-		       id, frames);
-		spin_lock(&domains_lock);
-		nr_alive--;
-		last = nr_alive == 0;
-		spin_unlock(&domains_lock);
+		last = destroy_dead(d);
 	}
 	if (last) {
 		domains_all_gone();
 	}
+}
+
+/*
+ * The domain control destroy: shut d down, wait until no CPU runs it and
+ * no one else holds it, and destroy it here, so that its frames are free
+ * when the caller's hypercall returns. The caller's reference (from
+ * domain_find_any) keeps the reaper away meanwhile.
+ */
+int domain_destroy(struct domain *d)
+{
+	bool first;
+
+	spin_lock(&d->lock);
+	first = !d->destroying;
+	d->destroying = true;
+	spin_unlock(&d->lock);
+	if (!first) {
+		domain_put(d);
+		return -ESRCH; /* another caller destroys it */
+	}
+	domain_shutdown(d, SHUTDOWN_XENO_DESTROYED);
+	sched_wait_domain_off(d);
+	while (__atomic_load_n(&d->refs, __ATOMIC_ACQUIRE) != 2) {
+		sched_park_point();
+		arch_cpu_relax();
+	}
+	spin_lock(&domains_lock);
+	BUG_ON(d->state != DOMAIN_SHUTDOWN);
+	d->state = DOMAIN_DEAD;
+	nr_shut_down--;
+	spin_unlock(&domains_lock);
+	domain_put(d);
+	if (destroy_dead(d)) {
+		domains_all_gone();
+	}
+	return 0;
+}
+
+int domain_pause(struct domain *d)
+{
+	unsigned int i;
+
+	spin_lock(&d->lock);
+	if (d->state != DOMAIN_RUNNING) {
+		spin_unlock(&d->lock);
+		return -EINVAL;
+	}
+	d->paused = true;
+	spin_unlock(&d->lock);
+	for (i = 0; i < d->nr_vcpus; i++) {
+		sched_pause_vcpu(d->vcpu[i]);
+	}
+	sched_wait_domain_off(d);
+	return 0;
+}
+
+int domain_resume(struct domain *d)
+{
+	unsigned int i;
+
+	spin_lock(&d->lock);
+	if (d->state != DOMAIN_RUNNING) {
+		spin_unlock(&d->lock);
+		return -EINVAL;
+	}
+	d->paused = false;
+	spin_unlock(&d->lock);
+	for (i = 0; i < d->nr_vcpus; i++) {
+		sched_unpause_vcpu(d->vcpu[i]);
+	}
+	return 0;
+}
+
+domid_t domain_free_id(void)
+{
+	domid_t id;
+
+	spin_lock(&domains_lock);
+	for (id = 1; id < DOMID_FIRST_RESERVED && id_in_use(id); id++) {
+	}
+	spin_unlock(&domains_lock);
+	return id;
+}
+
+unsigned int domain_audits(void)
+{
+	return __atomic_load_n(&nr_audits, __ATOMIC_RELAXED);
+}
+
+unsigned int domain_audit_failures(void)
+{
+	return __atomic_load_n(&nr_audit_failures, __ATOMIC_RELAXED);
 }
 
 unsigned int domains_crashed(void)

@@ -367,10 +367,10 @@ int domain_build(const struct domain_config *c, struct domain **out,
 		*why = "HYPERCALL_PAGE is not a page inside the image";
 		return -EINVAL;
 	}
-	rc = pv_layout_compute(&b.l, &b.img, nr_pages, c->module_size,
-			       c->privileged, why);
-	if (rc != 0) {
-		return rc;
+	/* A configuration too small for the image is a bad one (-EINVAL). */
+	if (pv_layout_compute(&b.l, &b.img, nr_pages, c->module_size,
+			      c->privileged, why) != 0) {
+		return -EINVAL;
 	}
 	b.p2m = xmalloc(nr_pages * sizeof(uint64_t));
 	if (b.p2m == NULL) {

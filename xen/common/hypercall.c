@@ -66,6 +66,7 @@ static const hcall_fn table[] = {
 	[__HYPERVISOR_physdev_op] = do_physdev_op,
 	[__HYPERVISOR_xeno_mm_op] = do_xeno_mm_op,
 	[__HYPERVISOR_xeno_stats_op] = do_xeno_stats_op,
+	[__HYPERVISOR_xeno_domctl] = do_xeno_domctl,
 };
 
 /* Hypercalls made, by number (statistics and benchmarks). */

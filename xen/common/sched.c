@@ -5,32 +5,63 @@
  * t * SCHED_WEIGHT_DEFAULT / weight to a vCPU's vtime, so over time each
  * domain's vCPUs get CPU in proportion to its weight. The CPU always runs
  * the queue's smallest vtime next; a slice lasts SCHED_SLICE_NS. A vCPU
- * that wakes up starts no lower than the queue's minimum minus one
- * slice, so sleeping earns no unbounded credit. A CPU whose queue is
- * empty steals the largest-vtime vCPU of another queue before idling.
+ * that wakes up starts no lower than one slice below sys_vtime, the
+ * largest vtime any CPU has started running, so sleeping (or being
+ * created late) earns no unbounded credit.
+ *
+ * Balancing: whenever a CPU picks (a slice ended, its vCPU blocked), it
+ * also looks at the other queues' heads, published in head_vtime, and
+ * pulls one that is more than SCHED_SLICE_NS of vtime behind what it
+ * would run otherwise; a CPU with nothing to run pulls any. So the
+ * smallest vtimes run everywhere, and weights hold across CPUs, not only
+ * within one queue. A CPU that queues a vCPU on a busy CPU wakes an idle
+ * CPU (idle_mask) to come and take it.
  *
  * Invariants, under the lock of rq[v->cpu]:
  *  - v is on rq's list iff v->state == VCPU_RUNNABLE and v is not being
- *    moved by a stealing CPU (then it is on no list, and its state says
- *    RUNNABLE; nothing but the thief touches it).
+ *    moved by a picking or stealing CPU (then it is on no list, and its
+ *    state says RUNNABLE; nothing but the mover takes it, and anyone else
+ *    may only change its state, which the mover checks when it is done).
  *  - rq->curr is the vCPU whose registers this CPU's guest frame holds
  *    (state RUNNING, or any state until the exit path switches away).
  *  - v->on_cpu stays true until the CPU has saved v's registers, so a
- *    domain is not destroyed under a CPU still switching away from it.
+ *    domain is not destroyed under a CPU still switching away from it,
+ *    and no other CPU takes v from a queue while it is set.
+ *  - rq->head_vtime is the vtime of the first vCPU on the list, or
+ *    NO_VTIME for an empty list (written under the lock, read by anyone).
+ *  - The fast path (sched_pick_at_exit): rq->need_resched is cleared only
+ *    by this CPU, under the lock, as it decides what to run. Everyone who
+ *    afterwards changes what this CPU should decide (queues a vCPU on rq,
+ *    changes rq->curr's state, blocks or yields it, ends its slice, asks
+ *    every CPU to stop) stores need_resched = true (under the lock where
+ *    one protects the change) before kicking the CPU. So a CPU that
+ *    reads need_resched false with a current vCPU would decide to keep it
+ *    and may skip the lock and the clock.
  *
- * Locks: rq->lock (LOCK_RANK_SCHED); a thief holds only one at a time.
+ * Locks: rq->lock (LOCK_RANK_SCHED); a CPU holds only one at a time (a
+ * thief trylocks the victim while holding none of its own).
  */
 #include <xeno/arch.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
 #include <xeno/vtime.h>
 
+#define NO_VTIME UINT64_MAX
+
+/*
+ * How far (in vtime) another queue's head must be behind what a CPU
+ * would run before the CPU takes it: a little, so that vCPUs of equal
+ * vtime do not move for nothing.
+ */
+#define BALANCE_MARGIN_NS (SCHED_SLICE_NS / 4)
+
 struct runq {
 	spinlock_t lock;
 	struct list_head queue; /* RUNNABLE vCPUs, ascending vtime */
 	struct vcpu *curr;	/* running vCPU, NULL when idle */
-	bool need_resched;	/* switch at the next exit */
-	uint64_t min_vtime;	/* vtime of the last vCPU picked */
+	bool need_resched;	/* take the slow path at the next exit */
+	bool yield;		/* curr yielded: switch even if it is best */
+	uint64_t head_vtime;	/* see the invariants */
 	uint64_t slice_end;
 	struct timer slice_timer;
 } __aligned(64);
@@ -38,12 +69,17 @@ struct runq {
 static struct runq rqs[NR_CPUS];
 static struct sched_stats stats;
 static unsigned int next_cpu; /* round-robin placement of new vCPUs */
+static uint64_t idle_mask;    /* CPUs idling (bit per CPU), atomic */
+static uint64_t sys_vtime;    /* the largest vtime a CPU started, atomic */
+
+static void request_resched(struct runq *rq)
+{
+	__atomic_store_n(&rq->need_resched, true, __ATOMIC_SEQ_CST);
+}
 
 static void slice_expired(void *data)
 {
-	struct runq *rq = data;
-
-	rq->need_resched = true;
+	request_resched(data);
 }
 
 void sched_init(void)
@@ -53,6 +89,7 @@ void sched_init(void)
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
 		spin_lock_init(&rqs[cpu].lock, "runq", LOCK_RANK_SCHED);
 		list_init(&rqs[cpu].queue);
+		rqs[cpu].head_vtime = NO_VTIME;
 		timer_init(&rqs[cpu].slice_timer, slice_expired, &rqs[cpu],
 			   cpu);
 	}
@@ -78,19 +115,35 @@ static struct runq *lock_vcpu_rq(struct vcpu *v)
 	}
 }
 
+static int runstate_of(enum vcpu_state s)
+{
+	switch (s) {
+	case VCPU_RUNNING:
+		return RUNSTATE_running;
+	case VCPU_RUNNABLE:
+		return RUNSTATE_runnable;
+	case VCPU_BLOCKED:
+		return RUNSTATE_blocked;
+	default:
+		return RUNSTATE_offline; /* offline, paused, dead */
+	}
+}
+
 static void set_state(struct vcpu *v, enum vcpu_state s, uint64_t now)
 {
-	static const int runstate[] = {
-		[VCPU_OFFLINE] = RUNSTATE_offline,
-		[VCPU_RUNNABLE] = RUNSTATE_runnable,
-		[VCPU_RUNNING] = RUNSTATE_running,
-		[VCPU_BLOCKED] = RUNSTATE_blocked,
-		[VCPU_DEAD] = RUNSTATE_offline,
-	};
+	v->state_time[runstate_of(v->state)] += now - v->state_entry;
+	__atomic_store_n(&v->state_entry, now, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->state, s, __ATOMIC_RELEASE);
+}
 
-	v->state_time[runstate[v->state]] += now - v->state_entry;
-	v->state_entry = now;
-	v->state = s;
+static void publish_head(struct runq *rq)
+{
+	uint64_t h = list_empty(&rq->queue)
+			     ? NO_VTIME
+			     : list_first_entry(&rq->queue, struct vcpu, runq)
+				       ->vtime;
+
+	__atomic_store_n(&rq->head_vtime, h, __ATOMIC_SEQ_CST);
 }
 
 static void enqueue(struct runq *rq, struct vcpu *v)
@@ -105,6 +158,13 @@ static void enqueue(struct runq *rq, struct vcpu *v)
 	}
 	/* Insert before p (or at the tail when p is the head). */
 	list_add_tail(&v->runq, p);
+	publish_head(rq);
+}
+
+static void dequeue(struct runq *rq, struct vcpu *v)
+{
+	list_del(&v->runq);
+	publish_head(rq);
 }
 
 void sched_add_vcpu(struct vcpu *v)
@@ -115,29 +175,74 @@ void sched_add_vcpu(struct vcpu *v)
 	v->state_entry = arch_now_ns();
 }
 
+int sched_place_vcpu(struct vcpu *v, unsigned int cpu)
+{
+	struct runq *rq;
+	int rc = 0;
+
+	if (cpu >= arch_nr_cpus()) {
+		return -1;
+	}
+	rq = lock_vcpu_rq(v);
+	if (v->state == VCPU_OFFLINE && !v->on_cpu) {
+		__atomic_store_n(&v->cpu, cpu, __ATOMIC_RELEASE);
+	} else {
+		rc = -1;
+	}
+	spin_unlock(&rq->lock);
+	if (rc == 0) {
+		vtime_vcpu_migrate(v, cpu);
+	}
+	return rc;
+}
+
+/*
+ * Makes cpu re-run its exit work. The fence orders the caller's stores
+ * (need_resched, the queue) before the interrupt on every APIC mode.
+ */
 static void kick_cpu(unsigned int cpu)
 {
 	if (cpu == arch_cpu_id()) {
-		rqs[cpu].need_resched = true;
+		request_resched(&rqs[cpu]);
 	} else {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		arch_kick_cpu(cpu);
 	}
 }
 
-/* Makes v runnable on its queue; the caller holds that queue's lock. */
+/* Wakes an idle CPU other than busy to pull work, if there is one. */
+static void kick_idle_cpu(unsigned int busy)
+{
+	uint64_t idle =
+		__atomic_load_n(&idle_mask, __ATOMIC_SEQ_CST) & ~(1ULL << busy);
+
+	if (idle != 0) {
+		kick_cpu((unsigned int)__builtin_ctzll(idle));
+	}
+}
+
+/*
+ * Makes v runnable on its queue; the caller holds that queue's lock. Its
+ * vtime starts no lower than a slice below where every CPU has got to
+ * (sys_vtime): vtimes are compared across CPUs when they balance, so a
+ * CPU's own level would give a vCPU waking there credit against the
+ * vCPUs of busier CPUs.
+ */
 static void make_runnable(struct runq *rq, struct vcpu *v, uint64_t now)
 {
-	uint64_t floor = rq->min_vtime > SCHED_SLICE_NS
-				 ? rq->min_vtime - SCHED_SLICE_NS
-				 : 0;
+	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
+	uint64_t floor = sys > SCHED_SLICE_NS ? sys - SCHED_SLICE_NS : 0;
 
 	if (v->vtime < floor) {
 		v->vtime = floor;
 	}
 	set_state(v, VCPU_RUNNABLE, now);
 	enqueue(rq, v);
+	request_resched(rq);
 	if (rq->curr == NULL || rq->curr->vtime > v->vtime + SCHED_SLICE_NS) {
 		kick_cpu(v->cpu);
+	} else {
+		kick_idle_cpu(v->cpu);
 	}
 }
 
@@ -145,8 +250,12 @@ void vcpu_wake(struct vcpu *v)
 {
 	struct runq *rq = lock_vcpu_rq(v);
 
-	if (v->state == VCPU_BLOCKED && !v->pause) {
-		make_runnable(rq, v, arch_now_ns());
+	if (v->state == VCPU_BLOCKED) {
+		if (v->pause) {
+			set_state(v, VCPU_PAUSED, arch_now_ns());
+		} else {
+			make_runnable(rq, v, arch_now_ns());
+		}
 	}
 	spin_unlock(&rq->lock);
 }
@@ -156,23 +265,56 @@ void vcpu_up(struct vcpu *v)
 	struct runq *rq = lock_vcpu_rq(v);
 
 	if (v->state == VCPU_OFFLINE && v->domain->state == DOMAIN_RUNNING) {
-		make_runnable(rq, v, arch_now_ns());
+		if (v->pause) {
+			set_state(v, VCPU_PAUSED, arch_now_ns());
+		} else {
+			make_runnable(rq, v, arch_now_ns());
+		}
 	}
 	spin_unlock(&rq->lock);
+}
+
+/* Takes v off its queue (if on it) and puts it in state s. Lock held. */
+static void take_off(struct runq *rq, struct vcpu *v, enum vcpu_state s)
+{
+	if (v->state == VCPU_RUNNABLE && !list_empty(&v->runq)) {
+		dequeue(rq, v);
+	}
+	set_state(v, s, arch_now_ns());
+	if (rq->curr == v) {
+		request_resched(rq);
+		kick_cpu(v->cpu);
+	}
 }
 
 void vcpu_down(struct vcpu *v)
 {
 	struct runq *rq = lock_vcpu_rq(v);
 
-	if (v->state == VCPU_RUNNABLE && !list_empty(&v->runq)) {
-		list_del(&v->runq);
-	}
 	if (v->state != VCPU_DEAD) {
-		set_state(v, VCPU_OFFLINE, arch_now_ns());
+		take_off(rq, v, VCPU_OFFLINE);
 	}
-	if (rq->curr == v) {
-		kick_cpu(v->cpu);
+	spin_unlock(&rq->lock);
+}
+
+void sched_pause_vcpu(struct vcpu *v)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+
+	v->pause = true;
+	if (v->state == VCPU_RUNNABLE || v->state == VCPU_RUNNING) {
+		take_off(rq, v, VCPU_PAUSED);
+	}
+	spin_unlock(&rq->lock);
+}
+
+void sched_unpause_vcpu(struct vcpu *v)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+
+	v->pause = false;
+	if (v->state == VCPU_PAUSED) {
+		make_runnable(rq, v, arch_now_ns());
 	}
 	spin_unlock(&rq->lock);
 }
@@ -192,23 +334,15 @@ void sched_block_current(bool (*wake_check)(struct vcpu *))
 	struct runq *rq = &rqs[arch_cpu_id()];
 
 	rq->curr->block_check = wake_check;
-	rq->need_resched = true;
+	request_resched(rq);
 }
 
 void sched_yield_current(void)
 {
 	struct runq *rq = &rqs[arch_cpu_id()];
 
-	/* Go behind every vCPU now queued. */
-	if (!list_empty(&rq->queue)) {
-		struct vcpu *last =
-			list_entry(rq->queue.prev, struct vcpu, runq);
-
-		if (rq->curr->vtime <= last->vtime) {
-			rq->curr->vtime = last->vtime + 1;
-		}
-	}
-	rq->need_resched = true;
+	rq->yield = true;
+	request_resched(rq);
 }
 
 void sched_remove_domain(struct domain *d)
@@ -219,13 +353,7 @@ void sched_remove_domain(struct domain *d)
 		struct vcpu *v = d->vcpu[i];
 		struct runq *rq = lock_vcpu_rq(v);
 
-		if (v->state == VCPU_RUNNABLE && !list_empty(&v->runq)) {
-			list_del(&v->runq);
-		}
-		set_state(v, VCPU_DEAD, arch_now_ns());
-		if (rq->curr == v) {
-			kick_cpu(v->cpu);
-		}
+		take_off(rq, v, VCPU_DEAD);
 		spin_unlock(&rq->lock);
 	}
 }
@@ -242,6 +370,33 @@ bool sched_domain_running(const struct domain *d)
 	return false;
 }
 
+void sched_wait_domain_off(const struct domain *d)
+{
+	while (sched_domain_running(d)) {
+		sched_park_point();
+		arch_cpu_relax();
+	}
+}
+
+void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+	uint64_t now = arch_now_ns();
+	unsigned int i;
+
+	t->cpu_time_ns = v->runtime_ns;
+	if (rq->curr == v && v->state == VCPU_RUNNING) {
+		t->cpu_time_ns += now - v->run_start;
+	}
+	for (i = 0; i < 4; i++) {
+		t->state_time[i] = v->state_time[i];
+	}
+	t->state = runstate_of(v->state);
+	t->state_time[t->state] += now - v->state_entry;
+	t->cpu = v->cpu;
+	spin_unlock(&rq->lock);
+}
+
 /* Charges curr for the time since it went on the CPU. */
 static void account(struct vcpu *curr, uint64_t now)
 {
@@ -253,37 +408,127 @@ static void account(struct vcpu *curr, uint64_t now)
 	curr->run_start = now;
 }
 
+/* ---- stopping the other CPUs ------------------------------------------- */
+
 /*
- * Takes a runnable vCPU from another CPU's queue for this one. The
- * vCPU is off every list while it moves; see the invariants.
+ * sched_quiesce_run: one CPU at a time (quiesce_owner) makes quiesce_gen
+ * odd, asks every other CPU to re-run its exit work, and waits until all
+ * of them have counted themselves in quiesce_parked at a park point
+ * (where a CPU holds no lock and is between guest runs), runs fn, and
+ * makes the generation even again. A CPU that wants to be the owner
+ * while another is parks meanwhile, so two never wait for each other.
  */
-static struct vcpu *steal(unsigned int self)
+static unsigned int quiesce_gen;
+static unsigned int quiesce_parked;
+static int quiesce_owner = -1;
+
+static bool quiesce_pending(void)
 {
-	unsigned int n = arch_nr_cpus(), i;
+	return __atomic_load_n(&quiesce_gen, __ATOMIC_SEQ_CST) & 1;
+}
 
-	for (i = 1; i < n; i++) {
-		struct runq *other = &rqs[(self + i) % n];
-		struct vcpu *v;
+void sched_park_point(void)
+{
+	unsigned int gen = __atomic_load_n(&quiesce_gen, __ATOMIC_SEQ_CST);
 
-		if (list_empty(&other->queue) || !spin_trylock(&other->lock)) {
+	if (!(gen & 1) || __atomic_load_n(&quiesce_owner, __ATOMIC_SEQ_CST) ==
+				  (int)arch_cpu_id()) {
+		return;
+	}
+	__atomic_fetch_add(&quiesce_parked, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&quiesce_gen, __ATOMIC_SEQ_CST) == gen) {
+		arch_cpu_relax();
+	}
+}
+
+void sched_quiesce_run(void (*fn)(void *), void *arg)
+{
+	unsigned int self = arch_cpu_id(), n = arch_nr_cpus(), cpu;
+	int none = -1;
+
+	while (!__atomic_compare_exchange_n(&quiesce_owner, &none, (int)self,
+					    false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST)) {
+		none = -1;
+		sched_park_point();
+		arch_cpu_relax();
+	}
+	__atomic_store_n(&quiesce_parked, 0, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&quiesce_gen, 1, __ATOMIC_SEQ_CST);
+	for (cpu = 0; cpu < n; cpu++) {
+		if (cpu != self) {
+			request_resched(&rqs[cpu]);
+			kick_cpu(cpu);
+		}
+	}
+	while (__atomic_load_n(&quiesce_parked, __ATOMIC_SEQ_CST) < n - 1) {
+		arch_cpu_relax();
+	}
+	fn(arg);
+	__atomic_fetch_add(&quiesce_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&quiesce_owner, -1, __ATOMIC_SEQ_CST);
+}
+
+/* ---- picking ----------------------------------------------------------- */
+
+/*
+ * Takes a runnable vCPU from another CPU's queue for this one: the
+ * first not on a CPU (a CPU's own current vCPU may sit on its queue
+ * until its registers are saved) of the queue whose head is furthest
+ * behind, if that is more than a slice of vtime below limit. The vCPU
+ * is off every list while it moves; see the invariants.
+ */
+static struct vcpu *steal(unsigned int self, uint64_t limit)
+{
+	unsigned int n = arch_nr_cpus(), i, best = self;
+	uint64_t best_vtime = limit;
+	struct runq *other;
+	struct list_head *p;
+
+	for (i = 0; i < n; i++) {
+		uint64_t h =
+			__atomic_load_n(&rqs[i].head_vtime, __ATOMIC_ACQUIRE);
+
+		if (i != self && h != NO_VTIME &&
+		    (limit == NO_VTIME || h + BALANCE_MARGIN_NS < limit) &&
+		    h <= best_vtime) {
+			best = i;
+			best_vtime = h;
+		}
+	}
+	if (best == self) {
+		return NULL;
+	}
+	other = &rqs[best];
+	if (!spin_trylock(&other->lock)) {
+		return NULL;
+	}
+	list_for_each(p, &other->queue)
+	{
+		struct vcpu *v = list_entry(p, struct vcpu, runq);
+
+		if (limit != NO_VTIME &&
+		    v->vtime + BALANCE_MARGIN_NS >= limit) {
+			break;
+		}
+		if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) {
 			continue;
 		}
-		if (list_empty(&other->queue)) {
-			spin_unlock(&other->lock);
-			continue;
-		}
-		v = list_entry(other->queue.prev, struct vcpu, runq);
-		list_del(&v->runq);
+		dequeue(other, v);
 		__atomic_store_n(&v->cpu, self, __ATOMIC_RELEASE);
 		spin_unlock(&other->lock);
 		__atomic_fetch_add(&stats.steals, 1, __ATOMIC_RELAXED);
 		vtime_vcpu_migrate(v, self);
 		return v;
 	}
+	spin_unlock(&other->lock);
 	return NULL;
 }
 
-/* Whether curr keeps the CPU; decides blocking under the lock. */
+/*
+ * Whether curr keeps the CPU for the rest of its slice; decides
+ * blocking under the lock.
+ */
 static bool keep_current(struct runq *rq, struct vcpu *curr, uint64_t now)
 {
 	if (curr->block_check != NULL) {
@@ -295,91 +540,165 @@ static bool keep_current(struct runq *rq, struct vcpu *curr, uint64_t now)
 			return false;
 		}
 	}
-	if (curr->state != VCPU_RUNNING) {
+	if (curr->state != VCPU_RUNNING || rq->yield || now >= rq->slice_end) {
 		return false;
 	}
 	if (list_empty(&rq->queue)) {
 		return true;
 	}
-	if (rq->need_resched || now >= rq->slice_end) {
-		return false;
-	}
 	/* A vCPU far behind in virtual time preempts at once. */
-	return list_entry(rq->queue.next, struct vcpu, runq)->vtime +
+	return list_first_entry(&rq->queue, struct vcpu, runq)->vtime +
 		       SCHED_SLICE_NS >=
 	       curr->vtime;
 }
 
+/* A yielding vCPU goes behind every vCPU now queued (SCHEDOP_yield). */
+static void yield_behind(struct runq *rq, struct vcpu *curr)
+{
+	if (!list_empty(&rq->queue)) {
+		struct vcpu *last =
+			list_entry(rq->queue.prev, struct vcpu, runq);
+
+		if (curr->vtime <= last->vtime) {
+			curr->vtime = last->vtime + 1;
+		}
+	}
+}
+
 static void start_running(struct runq *rq, struct vcpu *v, uint64_t now)
 {
+	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
+
+	while (sys < v->vtime && !__atomic_compare_exchange_n(
+					 &sys_vtime, &sys, v->vtime, true,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
 	set_state(v, VCPU_RUNNING, now);
 	v->run_start = now;
 	v->on_cpu = true;
 	rq->curr = v;
-	rq->min_vtime = v->vtime;
 	rq->slice_end = now + SCHED_SLICE_NS;
 	timer_set(&rq->slice_timer, rq->slice_end);
 }
 
-struct vcpu *sched_pick_at_exit(void)
+/*
+ * Runs next (taken off this CPU's queue, or NULL) unless another queue
+ * holds a vCPU far enough behind it; then next goes back to the queue.
+ * Either may have been shut down or paused while off the lists.
+ */
+static struct vcpu *start_next(unsigned int self, struct vcpu *next,
+			       uint64_t now)
 {
-	unsigned int self = arch_cpu_id();
 	struct runq *rq = &rqs[self];
-	struct vcpu *curr = rq->curr, *next = NULL;
-	uint64_t now = arch_now_ns();
+	struct vcpu *better = steal(self, next ? next->vtime : NO_VTIME);
 
 	spin_lock(&rq->lock);
+	ASSERT(better == NULL || !better->on_cpu);
+	if (next != NULL && next != rq->curr &&
+	    __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) {
+		/*
+		 * Its registers are still in another CPU's frame (it was woken
+		 * while that CPU switched away from it): not runnable here
+		 * until that CPU is done. It waits on the queue; an idle CPU
+		 * spins rather than halts while a queue holds work.
+		 */
+		if (next->state == VCPU_RUNNABLE) {
+			enqueue(rq, next);
+		}
+		__atomic_fetch_add(&stats.deferred, 1, __ATOMIC_RELAXED);
+		next = NULL;
+	}
+	if (better != NULL && better->state == VCPU_RUNNABLE) {
+		if (next != NULL && next->state == VCPU_RUNNABLE) {
+			enqueue(rq, next);
+		}
+		next = better;
+	}
+	rq->curr = NULL;
+	if (next != NULL && next->state == VCPU_RUNNABLE) {
+		start_running(rq, next, now);
+	} else {
+		next = NULL;
+	}
+	spin_unlock(&rq->lock);
+	if (next != NULL) {
+		__atomic_fetch_and(&idle_mask, ~(1ULL << self),
+				   __ATOMIC_SEQ_CST);
+	} else {
+		__atomic_fetch_or(&idle_mask, 1ULL << self, __ATOMIC_SEQ_CST);
+	}
+	return next;
+}
+
+/* The locked decision, when the fast path could not keep curr. */
+static struct vcpu *pick_slow(unsigned int self, struct vcpu *curr)
+{
+	struct runq *rq = &rqs[self];
+	uint64_t now = arch_now_ns();
+	struct vcpu *next = NULL;
+
+	spin_lock(&rq->lock);
+	__atomic_store_n(&rq->need_resched, false, __ATOMIC_SEQ_CST);
 	if (curr != NULL) {
+		if (now > rq->slice_end + 2 * SCHED_SLICE_NS) {
+			/* This CPU did not get here for two slices. */
+			__atomic_fetch_add(&stats.late_slices, 1,
+					   __ATOMIC_RELAXED);
+		}
 		account(curr, now);
 		if (keep_current(rq, curr, now)) {
-			rq->need_resched = false;
-			if (now >= rq->slice_end) {
-				/*
-				 * Alone on the CPU: a new slice, or every
-				 * preemption check would fire from now on.
-				 */
-				rq->slice_end = now + SCHED_SLICE_NS;
-				timer_set(&rq->slice_timer, rq->slice_end);
-			}
 			spin_unlock(&rq->lock);
 			return curr;
 		}
 		if (curr->state == VCPU_RUNNING) {
 			set_state(curr, VCPU_RUNNABLE, now);
+			if (rq->yield) {
+				yield_behind(rq, curr);
+			}
 			enqueue(rq, curr);
 		}
+		rq->yield = false;
 	}
-	rq->need_resched = false;
 	if (!list_empty(&rq->queue)) {
-		next = list_entry(rq->queue.next, struct vcpu, runq);
-		list_del(&next->runq);
+		next = list_first_entry(&rq->queue, struct vcpu, runq);
+		dequeue(rq, next);
 	}
 	spin_unlock(&rq->lock);
-	if (next == NULL) {
-		next = steal(self);
-	}
-	spin_lock(&rq->lock);
-	rq->curr = NULL;
-	if (next != NULL) {
-		if (next->state == VCPU_RUNNABLE) {
-			start_running(rq, next, now);
-		} else {
-			/* Shut down while moving: nothing to run. */
-			next = NULL;
-		}
-	}
-	spin_unlock(&rq->lock);
+	next = start_next(self, next, now);
 	if (next != curr) {
 		__atomic_fetch_add(&stats.switches, 1, __ATOMIC_RELAXED);
 	}
 	return next;
 }
 
+/*
+ * The fast path: with need_resched clear nothing has changed since this
+ * CPU last decided to run curr, and curr's slice has not ended (its
+ * timer would have set need_resched), so curr runs on without the lock
+ * or the clock (see the invariants at the top). Its CPU time is charged
+ * at the next slow pick; sched_vcpu_times() adds the part not charged
+ * yet.
+ */
+struct vcpu *sched_pick_at_exit(void)
+{
+	unsigned int self = arch_cpu_id();
+	struct vcpu *curr = rqs[self].curr;
+
+	if (curr != NULL &&
+	    !__atomic_load_n(&rqs[self].need_resched, __ATOMIC_SEQ_CST) &&
+	    !quiesce_pending() && arch_now_ns() < rqs[self].slice_end) {
+		return curr;
+	}
+	sched_park_point();
+	return pick_slow(self, curr);
+}
+
 bool sched_preempt_due(void)
 {
 	struct runq *rq = &rqs[arch_cpu_id()];
 
-	return rq->need_resched || arch_now_ns() >= rq->slice_end;
+	return __atomic_load_n(&rq->need_resched, __ATOMIC_RELAXED) ||
+	       arch_now_ns() >= rq->slice_end;
 }
 
 void sched_switch_done(struct vcpu *prev)
@@ -388,6 +707,24 @@ void sched_switch_done(struct vcpu *prev)
 		__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
 	}
 	domain_reap();
+}
+
+/*
+ * Whether a queue holds work. A CPU sets its idle_mask bit before
+ * it looks, and a CPU that queues work publishes the head before it
+ * reads idle_mask, so one of the two always sees the other.
+ */
+static bool work_queued(void)
+{
+	unsigned int n = arch_nr_cpus(), i;
+
+	for (i = 0; i < n; i++) {
+		if (__atomic_load_n(&rqs[i].head_vtime, __ATOMIC_SEQ_CST) !=
+		    NO_VTIME) {
+			return true;
+		}
+	}
+	return false;
 }
 
 __noreturn void sched_idle(void)
@@ -400,6 +737,10 @@ __noreturn void sched_idle(void)
 		if (v != NULL) {
 			arch_enter_vcpu(v);
 		}
+		if (work_queued()) {
+			arch_cpu_relax();
+			continue;
+		}
 		__atomic_fetch_add(&stats.idle_entries, 1, __ATOMIC_RELAXED);
 		arch_idle_once();
 	}
@@ -411,4 +752,7 @@ void sched_stats_read(struct sched_stats *out)
 	out->steals = __atomic_load_n(&stats.steals, __ATOMIC_RELAXED);
 	out->idle_entries =
 		__atomic_load_n(&stats.idle_entries, __ATOMIC_RELAXED);
+	out->deferred = __atomic_load_n(&stats.deferred, __ATOMIC_RELAXED);
+	out->late_slices =
+		__atomic_load_n(&stats.late_slices, __ATOMIC_RELAXED);
 }

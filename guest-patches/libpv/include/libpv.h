@@ -15,6 +15,7 @@
 #include <libpv/abi.h>
 #include <libpv/atomic.h>
 #include <libpv/console.h>
+#include <libpv/domctl.h>
 #include <libpv/errno.h>
 #include <libpv/events.h>
 #include <libpv/hypercall.h>

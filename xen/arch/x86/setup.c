@@ -96,15 +96,18 @@ static void failed_boot_halt(void)
 
 /*
  * The last domain was destroyed (domain.c): check that nothing leaked
- * and stop, with XENO_EXIT_TEST_FAIL if a domain crashed.
+ * and stop, with XENO_EXIT_TEST_FAIL if a domain crashed or an earlier
+ * check (debug builds check after every destruction) failed.
  */
 void domains_all_gone(void)
 {
 	int rc = invariant_check();
 
 	printk(LOG_ERR, "XENO-DONE domains crashed=%u\n", domains_crashed());
-	arch_halt(rc != 0 || domains_crashed() != 0 ? XENO_EXIT_TEST_FAIL
-						    : XENO_EXIT_OK);
+	arch_halt(rc != 0 || domains_crashed() != 0 ||
+				  domain_audit_failures() != 0
+			  ? XENO_EXIT_TEST_FAIL
+			  : XENO_EXIT_OK);
 }
 
 static void early_cpu(void)

@@ -271,4 +271,172 @@ _Static_assert(offsetof(struct xeno_mm_frame_info, linear_out) == 36,
 _Static_assert(offsetof(struct xeno_mm_frame_info, linear_in) == 38,
 	       "linear_in");
 
+/*
+ * ---- xeno_domctl: domain control by the control domain ----------------
+ *
+ * xeno_domctl(unsigned int cmd, void *arg) (hypercall 66, docs/domains.md
+ * "Domain control"). Only a privileged domain (dom0) may call it: any
+ * other caller gets -EPERM for every cmd, before arg is read. It is
+ * Xeno's own interface, not Xen's domctl (36, which Xeno does not
+ * implement): no interface version, one small struct per command.
+ *
+ * Errors common to every command: -ENOSYS for an unknown cmd (as Xen
+ * answers unknown sub-ops), -EFAULT if arg cannot be read or written,
+ * -EINVAL for a reserved field or flag that is not 0, -ESRCH for a domain
+ * id that names no domain (DOMID_SELF names the caller). Each command
+ * lists its own errors.
+ */
+#define __HYPERVISOR_xeno_domctl 66
+
+/*
+ * XENO_DOMCTL_create: arg is a struct xeno_domctl_create. Builds a PV
+ * domain from the image of boot module `module` (docs/domains.md: every
+ * boot module stays in memory), gives it the lowest free id and starts
+ * it (or leaves it paused with XENO_DOMCTL_CREATE_PAUSED). Errors:
+ * -EINVAL for a bad field (module index, name not 1-31 characters and
+ * NUL-terminated, cmdline not NUL-terminated, mem below 1 MiB or above
+ * maxmem, vcpus not 1-64, weight above 65535, cpu not online), or an
+ * image the builder refuses (not a PV ELF, too big for mem); -ENOSPC if
+ * every domain id is taken; -ENOMEM if memory runs out, with nothing of
+ * the new domain left allocated.
+ */
+#define XENO_DOMCTL_create 0
+
+/*
+ * XENO_DOMCTL_destroy: arg is a struct xeno_domctl_domain. Shuts the
+ * domain down (if it still runs), takes its vCPUs off every CPU and
+ * destroys it before returning: every frame it owned is back in the free
+ * pool (scrubbed before reuse) when the call returns, except frames
+ * another domain still maps. -EINVAL for the caller itself, -EPERM for a
+ * privileged domain.
+ */
+#define XENO_DOMCTL_destroy 1
+
+/*
+ * XENO_DOMCTL_pause / XENO_DOMCTL_unpause: arg is a struct
+ * xeno_domctl_domain. Pause takes every vCPU off the CPUs and returns
+ * once none runs; events still arrive and are delivered after unpause.
+ * Pauses do not nest: one unpause ends any number of pauses. -EINVAL for
+ * the caller itself or a domain that has shut down.
+ */
+#define XENO_DOMCTL_pause   2
+#define XENO_DOMCTL_unpause 3
+
+/*
+ * XENO_DOMCTL_set_weight: arg is a struct xeno_domctl_domain whose
+ * `value` is the new scheduler weight, 1..65535 (-EINVAL otherwise).
+ */
+#define XENO_DOMCTL_set_weight 4
+
+/*
+ * XENO_DOMCTL_getinfo: arg is a struct xeno_domctl_getinfo whose domid,
+ * max_vcpus and vcpus the caller fills; Xeno writes the rest, and the
+ * first min(max_vcpus, nr_vcpus) entries of vcpus (a guest pointer to an
+ * array of struct xeno_domctl_vcpuinfo; ignored when max_vcpus is 0). A
+ * domain that has shut down but is not destroyed yet is still found.
+ */
+#define XENO_DOMCTL_getinfo 5
+
+/* XENO_DOMCTL_sysinfo: arg is a struct xeno_domctl_sysinfo (out). */
+#define XENO_DOMCTL_sysinfo 6
+
+/* xeno_domctl_create.flags */
+#define XENO_DOMCTL_CREATE_PAUSED 0x1 /* do not start it */
+
+/* xeno_domctl_create.cpu: let Xeno place the vCPUs. */
+#define XENO_DOMCTL_CPU_ANY 0xffffffffu
+
+struct xeno_domctl_create {
+	uint64_t mem;	   /* (G) bytes of RAM at start, >= 1 MiB */
+	uint64_t maxmem;   /* (G) most bytes it may grow to; 0: mem */
+	uint32_t module;   /* (G) index of the boot module with the image */
+	uint32_t vcpus;	   /* (G) 1..64 (vCPU 0 starts) */
+	uint32_t weight;   /* (G) scheduler weight; 0: the default 256 */
+	uint32_t cpu;	   /* (G) CPU whose queue the vCPUs start on, or
+			      XENO_DOMCTL_CPU_ANY */
+	uint32_t flags;	   /* (G) XENO_DOMCTL_CREATE_* */
+	uint16_t domid;	   /* (H) the new domain's id */
+	uint16_t pad;	   /* (G) 0 */
+	char name[32];	   /* (G) 1..31 characters, NUL-terminated */
+	char cmdline[256]; /* (G) its start_info.cmd_line, NUL-terminated */
+};
+
+struct xeno_domctl_domain {
+	uint16_t domid; /* (G) the domain */
+	uint16_t pad;	/* (G) 0 */
+	uint32_t value; /* (G) set_weight: the weight; otherwise 0 */
+};
+
+/* xeno_domctl_getinfo.state */
+#define XENO_DOMSTATE_running  0 /* running (some vCPUs may block) */
+#define XENO_DOMSTATE_paused   1 /* held off the CPUs by XENO_DOMCTL_pause */
+#define XENO_DOMSTATE_shutdown 2 /* shut down, being destroyed */
+
+/* xeno_domctl_getinfo.flags */
+#define XENO_DOMINFO_PRIVILEGED 0x1
+
+struct xeno_domctl_vcpuinfo {
+	uint64_t cpu_time_ns;	   /* (H) CPU time it has used */
+	uint64_t runstate_time[4]; /* (H) ns in each RUNSTATE_* */
+	uint32_t state;		   /* (H) RUNSTATE_* now */
+	uint32_t cpu;		   /* (H) CPU it runs on or waits for */
+};
+
+struct xeno_domctl_getinfo {
+	uint16_t domid;		  /* (G) the domain */
+	uint16_t pad;		  /* (G) 0 */
+	uint32_t max_vcpus;	  /* (G) entries vcpus can hold */
+	uint64_t vcpus;		  /* (G) guest pointer to the entries, or 0 */
+	uint32_t state;		  /* (H) XENO_DOMSTATE_* */
+	uint32_t shutdown_reason; /* (H) SHUTDOWN_*, when shut down */
+	uint32_t nr_vcpus;	  /* (H) its vCPUs */
+	uint32_t weight;	  /* (H) its scheduler weight */
+	uint64_t tot_pages;	  /* (H) frames it owns */
+	uint64_t max_pages;	  /* (H) most frames it may own */
+	uint64_t cpu_time_ns;	  /* (H) CPU time of all its vCPUs */
+	uint64_t created_ns;	  /* (H) system time of its creation */
+	uint32_t flags;		  /* (H) XENO_DOMINFO_* */
+	uint32_t pad2;		  /* (H) 0 */
+	char name[32];		  /* (H) its name */
+};
+
+struct xeno_domctl_sysinfo {
+	uint64_t free_frames;  /* (H) frames in the free pool */
+	uint64_t total_frames; /* (H) frames the allocator manages */
+	uint64_t heap_frames;  /* (H) frames the hypervisor heap holds */
+	uint64_t steals;       /* (H) vCPUs taken from another CPU's queue */
+	uint64_t switches;     /* (H) context switches */
+	uint32_t nr_cpus;      /* (H) CPUs online */
+	uint32_t nr_domains;   /* (H) domains alive (not destroyed) */
+	uint32_t nr_modules;   /* (H) boot modules (image indexes) */
+	uint32_t audits;       /* (H) invariant checks run at destroys */
+	uint32_t flags;	       /* (H) XENO_SYSINFO_* */
+	uint32_t late_slices;  /* (H) slices that ended more than two slices
+				  late: the CPU itself was held up (by its
+				  host, under an emulator) */
+};
+
+/* xeno_domctl_sysinfo.flags */
+#define XENO_SYSINFO_DEBUG \
+	0x1 /* a debug build: invariants checked at
+				  every destroy */
+
+_Static_assert(sizeof(struct xeno_domctl_create) == 328, "domctl_create");
+_Static_assert(offsetof(struct xeno_domctl_create, module) == 16, "module");
+_Static_assert(offsetof(struct xeno_domctl_create, flags) == 32, "flags");
+_Static_assert(offsetof(struct xeno_domctl_create, domid) == 36, "domid");
+_Static_assert(offsetof(struct xeno_domctl_create, name) == 40, "name");
+_Static_assert(offsetof(struct xeno_domctl_create, cmdline) == 72, "cmdline");
+_Static_assert(sizeof(struct xeno_domctl_domain) == 8, "domctl_domain");
+_Static_assert(sizeof(struct xeno_domctl_vcpuinfo) == 48, "vcpuinfo");
+_Static_assert(offsetof(struct xeno_domctl_vcpuinfo, state) == 40, "state");
+_Static_assert(sizeof(struct xeno_domctl_getinfo) == 104, "getinfo");
+_Static_assert(offsetof(struct xeno_domctl_getinfo, vcpus) == 8, "vcpus");
+_Static_assert(offsetof(struct xeno_domctl_getinfo, tot_pages) == 32,
+	       "tot_pages");
+_Static_assert(offsetof(struct xeno_domctl_getinfo, flags) == 64, "flags");
+_Static_assert(offsetof(struct xeno_domctl_getinfo, name) == 72, "name");
+_Static_assert(sizeof(struct xeno_domctl_sysinfo) == 64, "sysinfo");
+_Static_assert(offsetof(struct xeno_domctl_sysinfo, nr_cpus) == 40, "nr_cpus");
+
 #endif

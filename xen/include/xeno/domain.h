@@ -5,12 +5,16 @@
  * console line buffer; it is built from a boot module (domain_build.c)
  * and destroyed when it shuts down.
  *
- * Life cycle: domain_create() -> built and unpaused -> running ->
- * domain_shutdown() (the guest asked, or crashed) -> every vCPU leaves
- * its CPU -> domain_destroy() on CPU 0 returns every frame (scrubbed)
- * and frees the structures. A domain is never freed while a CPU may
- * still run one of its vCPUs or a hypercall may still hold it
- * (domain_find/domain_put).
+ * Life cycle: domain_create() -> built (domain_build) -> domain_start()
+ * -> running (domain_pause/domain_resume hold it off the CPUs and let it
+ * go again) -> domain_shutdown() (the guest asked, crashed, or dom0
+ * destroys it) -> every vCPU leaves its CPU -> destroyed: every frame
+ * returns to the free pool (scrubbed before reuse) and the structures
+ * are freed, by domain_reap() on whichever CPU notices first, or by
+ * domain_destroy() for the control domain. A domain is never freed while
+ * a CPU may still run one of its vCPUs or a hypercall may still hold it
+ * (domain_find/domain_put). Debug builds check the invariants after
+ * every destruction.
  *
  * Locks: domains_lock (LOCK_RANK_DOMAIN) protects the list of domains;
  * d->lock (same rank, never held with domains_lock) protects the
@@ -39,6 +43,7 @@ enum vcpu_state {
 	VCPU_RUNNING,  /* on a CPU */
 	VCPU_BLOCKED,  /* waiting for an event (block, poll) */
 	VCPU_DEAD,     /* its domain shut down */
+	VCPU_PAUSED,   /* would run, but its domain is paused */
 };
 
 struct evtchn; /* event_channel.c */
@@ -76,6 +81,12 @@ struct vcpu {
 	struct arch_vcpu arch;
 };
 
+/*
+ * The shutdown reason of a domain destroyed by the control domain
+ * (printed "destroyed"); not a SHUTDOWN_* value guests can pass.
+ */
+#define SHUTDOWN_XENO_DESTROYED 255
+
 enum domain_state {
 	DOMAIN_RUNNING,
 	DOMAIN_SHUTDOWN, /* asked to stop, vCPUs leaving the CPUs */
@@ -92,6 +103,8 @@ struct domain {
 
 	spinlock_t lock;
 	enum domain_state state;
+	bool paused;		      /* by XENO_DOMCTL_pause */
+	bool destroying;	      /* domain_destroy() has it */
 	unsigned int shutdown_reason; /* SHUTDOWN_*, valid when not RUNNING */
 	unsigned int refs;	      /* domain_find references + 1 */
 
@@ -140,8 +153,32 @@ struct domain *domain_create(domid_t id, const char *name, uint64_t max_pages,
 			     unsigned int nr_vcpus, bool privileged,
 			     const char **why);
 
-/* Makes d's online vCPUs runnable (after building). */
-void domain_unpause(struct domain *d);
+/* Starts a domain just built: vCPU 0 becomes runnable. */
+void domain_start(struct domain *d);
+
+/*
+ * Pause and resume for domain control: pausing takes every vCPU off the
+ * CPUs and returns once none runs; resuming lets them run again. Both
+ * return 0, or -EINVAL if d has shut down. Pauses do not nest.
+ */
+int domain_pause(struct domain *d);
+int domain_resume(struct domain *d);
+
+/*
+ * Destroys d now (domain control): shuts it down if it still runs,
+ * waits until no CPU runs it and no one but the caller holds it, and
+ * frees it. The caller's reference is consumed; d must not be the
+ * caller's own domain. Returns 0, or -ESRCH if another caller is
+ * destroying d already.
+ */
+int domain_destroy(struct domain *d);
+
+/* The lowest domain id not in use (DOMID_FIRST_RESERVED if none). */
+domid_t domain_free_id(void);
+
+/* Invariant checks run after destructions, and how many failed. */
+unsigned int domain_audits(void);
+unsigned int domain_audit_failures(void);
 
 /*
  * The guest asked to stop (or crashed): records the reason, takes every
@@ -160,6 +197,15 @@ __noreturn void domain_crash_current(const char *why);
 struct domain *domain_find(domid_t id);
 void domain_put(struct domain *d);
 
+/* As domain_find, but also finds a domain shut down, not yet destroyed. */
+struct domain *domain_find_any(domid_t id);
+
+/*
+ * Whether the domain with this id is being freed right now (no longer
+ * found, its frames not all returned yet).
+ */
+bool domain_dying(domid_t id);
+
 /* Console output of a guest: lines appear as "(dN) text". */
 void domain_console_write(struct domain *d, const char *s, size_t n);
 
@@ -172,6 +218,13 @@ void domains_all_gone(void);
 
 /* Builds the boot modules' domains and starts them; how many. */
 unsigned int dom0less_build(void);
+
+/*
+ * The image of boot module index (kept in memory for domain control).
+ * Returns 0, or -1 if there is no such module.
+ */
+int dom0less_image(unsigned int index, const void **image, size_t *size);
+unsigned int dom0less_nr_images(void);
 
 /*
  * Destroys every shut-down domain that no CPU runs and no hypercall

@@ -32,8 +32,10 @@ struct domain_config {
 
 /*
  * Builds the domain c describes. Returns 0 and the domain (paused: start
- * it with domain_unpause), or -errno with *why naming the problem; on
- * failure nothing is left allocated.
+ * it with domain_start), or -errno with *why naming the problem: -EINVAL
+ * for an image or a configuration that cannot be built (too little
+ * memory for the image's boot layout included), -ENOMEM when memory ran
+ * out. On failure nothing is left allocated.
  */
 int domain_build(const struct domain_config *c, struct domain **out,
 		 const char **why);

@@ -43,4 +43,7 @@ long do_update_va_mapping_otherdomain(struct hcall_args *h);
 /* mm/: Xeno's diagnostics extension (docs/mm.md). */
 long do_xeno_mm_op(struct hcall_args *h);
 
+/* xen/common/domctl.c: Xeno's domain control (docs/domains.md). */
+long do_xeno_domctl(struct hcall_args *h);
+
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The scheduler (xen/common/sched.c): per-CPU run queues ordered by
- * weighted virtual time (proportional share by domain weight), time
- * slices ended by a timer, idle CPUs stealing runnable vCPUs from other
- * queues, and per-vCPU CPU-time accounting.
+ * weighted virtual time (proportional share by domain weight, kept
+ * across CPUs by pulling vCPUs that fall behind), time slices ended by a
+ * timer, idle CPUs stealing runnable vCPUs from other queues, per-vCPU
+ * CPU-time accounting, pausing, and stopping every other CPU while one
+ * checks invariants.
  *
  * The hypervisor never blocks inside a hypercall: a vCPU that blocks or
  * yields only marks itself, and the switch happens on the way out to the
@@ -11,8 +13,8 @@
  * old vCPU and loaded from the new one. So there is one hypervisor stack
  * per CPU and no per-vCPU hypervisor stacks.
  *
- * Locks: one run-queue lock per CPU (LOCK_RANK_SCHED); two are taken
- * together only by a stealing CPU, in CPU-index order.
+ * Locks: one run-queue lock per CPU (LOCK_RANK_SCHED); a CPU never holds
+ * two (a stealing CPU trylocks the other queue holding none of its own).
  */
 #ifndef XENO_SCHED_H
 #define XENO_SCHED_H
@@ -26,6 +28,12 @@ void sched_init(void);
 
 /* Places a new vCPU (offline) on a CPU's queue bookkeeping. */
 void sched_add_vcpu(struct vcpu *v);
+
+/*
+ * Moves an offline vCPU that never ran to cpu's queue, where it will
+ * start. Returns 0, or -1 if cpu is not online or v is not offline.
+ */
+int sched_place_vcpu(struct vcpu *v, unsigned int cpu);
 
 /*
  * Makes v runnable if it is blocked or offline-but-brought-up (and not
@@ -56,9 +64,53 @@ void sched_remove_domain(struct domain *d);
 bool sched_domain_running(const struct domain *d);
 
 /*
+ * Waits until none of d's vCPUs is on a CPU (after they were taken off:
+ * shut down or paused), parking meanwhile if another CPU asks.
+ */
+void sched_wait_domain_off(const struct domain *d);
+
+/*
+ * Pausing (XENO_DOMCTL_pause): a paused vCPU that would run is in state
+ * VCPU_PAUSED, off every queue; one that blocks stays VCPU_BLOCKED, and
+ * a wake-up moves it to VCPU_PAUSED. Unpausing makes VCPU_PAUSED vCPUs
+ * runnable. A running vCPU leaves its CPU at its next exit (it is
+ * kicked).
+ */
+void sched_pause_vcpu(struct vcpu *v);
+void sched_unpause_vcpu(struct vcpu *v);
+
+/* v's accounting now, the part of the current run not charged included. */
+struct sched_vcpu_times {
+	uint64_t cpu_time_ns;
+	uint64_t state_time[4]; /* ns in each RUNSTATE_* */
+	unsigned int state;	/* RUNSTATE_* */
+	unsigned int cpu;
+};
+void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t);
+
+/*
+ * Runs fn(arg) on this CPU while every other CPU waits at a park point:
+ * between two runs of a guest, holding no lock (the invariant checks of
+ * domain destruction need nothing to change frames meanwhile). The
+ * caller must hold no lock. Only one CPU at a time runs fn; a CPU that
+ * asks while another does parks for it first.
+ */
+void sched_quiesce_run(void (*fn)(void *), void *arg);
+
+/*
+ * Parks this CPU if another runs sched_quiesce_run. Called on every
+ * exit to a guest and by every wait in the hypervisor that may wait for
+ * another CPU's exit (e.g. sched_wait_domain_off); the caller must hold
+ * no lock.
+ */
+void sched_park_point(void);
+
+/*
  * Called on every exit to a guest: switches vCPUs if this CPU should
  * (slice over, current blocked or dead, a better vCPU waiting). Returns
- * the vCPU to run, or NULL to go idle.
+ * the vCPU to run, or NULL to go idle. When nothing changed since the
+ * last decision it returns the current vCPU without taking a lock or
+ * reading the clock (the invariant is in sched.c).
  */
 struct vcpu *sched_pick_at_exit(void);
 
@@ -88,6 +140,8 @@ void arch_idle_once(void);
 /* Statistics for tests: CPU time of a vCPU, context switches, steals. */
 struct sched_stats {
 	uint64_t switches, steals, idle_entries;
+	uint64_t deferred;    /* picks of a vCPU another CPU still held */
+	uint64_t late_slices; /* slices that ended over two slices late */
 };
 void sched_stats_read(struct sched_stats *out);
 

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler seen from dom0 (docs/domains.md "Scheduling"): CPU
+ * shares by weight, idle CPUs stealing, and wake-ups that must never be
+ * lost. The same image is dom0 and the domains it creates (from boot
+ * module 0); dom0's command line picks the test:
+ *
+ *   share W1,W2,... [slices=N]
+ *                    16 CPU-bound guests with the weights listed (cycled);
+ *                    after they ran a while dom0 reads their CPU time
+ *                    (getinfo) and checks each share is within 5% of
+ *                    weight / sum of weights. Only accounting is compared,
+ *                    never a wall-clock time. The least-weighted guest
+ *                    gets N (default 60) slices' worth in the window.
+ *   steal            three CPU-bound guests all queued on CPU 0 of two;
+ *                    CPU 1 is idle, so it must take some (steal counter,
+ *                    and the guests' CPUs and CPU time).
+ *   race             1000 times each: a timer set just before a block, a
+ *                    poll with a timeout, and an event from another domain
+ *                    racing our block; every one must wake us.
+ *
+ * A child's command line: "spin" (loop on the CPU), "ping PORT N" (bind
+ * dom0's PORT, then N times: send, block until dom0 answers).
+ */
+#include <libpv.h>
+
+#define MS	     (1000ULL * 1000)
+#define SELF	     0
+#define CHILD_MEM    (4ULL << 20)
+#define NR_SHARE     16
+#define TOLERANCE    5	/* percent */
+#define MIN_SLICES   60 /* the least-weighted guest runs this many */
+#define SLICE_NS     (10 * MS)
+#define WAIT_NS	     (60000 * MS) /* liveness bound of every wait */
+#define RACE_ROUNDS  1000
+#define MAX_ATTEMPTS 5 /* share: windows measured at most */
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static unsigned int parse_uint(const char **p)
+{
+	unsigned int n = 0;
+
+	while (**p == ' ') {
+		(*p)++;
+	}
+	while (**p >= '0' && **p <= '9') {
+		n = n * 10 + (unsigned int)(**p - '0');
+		(*p)++;
+	}
+	return n;
+}
+
+static struct xeno_domctl_sysinfo sysinfo(void)
+{
+	struct xeno_domctl_sysinfo s;
+
+	memset(&s, 0, sizeof(s));
+	PV_CHECK_OK(pv_domctl_sysinfo(&s));
+	return s;
+}
+
+static domid_t spawn(const char *name, const char *cmd,
+		     const struct pv_domctl_opts *o)
+{
+	domid_t id = 0;
+
+	PV_CHECK_OK(pv_domctl_create(name, SELF, CHILD_MEM, cmd, o, &id));
+	return id;
+}
+
+/* ---- share ---------------------------------------------------------------------- */
+
+static uint64_t cpu_times(const domid_t *ids, uint64_t *t, unsigned int n)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		t[i] = pv_domctl_cpu_time(ids[i]);
+		sum += t[i];
+	}
+	return sum;
+}
+
+/*
+ * Runs NR_SHARE spinners with the weights (cycled) and checks their
+ * shares of the CPU time they got between two readings of the
+ * accounting: long enough for the least-weighted one to get MIN_SLICES
+ * slices by its share, whatever the number of CPUs.
+ */
+static void test_share(const unsigned int *w, unsigned int nw,
+		       unsigned int min_slices)
+{
+	struct pv_domctl_opts o = { .flags = XENO_DOMCTL_CREATE_PAUSED };
+	domid_t ids[NR_SHARE];
+	uint64_t t0[NR_SHARE], t1[NR_SHARE], sum0, sum1, need, wsum = 0;
+	unsigned int i, wmin = ~0u, worst = 0, attempt;
+	uint64_t until;
+	char name[16];
+
+	pv_test_begin("sched.share");
+	for (i = 0; i < NR_SHARE; i++) {
+		o.weight = w[i % nw];
+		wsum += o.weight;
+		wmin = o.weight < wmin ? o.weight : wmin;
+		snprintf(name, sizeof(name), "s%u", i);
+		ids[i] = spawn(name, "spin", &o);
+	}
+	for (i = 0; i < NR_SHARE; i++) {
+		PV_CHECK_OK(pv_domctl_unpause(ids[i]));
+	}
+	/*
+	 * Let them settle first (they were unpaused one after the other):
+	 * a third of the measured window's CPU time.
+	 */
+	need = min_slices * SLICE_NS * wsum / wmin;
+	until = pv_now_ns() + WAIT_NS;
+	do {
+		pv_sleep_ns(50 * MS);
+		sum0 = cpu_times(ids, t0, NR_SHARE);
+	} while (sum0 < need / 3 && pv_now_ns() < until);
+	for (attempt = 1;; attempt++) {
+		uint32_t late = sysinfo().late_slices;
+
+		sum0 = cpu_times(ids, t0, NR_SHARE);
+		until = pv_now_ns() + WAIT_NS;
+		do {
+			pv_sleep_ns(50 * MS);
+			sum1 = cpu_times(ids, t1, NR_SHARE);
+		} while (sum1 - sum0 < need && pv_now_ns() < until);
+		late = sysinfo().late_slices - late;
+		if (late == 0 || attempt == MAX_ATTEMPTS) {
+			break;
+		}
+		/*
+		 * A CPU that could not end a slice for two slices was held
+		 * up from outside (the emulator's host): whoever ran then
+		 * was charged for it, which says nothing about the policy.
+		 */
+		printf("share: %u late slices in window %u, measuring "
+		       "again\n",
+		       late, attempt);
+	}
+	PV_CHECK_GE(sum1 - sum0, need);
+	for (i = 0; i < NR_SHARE; i++) {
+		uint64_t got = t1[i] - t0[i];
+		uint64_t want = (sum1 - sum0) * w[i % nw] / wsum;
+		uint64_t dev = got > want ? got - want : want - got;
+		unsigned int permille = (unsigned int)(dev * 1000 / want);
+
+		struct xeno_domctl_getinfo info;
+		struct xeno_domctl_vcpuinfo v;
+		long rc = pv_domctl_getinfo(ids[i], &info, &v, 1);
+
+		printf("share: d%u weight %u got %lu ms, ideal %lu ms, off "
+		       "%u.%u%% (rc %ld state %u cpu %u runnable %lu ms)\n",
+		       ids[i], w[i % nw], (unsigned long)(got / MS),
+		       (unsigned long)(want / MS), permille / 10, permille % 10,
+		       rc, v.state, v.cpu,
+		       (unsigned long)(v.runstate_time[1] / MS));
+		worst = permille > worst ? permille : worst;
+		PV_CHECK(dev * 100 <= want * TOLERANCE,
+			 "d%u (weight %u) got %lu ns, ideal %lu ns", ids[i],
+			 w[i % nw], (unsigned long)got, (unsigned long)want);
+	}
+	printf("share: %u guests, %lu ms of CPU measured, worst %u.%u%% "
+	       "off\n",
+	       NR_SHARE, (unsigned long)((sum1 - sum0) / MS), worst / 10,
+	       worst % 10);
+	for (i = 0; i < NR_SHARE; i++) {
+		PV_CHECK_OK(pv_domctl_destroy(ids[i]));
+	}
+	PV_CHECK_EQ(sysinfo().nr_domains, 1);
+	pv_test_end();
+}
+
+static void run_share(const char *args)
+{
+	unsigned int w[NR_SHARE], n = 0, slices = MIN_SLICES;
+
+	while (*args != '\0' && n < NR_SHARE) {
+		w[n] = parse_uint(&args);
+		if (w[n] == 0) {
+			break;
+		}
+		n++;
+		if (*args == ',') {
+			args++;
+		}
+	}
+	if (n == 0) {
+		pv_crash("share: no weights in '%s'", args);
+	}
+	if (strncmp(args, " slices=", 8) == 0) {
+		args += 8;
+		slices = parse_uint(&args);
+	}
+	test_share(w, n, slices);
+}
+
+/* ---- steal ------------------------------------------------------------------------ */
+
+/*
+ * Three spinners all start on CPU 0's queue, dom0 sleeps: CPU 1 has
+ * nothing of its own and must take vCPUs from CPU 0. Over the window the
+ * three then get more CPU time than one CPU could give.
+ */
+static void run_steal(void)
+{
+	struct pv_domctl_opts o = { .cpu = 1, /* CPU 0 */
+				    .flags = XENO_DOMCTL_CREATE_PAUSED };
+	struct xeno_domctl_getinfo info;
+	struct xeno_domctl_vcpuinfo v;
+	struct xeno_domctl_sysinfo s0, s1;
+	domid_t ids[3];
+	uint64_t t0[3], t1[3], sum0, sum1, w0, w1;
+	unsigned int i, on_cpu1 = 0;
+
+	pv_test_begin("sched.steal");
+	PV_CHECK_EQ(sysinfo().nr_cpus, 2);
+	for (i = 0; i < N_OF(ids); i++) {
+		ids[i] = spawn("stolen", "spin", &o);
+		PV_CHECK_OK(pv_domctl_getinfo(ids[i], &info, &v, 1));
+		PV_CHECK_EQ(v.cpu, 0);
+	}
+	s0 = sysinfo();
+	for (i = 0; i < N_OF(ids); i++) {
+		PV_CHECK_OK(pv_domctl_unpause(ids[i]));
+	}
+	pv_sleep_ns(5 * SLICE_NS);
+	sum0 = cpu_times(ids, t0, 3);
+	w0 = pv_now_ns();
+	pv_sleep_ns(40 * SLICE_NS);
+	sum1 = cpu_times(ids, t1, 3);
+	w1 = pv_now_ns();
+	s1 = sysinfo();
+	for (i = 0; i < N_OF(ids); i++) {
+		PV_CHECK_OK(pv_domctl_getinfo(ids[i], &info, &v, 1));
+		on_cpu1 += v.cpu == 1;
+		PV_CHECK_GT(t1[i], t0[i]);
+	}
+	printf("steal: %lu steals, %u of 3 on CPU 1, %lu ms of CPU in "
+	       "%lu ms\n",
+	       (unsigned long)(s1.steals - s0.steals), on_cpu1,
+	       (unsigned long)((sum1 - sum0) / MS),
+	       (unsigned long)((w1 - w0) / MS));
+	PV_CHECK_GT(s1.steals, s0.steals);
+	PV_CHECK_GE(on_cpu1, 1);
+	/* Two CPUs ran them: far more than one CPU's worth of time. */
+	PV_CHECK_GT((sum1 - sum0) * 10, (w1 - w0) * 15);
+	for (i = 0; i < N_OF(ids); i++) {
+		PV_CHECK_OK(pv_domctl_destroy(ids[i]));
+	}
+	pv_test_end();
+}
+
+/* ---- race ---------------------------------------------------------------------------- */
+
+/*
+ * The guest extrapolates system time from the last published sample, so
+ * its clock may read a little behind the hypervisor's, which fires the
+ * timer; a wake-up this much before the deadline by our clock is on
+ * time.
+ */
+#define CLOCK_SKEW_NS 10000
+
+/* A timer set just before blocking, with deadlines from 0 to 63 us. */
+static void race_timer_block(void)
+{
+	uint64_t before = pv_timer_events(), skew = 0;
+	unsigned int i, early = 0;
+
+	pv_test_begin("sched.race_timer_block");
+	PV_CHECK_NE(pv_timer_port(), 0);
+	/* Only our one-shot timer may raise VIRQ_TIMER while we count. */
+	PV_CHECK_OK(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL));
+	before = pv_timer_events();
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		uint64_t deadline = pv_now_ns() + (i % 64) * 1000;
+		uint64_t seen = pv_timer_events(), now;
+
+		pv_irq_disable();
+		HYPERVISOR_set_timer_op(deadline);
+		HYPERVISOR_sched_op(SCHEDOP_block, NULL); /* unmasks */
+		/* The upcall ran as block returned: the timer fired. */
+		early += pv_timer_events() == seen;
+		while (pv_timer_events() == seen) {
+			pv_irq_disable();
+			HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+		}
+		now = pv_now_ns();
+		if (now < deadline && deadline - now > skew) {
+			skew = deadline - now;
+		}
+	}
+	pv_irq_enable();
+	PV_CHECK_EQ(pv_timer_events() - before, RACE_ROUNDS);
+	PV_CHECK_LE(skew, CLOCK_SKEW_NS);
+	printf("race: %u timer blocks, %u woken by something else first, "
+	       "clock %lu ns behind at worst\n",
+	       RACE_ROUNDS, early, (unsigned long)skew);
+	pv_test_end();
+}
+
+/* SCHEDOP_poll with a timeout and no port: returns after the timeout. */
+static void race_poll_timeout(void)
+{
+	struct sched_poll p;
+	unsigned int i;
+
+	pv_test_begin("sched.race_poll_timeout");
+	memset(&p, 0, sizeof(p));
+	pv_irq_disable();
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		p.timeout = pv_now_ns() + (i % 32) * 1000;
+		PV_CHECK_OK(HYPERVISOR_sched_op(SCHEDOP_poll, &p));
+		PV_CHECK_GE(pv_now_ns() + CLOCK_SKEW_NS, p.timeout);
+	}
+	pv_irq_enable();
+	pv_test_end();
+}
+
+static volatile unsigned int pongs, pings;
+static evtchn_port_t peer_port;
+
+PV_HANDLER static void on_ping(evtchn_port_t port, struct pv_regs *regs,
+			       void *arg)
+{
+	pings++;
+	(void)port;
+	(void)regs;
+	(void)arg;
+}
+
+/*
+ * Another domain (on another CPU when there is one) sends an event
+ * while we are on our way to block: RACE_ROUNDS round trips, each one
+ * blocking until the event came. A lost wake-up would hang us (and the
+ * case times out).
+ */
+static void race_event_block(void)
+{
+	char cmd[48];
+	domid_t id;
+	unsigned int i;
+
+	pv_test_begin("sched.race_event_block");
+	PV_CHECK_OK(pv_evtchn_alloc_unbound(1, &peer_port));
+	PV_CHECK_OK(pv_evtchn_bind(peer_port, on_ping, NULL));
+	snprintf(cmd, sizeof(cmd), "ping %u %u", peer_port, RACE_ROUNDS);
+	id = spawn("pinger", cmd, NULL);
+	PV_CHECK_EQ(id, 1);
+	for (i = 1; i <= RACE_ROUNDS; i++) {
+		pv_irq_disable();
+		while (pings < i) {
+			HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+			pv_irq_disable();
+		}
+		pv_irq_enable();
+		pv_evtchn_send(peer_port);
+	}
+	PV_CHECK_EQ(pings, RACE_ROUNDS);
+	PV_CHECK_OK(pv_domctl_wait_gone(id, WAIT_NS));
+	pv_test_end();
+}
+
+PV_HANDLER static void on_pong(evtchn_port_t port, struct pv_regs *regs,
+			       void *arg)
+{
+	pongs++;
+	(void)port;
+	(void)regs;
+	(void)arg;
+}
+
+/* The child of race_event_block (and of bench_dom's ping-pong). */
+static int child_ping(const char *args)
+{
+	unsigned int port = parse_uint(&args), n = parse_uint(&args), i;
+	evtchn_port_t local;
+
+	if (pv_evtchn_bind_interdomain(0, port, &local) != 0 ||
+	    pv_evtchn_bind(local, on_pong, NULL) != 0) {
+		printf("ping: cannot bind dom0's port %u\n", port);
+		return 1;
+	}
+	pongs = 0;
+	for (i = 1; i <= n; i++) {
+		pv_evtchn_send(local);
+		pv_irq_disable();
+		while (pongs < i) {
+			HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+			pv_irq_disable();
+		}
+		pv_irq_enable();
+	}
+	return 0;
+}
+
+static void run_race(void)
+{
+	race_timer_block();
+	race_poll_timeout();
+	race_event_block();
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+int main(void)
+{
+	const char *cmd = start_info->cmd_line;
+
+	if (!(start_info->flags & SIF_INITDOMAIN)) {
+		if (strcmp(cmd, "spin") == 0) {
+			for (;;) {
+				__asm__ volatile("pause");
+			}
+		}
+		if (strncmp(cmd, "ping ", 5) == 0) {
+			return child_ping(cmd + 5);
+		}
+		printf("unknown child command '%s'\n", cmd);
+		return 1;
+	}
+	if (strncmp(cmd, "share ", 6) == 0) {
+		run_share(cmd + 6);
+	} else if (strcmp(cmd, "steal") == 0) {
+		run_steal();
+	} else if (strcmp(cmd, "race") == 0) {
+		run_race();
+	} else {
+		printf("dom0: unknown test '%s'\n", cmd);
+		return 1;
+	}
+	return 0;
+}
