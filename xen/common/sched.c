@@ -42,6 +42,7 @@
  * thief trylocks the victim while holding none of its own).
  */
 #include <xeno/arch.h>
+#include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
 #include <xeno/vtime.h>
@@ -701,10 +702,45 @@ bool sched_preempt_due(void)
 	       arch_now_ns() >= rq->slice_end;
 }
 
+void sched_runstate_fill(struct vcpu *v, struct vcpu_runstate_info *r)
+{
+	struct sched_vcpu_times t;
+
+	sched_vcpu_times(v, &t);
+	memset(r, 0, sizeof(*r));
+	r->state = (int32_t)t.state;
+	r->state_entry_time =
+		__atomic_load_n(&v->state_entry, __ATOMIC_ACQUIRE);
+	memcpy(r->time, t.state_time, sizeof(r->time));
+}
+
+/*
+ * The runstate area of the vCPU just put on this CPU, written through
+ * its own page tables (now loaded). A guest that unmapped the area, or
+ * runs in user mode where it is kernel-only, misses this update: Xeno
+ * does not switch the guest's mode for it.
+ */
+static void runstate_update(struct vcpu *v)
+{
+	struct vcpu_runstate_info r;
+	uint64_t gva = __atomic_load_n(&v->runstate_gva, __ATOMIC_ACQUIRE);
+
+	if (gva == 0) {
+		return;
+	}
+	sched_runstate_fill(v, &r);
+	(void)guest_copy_to(gva, &r, sizeof(r));
+}
+
 void sched_switch_done(struct vcpu *prev)
 {
-	if (prev != NULL && prev != current_vcpu()) {
+	struct vcpu *next = current_vcpu();
+
+	if (prev != NULL && prev != next) {
 		__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
+	}
+	if (next != NULL && next != prev) {
+		runstate_update(next);
 	}
 	domain_reap();
 }

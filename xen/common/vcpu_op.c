@@ -144,6 +144,33 @@ static long op_get_runstate(struct vcpu *v, uint64_t arg)
 	return guest_copy_to(arg, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
+/*
+ * VCPUOP_register_runstate_memory_area: arg holds the guest address of
+ * a vcpu_runstate_info (§4.11) that Xeno rewrites whenever v goes onto a
+ * CPU (sched.c), through the page tables then loaded. Address 0 stops
+ * the updates. An address outside the guest's part of the address space
+ * is -EFAULT; the area need not be mapped yet (then updates are lost
+ * until it is). For the calling vCPU the area is written at once.
+ */
+static long op_register_runstate(struct vcpu *cur, struct vcpu *v, uint64_t arg)
+{
+	struct vcpu_runstate_info r;
+	uint64_t gva;
+
+	if (guest_copy_from(&gva, arg, sizeof(gva)) != 0) {
+		return -EFAULT;
+	}
+	if (gva != 0 && !guest_range_ok(gva, sizeof(r))) {
+		return -EFAULT;
+	}
+	__atomic_store_n(&v->runstate_gva, gva, __ATOMIC_RELEASE);
+	if (gva != 0 && v == cur) {
+		sched_runstate_fill(v, &r);
+		(void)guest_copy_to(gva, &r, sizeof(r));
+	}
+	return 0;
+}
+
 /* ---- timers ------------------------------------------------------------------- */
 
 static long op_set_periodic(struct vcpu *v, uint64_t arg)
@@ -305,10 +332,8 @@ void vcpu_info_release(struct vcpu *v)
 
 /*
  * Left out for now, each with the answer guests cope with:
- *  - register_runstate_memory_area (and its _phys_ form) is -ENOSYS:
- *    struct vcpu has nowhere to keep the area yet, and the scheduler
- *    would have to update it at every switch. NOTE: Linux BUG()s when
- *    this call fails, so Linux guests need it (see docs/events.md).
+ *  - register_runstate_phys_area (14) is -ENOSYS (the virtual-address
+ *    form, 5, is implemented above).
  *  - register_vcpu_time_memory_area (13, 15) is -ENOSYS: optional, the
  *    vDSO falls back to the system call.
  *  - send_nmi is -ENOSYS: virtual NMIs are not delivered yet.
@@ -336,6 +361,8 @@ long do_vcpu_op(struct hcall_args *h)
 		return vcpu_is_up(v) ? 1 : 0;
 	case VCPUOP_get_runstate_info:
 		return op_get_runstate(v, arg);
+	case VCPUOP_register_runstate_memory_area:
+		return op_register_runstate(cur, v, arg);
 	case VCPUOP_set_periodic_timer:
 		return op_set_periodic(v, arg);
 	case VCPUOP_stop_periodic_timer:

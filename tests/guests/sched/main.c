@@ -17,7 +17,8 @@
  *                    and the guests' CPUs and CPU time).
  *   race             1000 times each: a timer set just before a block, a
  *                    poll with a timeout, and an event from another domain
- *                    racing our block; every one must wake us.
+ *                    racing our block; every one must wake us. First, the
+ *                    runstate area (VCPUOP_register_runstate_memory_area).
  *
  * A child's command line: "spin" (loop on the CPU), "ping PORT N" (bind
  * dom0's PORT, then N times: send, block until dom0 answers).
@@ -400,8 +401,56 @@ static int child_ping(const char *args)
 	return 0;
 }
 
+static struct vcpu_runstate_info runstate_area;
+
+/*
+ * VCPUOP_register_runstate_memory_area: Xeno rewrites the area whenever
+ * we go onto a CPU, so while we read it we are running, and the times
+ * have grown across a sleep (blocked) in between.
+ */
+static void test_runstate_area(void)
+{
+	volatile struct vcpu_runstate_info *r = &runstate_area;
+	uint64_t addr = (uint64_t)(uintptr_t)&runstate_area, bad;
+	uint64_t entry0, running0, blocked0;
+
+	pv_test_begin("sched.runstate_area");
+	bad = 0xffff800000000000ULL;
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0,
+				       &bad),
+		    -EFAULT);
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0,
+				       (void *)8),
+		    -EFAULT);
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 7,
+				       &addr),
+		    -ENOENT);
+	PV_CHECK_OK(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0,
+				       &addr));
+	PV_CHECK_EQ(r->state, RUNSTATE_running);
+	PV_CHECK_GT(r->time[RUNSTATE_running], 0);
+	PV_CHECK_LE(r->state_entry_time, pv_now_ns());
+	entry0 = r->state_entry_time;
+	running0 = r->time[RUNSTATE_running];
+	blocked0 = r->time[RUNSTATE_blocked];
+	pv_sleep_ns(5 * MS);
+	PV_CHECK_EQ(r->state, RUNSTATE_running);
+	PV_CHECK_GT(r->state_entry_time, entry0);
+	PV_CHECK_GE(r->time[RUNSTATE_blocked], blocked0 + 1 * MS);
+	PV_CHECK_GE(r->time[RUNSTATE_running], running0);
+	/* Address 0 stops the updates. */
+	addr = 0;
+	PV_CHECK_OK(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0,
+				       &addr));
+	entry0 = r->state_entry_time;
+	pv_sleep_ns(2 * MS);
+	PV_CHECK_EQ(r->state_entry_time, entry0);
+	pv_test_end();
+}
+
 static void run_race(void)
 {
+	test_runstate_area();
 	race_timer_block();
 	race_poll_timeout();
 	race_event_block();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Xeno's own extensions of the guest ABI (docs/mm.md §10). They use
- * hypercall numbers Xen does not (64 and up, pv-abi §12) and follow the
+ * Xeno's own extensions of the guest ABI (docs/mm.md §10, and
+ * docs/domains.md for xeno_domctl). They use hypercall numbers Xen does
+ * not (64 and up, pv-abi §12) and follow the
  * rules of xen.h beside it: pure C, fixed-width fields, explicit padding,
  * every size and offset checked, and a note on who writes each field:
  * (H) the hypervisor, (G) the guest.
@@ -317,14 +318,15 @@ _Static_assert(offsetof(struct xeno_mm_frame_info, linear_in) == 38,
  * xeno_domctl_domain. Pause takes every vCPU off the CPUs and returns
  * once none runs; events still arrive and are delivered after unpause.
  * Pauses do not nest: one unpause ends any number of pauses. -EINVAL for
- * the caller itself or a domain that has shut down.
+ * the caller itself, -ESRCH for a domain that has shut down.
  */
 #define XENO_DOMCTL_pause   2
 #define XENO_DOMCTL_unpause 3
 
 /*
  * XENO_DOMCTL_set_weight: arg is a struct xeno_domctl_domain whose
- * `value` is the new scheduler weight, 1..65535 (-EINVAL otherwise).
+ * `value` is the new scheduler weight, 1..65535 (-EINVAL otherwise);
+ * -ESRCH for a domain that has shut down.
  */
 #define XENO_DOMCTL_set_weight 4
 

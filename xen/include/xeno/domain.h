@@ -65,6 +65,9 @@ struct vcpu {
 	bool pause;		/* held off the CPUs (domain paused) */
 	bool on_cpu;		/* its state is in a CPU's guest frame */
 	bool (*block_check)(struct vcpu *); /* pending SCHEDOP_block */
+	uint64_t
+		runstate_gva; /* VCPUOP_register_runstate_memory_area, 0 = none:
+				  rewritten whenever v goes onto a CPU */
 
 	/* Events and time (event_channel.c, vtime.c). */
 	struct vcpu_info *vcpu_info;  /* in shared_info, or registered */

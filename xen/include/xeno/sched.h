@@ -88,6 +88,9 @@ struct sched_vcpu_times {
 };
 void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t);
 
+/* v's runstate (pv-abi §4.11) as VCPUOP_get_runstate_info reports it. */
+void sched_runstate_fill(struct vcpu *v, struct vcpu_runstate_info *r);
+
 /*
  * Runs fn(arg) on this CPU while every other CPU waits at a park point:
  * between two runs of a guest, holding no lock (the invariant checks of
@@ -118,8 +121,10 @@ struct vcpu *sched_pick_at_exit(void);
 __noreturn void sched_idle(void);
 
 /*
- * After the arch saved prev's registers (prev may be NULL): prev is off
- * the CPU for good, and shut-down domains may now be destroyed.
+ * After the arch saved prev's registers (prev may be NULL) and loaded
+ * the new current vCPU's: prev is off the CPU for good, the new one's
+ * registered runstate area is rewritten (through its page tables), and
+ * shut-down domains may now be destroyed.
  */
 void sched_switch_done(struct vcpu *prev);
 
