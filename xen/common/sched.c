@@ -116,7 +116,7 @@ static struct runq *lock_vcpu_rq(struct vcpu *v)
 	}
 }
 
-static int runstate_of(enum vcpu_state s)
+int sched_runstate_of(enum vcpu_state s)
 {
 	switch (s) {
 	case VCPU_RUNNING:
@@ -132,7 +132,7 @@ static int runstate_of(enum vcpu_state s)
 
 static void set_state(struct vcpu *v, enum vcpu_state s, uint64_t now)
 {
-	v->state_time[runstate_of(v->state)] += now - v->state_entry;
+	v->state_time[sched_runstate_of(v->state)] += now - v->state_entry;
 	__atomic_store_n(&v->state_entry, now, __ATOMIC_RELEASE);
 	__atomic_store_n(&v->state, s, __ATOMIC_RELEASE);
 }
@@ -392,7 +392,7 @@ void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t)
 	for (i = 0; i < 4; i++) {
 		t->state_time[i] = v->state_time[i];
 	}
-	t->state = runstate_of(v->state);
+	t->state = sched_runstate_of(v->state);
 	t->state_time[t->state] += now - v->state_entry;
 	t->cpu = v->cpu;
 	spin_unlock(&rq->lock);

@@ -104,20 +104,6 @@ static long op_down(struct vcpu *v)
 	return 0;
 }
 
-static int runstate_of(enum vcpu_state s)
-{
-	switch (s) {
-	case VCPU_RUNNING:
-		return RUNSTATE_running;
-	case VCPU_RUNNABLE:
-		return RUNSTATE_runnable;
-	case VCPU_BLOCKED:
-		return RUNSTATE_blocked;
-	default:
-		return RUNSTATE_offline;
-	}
-}
-
 /*
  * VCPUOP_get_runstate_info: the accounting the scheduler keeps, with the
  * time spent in the current state so far added in, as Xen reports it. It
@@ -131,7 +117,8 @@ static long op_get_runstate(struct vcpu *v, uint64_t arg)
 	unsigned int i;
 
 	memset(&r, 0, sizeof(r));
-	r.state = runstate_of(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE));
+	r.state =
+		sched_runstate_of(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE));
 	entry = __atomic_load_n(&v->state_entry, __ATOMIC_ACQUIRE);
 	r.state_entry_time = entry;
 	for (i = 0; i < 4; i++) {

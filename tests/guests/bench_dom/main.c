@@ -18,6 +18,7 @@
  * N" (bind dom0's PORT, then N times: send, block until answered).
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 
 #define MS	   (1000ULL * 1000)
 #define SELF	   0
@@ -28,21 +29,6 @@
 #define WAIT_NS	   (60000 * MS)
 
 static domid_t doms[MAX_DOMS];
-
-static uint64_t median(uint64_t *v, unsigned int n)
-{
-	unsigned int i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-	return v[n / 2];
-}
 
 static uint64_t free_frames(void)
 {
@@ -77,9 +63,9 @@ static void bench_create_destroy(void)
 	}
 	printf("XENO-BENCH dom_create_destroy ns_per_op=%lu create_ns=%lu "
 	       "destroy_ns=%lu mem_mib=4 ops=%u\n",
-	       (unsigned long)median(both, BENCH_DOMS),
-	       (unsigned long)median(create, BENCH_DOMS),
-	       (unsigned long)median(destroy, BENCH_DOMS), BENCH_DOMS);
+	       (unsigned long)pv_bench_median(both, BENCH_DOMS),
+	       (unsigned long)pv_bench_median(create, BENCH_DOMS),
+	       (unsigned long)pv_bench_median(destroy, BENCH_DOMS), BENCH_DOMS);
 }
 
 /* ---- as many small domains as fit -------------------------------------------- */

@@ -17,6 +17,7 @@
  * median of the others is printed.
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 
 #define YIELDS 500
 #define ROUNDS 9
@@ -69,20 +70,6 @@ static bool round_once(struct sample *s)
 	return true;
 }
 
-static void sort(uint64_t *v, unsigned int n)
-{
-	unsigned int i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-}
-
 static uint64_t median_of(struct sample *s, unsigned int n, size_t off)
 {
 	uint64_t v[ROUNDS];
@@ -91,8 +78,7 @@ static uint64_t median_of(struct sample *s, unsigned int n, size_t off)
 	for (i = 0; i < n; i++) {
 		v[i] = *(uint64_t *)((char *)&s[i] + off);
 	}
-	sort(v, n);
-	return v[n / 2];
+	return pv_bench_median(v, n);
 }
 
 static void thousandths(const char *key, uint64_t v)

@@ -11,6 +11,7 @@
  * unmap (XENO-BENCH pv_superpage_map_unmap, bench/pv-benches.txt).
  */
 #include <libpv.h>
+#include <libpv/bench.h>
 
 #define SP_FRAMES 512ULL
 #define SP_SIZE	  (SP_FRAMES << PV_PAGE_SHIFT)
@@ -152,21 +153,6 @@ static void test_no_table_under_it(void)
 	pv_test_end();
 }
 
-static uint64_t median(uint64_t *v, unsigned int n)
-{
-	unsigned int i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	}
-	return v[n / 2];
-}
-
 /* One 2 MiB map and unmap (two mmu_update calls), median of 5 rounds. */
 static void bench_map_unmap(void)
 {
@@ -183,7 +169,7 @@ static void bench_map_unmap(void)
 		}
 		rounds[r] = (pv_now_ns() - t0) * 1000 / BENCH_OPS;
 	}
-	ps = median(rounds, 5);
+	ps = pv_bench_median(rounds, 5);
 	printf("XENO-BENCH pv_superpage_map_unmap ns_per_op=%lu.%03lu "
 	       "hypercalls_per_op=2 items_per_op=512 ops=%u\n",
 	       (unsigned long)(ps / 1000), (unsigned long)(ps % 1000),

@@ -26,6 +26,9 @@
 
 void sched_init(void);
 
+/* The RUNSTATE_* value (public/pv_ops.h) a vCPU in state s reports. */
+int sched_runstate_of(enum vcpu_state s);
+
 /* Places a new vCPU (offline) on a CPU's queue bookkeeping. */
 void sched_add_vcpu(struct vcpu *v);
 
