@@ -149,6 +149,7 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 	memory_init();
 	mm_domain_registry_init();
 	pv_mm_init();
+	pv_stats_init();
 	sched_init();
 	acpi_init();
 	tsc_calibrate();
