@@ -128,11 +128,12 @@ echo "bench: [2b/4] PV guest benchmarks ($list, $runs runs each)"
 if [ ! -f "$image" ]; then
 	skip "no $image (make bench builds it): PV guest benchmarks"
 else
-	while IFS='|' read -r src ncpu mods bmem; do
+	while IFS='|' read -r src ncpu mods bmem bcmd; do
 		src=$(echo "$src" | xargs)
 		ncpu=$(echo "$ncpu" | xargs)
 		bmem=$(echo "$bmem" | xargs)
 		bmem=${bmem:-$mem}
+		bcmd=$(echo "$bcmd" | xargs)
 		[ -n "$src" ] && [ "${src#\#}" = "$src" ] || continue
 		args=()
 		missing=
@@ -152,7 +153,8 @@ else
 			err=$raw/${src}__guest__$r.runner
 			rc=0
 			tools/qemu-run.sh --cpus "$ncpu" --mem "$bmem" --timeout "$tmo" \
-				--kernel "$image" "${args[@]}" --log "$out" 2>"$err" </dev/null || rc=$?
+				--kernel "$image" "${args[@]}" --log "$out" ${bcmd:+-- "$bcmd"} \
+				2>"$err" </dev/null || rc=$?
 			if [ "$rc" -ne 0 ]; then
 				failure "PV benchmark $src run $r: $(tail -n 1 "$err" | sed 's/^qemu-run: //')"
 				mv "$out" "${out%.bench}.failed"

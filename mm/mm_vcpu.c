@@ -27,6 +27,7 @@
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
 #include <xeno/tlb.h>
+#include <xeno/tlb_tag.h>
 
 static struct mm_vcpu *cpu_current[NR_CPUS];
 static uint64_t switches[NR_CPUS];
@@ -95,11 +96,19 @@ void mm_vcpu_fini(struct mm_vcpu *v)
 	__atomic_fetch_sub(&d->nr_vcpus, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Loads root for v (NULL: the hypervisor's tables) under its tag. */
+static void load_root(const struct mm_vcpu *v, mfn_t root)
+{
+	struct tlb_tag_load ld = tlb_tag_pick(v, root);
+
+	arch_load_root(root, ld.tag, ld.keep);
+}
+
 /* Loads v's active root if v runs on this CPU. */
 static void reload_if_current(struct mm_vcpu *v)
 {
 	if (mm_vcpu_current() == v) {
-		arch_load_root(mm_vcpu_active_root(v));
+		load_root(v, mm_vcpu_active_root(v));
 	}
 }
 
@@ -143,6 +152,8 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 		m2p_strict_adjust(v, m, user);
 	}
 	*slot = m;
+	/* Like a CR3 write: the vCPU's tagged entries go (mm/tlb_tag.c). */
+	__atomic_store_n(&v->tlb_gen, v->tlb_gen + 1, __ATOMIC_RELEASE);
 	if (user == v->user_mode) {
 		reload_if_current(v);
 	}
@@ -174,10 +185,10 @@ void mm_vcpu_switch(struct mm_vcpu *prev, struct mm_vcpu *next)
 	__atomic_store_n(&cpu_current[cpu], next, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&switches[cpu], 1, __ATOMIC_SEQ_CST);
 	if (next == NULL) {
-		arch_load_root(INVALID_MFN);
+		load_root(NULL, INVALID_MFN);
 		return;
 	}
 	next->cpu = (int)cpu;
 	tlb_vcpu_running(next, cpu);
-	arch_load_root(mm_vcpu_active_root(next));
+	load_root(next, mm_vcpu_active_root(next));
 }

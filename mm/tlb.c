@@ -45,7 +45,7 @@ static uint64_t cpu_clean[NR_CPUS];
 
 /*
  * Per CPU: the vCPU whose global entries this CPU's TLB may hold, as
- * (domain serial << 6 | vCPU id) + 1, or 0 for none. Written by its own
+ * its mm_vcpu_key(), or 0 for none. Written by its own
  * CPU only (in tlb_switch_globals).
  */
 static uint64_t cpu_globals[NR_CPUS];
@@ -108,23 +108,18 @@ void tlb_vcpu_running(struct mm_vcpu *v, unsigned int cpu)
 
 /* ---- global entries ----------------------------------------------------- */
 
-static uint64_t globals_key(const struct mm_vcpu *v)
-{
-	return ((v->d->serial << 6) | v->id) + 1;
-}
-
 void tlb_switch_globals(struct mm_vcpu *prev, struct mm_vcpu *next,
 			unsigned int cpu)
 {
 	/* prev is still alive here; its flag was set before any entry. */
 	if (prev != NULL &&
 	    __atomic_load_n(&prev->d->globals, __ATOMIC_SEQ_CST)) {
-		cpu_globals[cpu] = globals_key(prev);
+		cpu_globals[cpu] = mm_vcpu_key(prev);
 	}
 	if (next == NULL) {
 		return;
 	}
-	if (cpu_globals[cpu] == 0 || cpu_globals[cpu] == globals_key(next)) {
+	if (cpu_globals[cpu] == 0 || cpu_globals[cpu] == mm_vcpu_key(next)) {
 		count(&stats.switch_kept, 1);
 		return;
 	}

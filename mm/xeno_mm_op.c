@@ -7,7 +7,6 @@
  *   XENO_MM_last_refusal  copy the vCPU's last MMU refusal (mm_why.h)
  *   XENO_MM_frame_info    describe one frame: the caller's own, or any
  *                         frame for a privileged caller
- *   XENO_MM_tlb_counts    the TLB work of the caller's CPU (benchmarks)
  *
  * Its own refusals are not recorded as the last refusal: that would
  * replace the record a guest is asking about.
@@ -86,20 +85,6 @@ static long frame_info(struct mm_vcpu *v, uint64_t arg)
 	return guest_copy_to(arg, &fi, sizeof(fi)) != 0 ? -EFAULT : 0;
 }
 
-static long tlb_counts(uint64_t arg)
-{
-	struct xeno_mm_tlb_counts c = { .cpu = arch_cpu_id() };
-	struct arch_tlb_stats st;
-
-	arch_tlb_cpu_stats_read(c.cpu, &st);
-	c.cr3_loads = st.cr3_loads;
-	c.full_flushes = st.local_flushes;
-	c.global_flushes = st.global_flushes;
-	c.invlpgs = st.local_invlpgs;
-	c.ipis = st.ipis;
-	return guest_copy_to(arg, &c, sizeof(c)) != 0 ? -EFAULT : 0;
-}
-
 long do_xeno_mm_op(struct hcall_args *h)
 {
 	struct mm_vcpu *v = mm_hcall_vcpu();
@@ -112,8 +97,6 @@ long do_xeno_mm_op(struct hcall_args *h)
 			       : 0;
 	case XENO_MM_frame_info:
 		return frame_info(v, h->a[1]);
-	case XENO_MM_tlb_counts:
-		return tlb_counts(h->a[1]);
 	default:
 		return -ENOSYS;
 	}

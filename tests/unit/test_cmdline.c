@@ -20,6 +20,7 @@ static const struct xeno_options defaults = {
 	.maxcpus = NR_CPUS,
 	.exit_port = 0xf4,
 	.bench_ops = 100000,
+	.pcid = 1,
 };
 
 static int reset(void **state)
@@ -136,6 +137,21 @@ static void test_string_too_long(void **state)
 	assert_string_equal(opt.selftest, "");
 }
 
+/* pcid=on|off; nothing else, and a bad value leaves the default. */
+static void test_bool(void **state)
+{
+	assert_int_equal(opt.pcid, 1);
+	assert_int_equal(cmdline_parse("pcid=off"), 0);
+	assert_int_equal(opt.pcid, 0);
+	assert_int_equal(cmdline_parse("pcid=on"), 0);
+	assert_int_equal(opt.pcid, 1);
+	assert_int_equal(cmdline_parse("pcid=0"), -1);
+	assert_int_equal(cmdline_parse("pcid=of"), -1);
+	assert_int_equal(cmdline_parse("pcid=onn"), -1);
+	assert_int_equal(cmdline_parse("pcid="), -1);
+	assert_int_equal(opt.pcid, 1);
+}
+
 static void test_lists(void **state)
 {
 	const char *l = "smp,,alloc,";
@@ -167,6 +183,7 @@ int main(void)
 		cmocka_unit_test_setup(test_malformed, reset),
 		cmocka_unit_test_setup(test_bad_among_good, reset),
 		cmocka_unit_test_setup(test_string_too_long, reset),
+		cmocka_unit_test_setup(test_bool, reset),
 		cmocka_unit_test(test_lists),
 	};
 

@@ -7,6 +7,8 @@
  * where the vCPU ran; a kernel/user mode switch keeps them. The CR3
  * loads and flushes are counted per CPU (arch_tlb_cpu_stats_read).
  */
+#include <public/xeno_stats.h>
+
 #include "mm_test.h"
 
 static struct guest a, b;
@@ -137,24 +139,62 @@ static void test_new_root_flushes_globals(void **state)
 	assert_int_equal(cpu_flushes(1), f0);
 }
 
-/* xeno_mm_op XENO_MM_tlb_counts: the caller's CPU's counts. */
-static void test_tlb_counts_op(void **state)
+static void fake_events(struct xeno_stats *s)
 {
-	struct hcall_args h = { { XENO_MM_tlb_counts, gva(2, 0) } };
-	struct xeno_mm_tlb_counts c;
+	s->hypercalls = 7;
+	s->bounces = 9;
+}
+
+/*
+ * xeno_stats_op: the caller's CPU's counts (XENO_STATS_read_cpu) and the
+ * machine's (XENO_STATS_read); the counts kept outside mm/ come from the
+ * registered source.
+ */
+static void test_stats_op(void **state)
+{
+	struct hcall_args h = { { XENO_STATS_read_cpu, gva(2, 0) } };
+	struct arch_tlb_stats all;
+	struct xeno_stats s;
 	uint64_t c0;
 
 	guest_init(&a, &d1, 0, 3);
 	c0 = cpu_cr3(3);
 	guest_enter(&a);
-	assert_int_equal(do_xeno_mm_op(&h), 0);
-	memcpy(&c, gmem(&a, gva(2, 0)), sizeof(c));
-	assert_int_equal(c.cpu, 3);
-	assert_int_equal(c.cr3_loads, c0);
-	assert_int_equal(c.pad, 0);
-	/* An unwritable argument. */
+	assert_int_equal(do_xeno_stats_op(&h), 0);
+	memcpy(&s, gmem(&a, gva(2, 0)), sizeof(s));
+	assert_int_equal(s.cpu, 3);
+	assert_int_equal(s.cr3_loads, c0);
+	assert_int_equal(s.cr3_flushes, c0);
+	assert_int_equal(s.flags, 0);
+	assert_int_equal(s.hypercalls, 0);
+	/* The machine: every CPU summed, and the registered counts. */
+	host_set_cpu(1);
+	mm_vcpu_switch(NULL, NULL);
+	guest_enter(&a);
+	xeno_stats_set_events(fake_events);
+	host_set_tlb_tags(4);
+	h.a[0] = XENO_STATS_read;
+	assert_int_equal(do_xeno_stats_op(&h), 0);
+	xeno_stats_set_events(NULL);
+	memcpy(&s, gmem(&a, gva(2, 0)), sizeof(s));
+	arch_tlb_stats_read(&all);
+	assert_int_equal(s.cpu, XENO_STATS_ALL_CPUS);
+	assert_int_equal(s.flags, XENO_STATS_PCID);
+	assert_int_equal(s.cr3_loads, all.cr3_loads);
+	assert_int_equal(s.cr3_loads,
+			 cpu_cr3(0) + cpu_cr3(1) + cpu_cr3(2) + cpu_cr3(3));
+	assert_int_equal(cpu_cr3(1), 1);
+	assert_int_equal(s.tlb_flushes, all.local_flushes);
+	assert_int_equal(s.hypercalls, 7);
+	assert_int_equal(s.bounces, 9);
+	/* An unwritable argument; an unknown command. */
 	h.a[1] = 0x1000;
-	assert_int_equal(do_xeno_mm_op(&h), -EFAULT);
+	assert_int_equal(do_xeno_stats_op(&h), -EFAULT);
+	h.a[0] = XENO_STATS_read_cpu;
+	assert_int_equal(do_xeno_stats_op(&h), -EFAULT);
+	h.a[0] = 2;
+	h.a[1] = gva(2, 0);
+	assert_int_equal(do_xeno_stats_op(&h), -ENOSYS);
 }
 
 int main(void)
@@ -163,7 +203,7 @@ int main(void)
 		MM_TEST(test_no_globals_no_flush),
 		MM_TEST(test_globals_flushed_on_switch),
 		MM_TEST(test_new_root_flushes_globals),
-		MM_TEST(test_tlb_counts_op),
+		MM_TEST(test_stats_op),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,8 @@ static void test_last_refusal(void **state)
 	assert_int_equal(r.pad, 0);
 	/* A refusal of xeno_mm_op does not replace it. */
 	assert_int_equal(xop(&g, 99, 0), -ENOSYS);
+	/* The TLB counts moved to xeno_stats_op: 2 is no command now. */
+	assert_int_equal(xop(&g, 2, gva(2, 0)), -ENOSYS);
 	assert_int_equal(xop(&g, XENO_MM_last_refusal, 0x1000), -EFAULT);
 	assert_int_equal(why(&g)->seq, 1);
 	/* Success leaves it; the next refusal replaces it. */

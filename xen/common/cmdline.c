@@ -13,9 +13,11 @@ struct xeno_options opt = {
 	.mem = 0,
 	.exit_port = 0xf4,
 	.bench_ops = 100000,
+	.pcid = 1,
 };
 
-enum param_kind { P_UINT, P_SIZE, P_STR };
+/* P_BOOL: "on" or "off", stored as 1 or 0. */
+enum param_kind { P_UINT, P_SIZE, P_STR, P_BOOL };
 
 struct param {
 	const char *name;
@@ -31,6 +33,7 @@ static const struct param params[] = {
 	{ "exit_port", P_UINT, &opt.exit_port, 0, 0xffff },
 	{ "bench_ops", P_UINT, &opt.bench_ops, 1, 100000000 },
 	{ "test_dead_cpu", P_UINT, &opt.test_dead_cpu, 0, 1 },
+	{ "pcid", P_BOOL, &opt.pcid, 0, 1 },
 	{ "selftest", P_STR, opt.selftest, 0, 0 },
 	{ "bench", P_STR, opt.bench, 0, 0 },
 };
@@ -61,6 +64,15 @@ static int set_param(const struct param *p, const char *val)
 			return -1;
 		}
 		memcpy(p->var, val, strlen(val) + 1);
+		return 0;
+	}
+	if (p->kind == P_BOOL) {
+		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+			printk(LOG_ERR, "cmdline: %s=%s: not on or off\n",
+			       p->name, val);
+			return -1;
+		}
+		*(uint64_t *)p->var = val[1] == 'n';
 		return 0;
 	}
 	if (parse_u64(val, &v, p->kind == P_SIZE)) {

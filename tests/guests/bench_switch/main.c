@@ -4,11 +4,14 @@
  * §15). Two copies of this guest run on one CPU and yield to each other
  * (SCHEDOP_yield); each of our yields is two switches, to the peer and
  * back. Per switch it reports the time and what the CPU did, from
- * xeno_mm_op XENO_MM_tlb_counts: CR3 loads, full TLB flushes and those
- * that also dropped global entries.
+ * xeno_stats_op XENO_STATS_read_cpu: CR3 loads, full TLB flushes and
+ * those that also dropped global entries, CR3 loads that dropped the
+ * TLB entries (all of them without PCIDs), and pcid=1 when Xeno tags
+ * address spaces with PCIDs (docs/mm.md §15).
  *
  *   pv_domain_switch          no global entries in either domain: a
- *                             switch is one CR3 load and no flush
+ *                             switch is one CR3 load and no full flush;
+ *                             with PCIDs the load keeps the entries
  *   pv_domain_switch_globals  both have user (global) mappings: each
  *                             switch also flushes the globals
  *
@@ -25,15 +28,16 @@
 static uint8_t user_page[4096] __attribute__((aligned(4096)));
 
 struct sample {
-	uint64_t ps;	  /* picoseconds per switch */
-	uint64_t cr3;	  /* per 1000 switches */
-	uint64_t full;	  /* per 1000 switches */
-	uint64_t globals; /* per 1000 switches */
+	uint64_t ps;	      /* picoseconds per switch */
+	uint64_t cr3;	      /* per 1000 switches */
+	uint64_t full;	      /* per 1000 switches */
+	uint64_t globals;     /* per 1000 switches */
+	uint64_t cr3_flushes; /* per 1000 switches */
 };
 
-static void counts(struct xeno_mm_tlb_counts *c)
+static void counts(struct xeno_stats *c)
 {
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_tlb_counts, c) != 0) {
+	if (HYPERVISOR_xeno_stats_op(XENO_STATS_read_cpu, c) != 0) {
 		memset(c, 0, sizeof(*c));
 	}
 }
@@ -46,7 +50,7 @@ static void yield(void)
 /* One round of YIELDS yields; false if the peer was not there. */
 static bool round_once(struct sample *s)
 {
-	struct xeno_mm_tlb_counts c0, c1;
+	struct xeno_stats c0, c1;
 	uint64_t t0, t1, n = 2 * YIELDS;
 	unsigned int i;
 
@@ -65,8 +69,9 @@ static bool round_once(struct sample *s)
 	}
 	s->ps = (t1 - t0) * 1000 / n;
 	s->cr3 = (c1.cr3_loads - c0.cr3_loads) * 1000 / n;
-	s->full = (c1.full_flushes - c0.full_flushes) * 1000 / n;
+	s->full = (c1.tlb_flushes - c0.tlb_flushes) * 1000 / n;
 	s->globals = (c1.global_flushes - c0.global_flushes) * 1000 / n;
+	s->cr3_flushes = (c1.cr3_flushes - c0.cr3_flushes) * 1000 / n;
 	return true;
 }
 
@@ -91,6 +96,7 @@ static void bench(const char *name)
 {
 	struct sample s[ROUNDS];
 	unsigned int r, n = 0;
+	struct xeno_stats now;
 
 	for (r = 0; r < ROUNDS; r++) {
 		if (round_once(&s[n])) {
@@ -109,7 +115,11 @@ static void bench(const char *name)
 		    median_of(s, n, offsetof(struct sample, full)));
 	thousandths("global_flushes_per_op",
 		    median_of(s, n, offsetof(struct sample, globals)));
-	printf(" hypercalls_per_op=0.500 ops=%u rounds=%u\n", 2 * YIELDS, n);
+	thousandths("cr3_flushes_per_op",
+		    median_of(s, n, offsetof(struct sample, cr3_flushes)));
+	counts(&now);
+	printf(" pcid=%u hypercalls_per_op=0.500 ops=%u rounds=%u\n",
+	       (now.flags & XENO_STATS_PCID) ? 1 : 0, 2 * YIELDS, n);
 }
 
 int main(void)

@@ -4,7 +4,10 @@
  * process (libpv/user.h) times BENCH_OPS calls with RDTSC, BENCH_REPEATS
  * rounds, and the median round is printed as a XENO-BENCH line with ns
  * per call and the events each call caused, from Xeno's counters
- * (xeno_stats_op, public/xeno_stats.h):
+ * (xeno_stats_op XENO_STATS_read, public/xeno_stats.h): CR3 loads, of
+ * those the ones that dropped TLB entries (all without PCIDs), full
+ * flushes plus invalidations, hypercalls, bounces; pcid=1 when Xeno tags
+ * address spaces with PCIDs (docs/mm.md §15):
  *
  *   user_syscall       SYSCALL from user mode -> guest kernel (getpid)
  *                      -> iret with VGCF_in_syscall
@@ -18,7 +21,6 @@
 #include <libpv.h>
 #include <libpv/bench.h>
 #include <libpv/user.h>
-#include <public/xeno_stats.h>
 
 #define BENCH_OPS     20000
 #define BENCH_REPEATS 5
@@ -70,8 +72,7 @@ static long k_hypercalls(uint64_t n)
 
 static long read_stats(struct xeno_stats *s)
 {
-	return hypercall2(__HYPERVISOR_xeno_stats_op, XENO_STATS_read,
-			  (unsigned long)s);
+	return HYPERVISOR_xeno_stats_op(XENO_STATS_read, s);
 }
 
 /* x * 1000 / ops as "int.milli". */
@@ -87,7 +88,7 @@ static void bench(const char *name, pv_user_fn fn, bool user)
 {
 	uint64_t rounds[BENCH_REPEATS], hz = pv_tsc_hz(), ps;
 	struct xeno_stats s0, s1;
-	char cr3[24], flushes[24], hcalls[24], bounces[24];
+	char cr3[24], cr3_flushes[24], flushes[24], hcalls[24], bounces[24];
 	uint64_t ops = (uint64_t)BENCH_OPS * BENCH_REPEATS;
 
 	if (hz == 0 || read_stats(&s0) != 0) {
@@ -109,6 +110,8 @@ static void bench(const char *name, pv_user_fn fn, bool user)
 	read_stats(&s1);
 	ps = pv_bench_median(rounds, BENCH_REPEATS);
 	per_op(cr3, sizeof(cr3), s1.cr3_loads - s0.cr3_loads, ops);
+	per_op(cr3_flushes, sizeof(cr3_flushes),
+	       s1.cr3_flushes - s0.cr3_flushes, ops);
 	per_op(flushes, sizeof(flushes),
 	       (s1.tlb_flushes - s0.tlb_flushes) +
 		       (s1.tlb_invlpgs - s0.tlb_invlpgs),
@@ -118,9 +121,10 @@ static void bench(const char *name, pv_user_fn fn, bool user)
 	per_op(bounces, sizeof(bounces), s1.bounces - s0.bounces, ops);
 	printf("XENO-BENCH %s ns_per_op=%lu.%03lu cr3_loads_per_op=%s "
 	       "tlb_flushes_per_op=%s hypercalls_per_op=%s bounces_per_op=%s "
-	       "ops=%u\n",
+	       "cr3_flushes_per_op=%s pcid=%u ops=%u\n",
 	       name, (unsigned long)(ps / 1000), (unsigned long)(ps % 1000),
-	       cr3, flushes, hcalls, bounces, BENCH_OPS);
+	       cr3, flushes, hcalls, bounces, cr3_flushes,
+	       (s1.flags & XENO_STATS_PCID) ? 1 : 0, BENCH_OPS);
 }
 
 int main(void)

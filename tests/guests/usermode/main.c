@@ -444,23 +444,41 @@ PV_USER static long u_one_call(uint64_t unused)
 
 static void test_xeno_stats(void)
 {
-	struct xeno_stats s0, s1;
+	struct xeno_stats s0, s1, c0, c1;
 
 	pv_test_begin("usermode.xeno_stats");
 	PV_CHECK_OK(stats_op(XENO_STATS_read, &s0));
+	PV_CHECK_OK(stats_op(XENO_STATS_read_cpu, &c0));
 	PV_CHECK_EQ(run(u_one_call, 0), 0);
+	PV_CHECK_OK(stats_op(XENO_STATS_read_cpu, &c1));
 	PV_CHECK_OK(stats_op(XENO_STATS_read, &s1));
+	PV_CHECK_EQ(s0.cpu, XENO_STATS_ALL_CPUS);
+	/* One CPU here: the per-CPU form is CPU 0's and part of the sum. */
+	PV_CHECK_EQ(c0.cpu, 0);
+	PV_CHECK_EQ(c1.cpu, 0);
+	PV_CHECK_EQ(c0.flags, s0.flags);
 	/*
 	 * Enter (iret to user), the system call (bounce in, iret out) and
 	 * the exit call (bounce in): four root switches at least.
 	 */
 	PV_CHECK_GE(s1.cr3_loads - s0.cr3_loads, 4);
+	PV_CHECK_GE(c1.cr3_loads - c0.cr3_loads, 4);
+	PV_CHECK_GE(s1.cr3_loads, c1.cr3_loads);
+	/* Without PCIDs every root load flushes; with them fewer may. */
+	if (s0.flags & XENO_STATS_PCID) {
+		PV_CHECK_GE(c1.cr3_loads - c0.cr3_loads,
+			    c1.cr3_flushes - c0.cr3_flushes);
+	} else {
+		PV_CHECK_EQ(c1.cr3_flushes - c0.cr3_flushes,
+			    c1.cr3_loads - c0.cr3_loads);
+	}
 	PV_CHECK_GE(s1.bounces - s0.bounces, 2);
 	PV_CHECK_GE(s1.hypercalls - s0.hypercalls, 1);
 	PV_CHECK_EQ(stats_op(XENO_STATS_read, (void *)0x1000), -EFAULT);
 	PV_CHECK_EQ(stats_op(XENO_STATS_read, (void *)0xffff800000001000ULL),
 		    -EFAULT);
-	PV_CHECK_EQ(stats_op(1, &s0), -ENOSYS);
+	PV_CHECK_EQ(stats_op(XENO_STATS_read_cpu, (void *)0x1000), -EFAULT);
+	PV_CHECK_EQ(stats_op(2, &s0), -ENOSYS);
 	pv_test_end();
 }
 

@@ -28,6 +28,7 @@
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
 #include <xeno/tlb.h>
+#include <xeno/tlb_tag.h>
 #include <xeno/xmalloc.h>
 
 #include <host.h>
@@ -93,6 +94,7 @@ void host_machine_init_empty(uint64_t nr_frames, unsigned int nr_cpus)
 	/* The memory manager's machine-wide state belongs to the machine. */
 	m2p_reset();
 	tlb_reset();
+	tlb_tag_reset();
 	mm_vcpu_reset_cpus();
 	mm_outside_refs_reset();
 }
@@ -191,6 +193,8 @@ static struct arch_tlb_stats tlb_stats, cpu_tlb_stats[NR_CPUS];
 static struct host_tlb_call tlb_log[HOST_TLB_LOG];
 static unsigned int tlb_calls;
 static mfn_t loaded_root[NR_CPUS];
+static struct host_tag_load loaded_tag[NR_CPUS];
+static unsigned int tlb_tags;
 static unsigned int preempt_every, preempt_count;
 
 static void stat_add(uint64_t *c, uint64_t n)
@@ -222,6 +226,9 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 			 (uint64_t)__builtin_popcountll(mask));
 	}
 	stat_add(&tlb_stats.ipis, (uint64_t)__builtin_popcountll(others));
+	if (tlb_tags != 0 && ((mask >> this_cpu) & 1)) {
+		tlb_tag_flushed(va == ARCH_FLUSH_ALL);
+	}
 }
 
 void arch_tlb_stats_read(struct arch_tlb_stats *out)
@@ -235,6 +242,8 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out)
 		__atomic_load_n(&tlb_stats.cr3_loads, __ATOMIC_RELAXED);
 	out->global_flushes =
 		__atomic_load_n(&tlb_stats.global_flushes, __ATOMIC_RELAXED);
+	out->cr3_flushes =
+		__atomic_load_n(&tlb_stats.cr3_flushes, __ATOMIC_RELAXED);
 }
 
 void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out)
@@ -249,13 +258,38 @@ void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out)
 	out->cr3_loads = __atomic_load_n(&c->cr3_loads, __ATOMIC_RELAXED);
 	out->global_flushes =
 		__atomic_load_n(&c->global_flushes, __ATOMIC_RELAXED);
+	out->cr3_flushes = __atomic_load_n(&c->cr3_flushes, __ATOMIC_RELAXED);
 }
 
-void arch_load_root(mfn_t root)
+unsigned int arch_tlb_tags(void)
 {
+	return __atomic_load_n(&tlb_tags, __ATOMIC_RELAXED);
+}
+
+void arch_load_root(mfn_t root, unsigned int tag, bool keep)
+{
+	if (arch_tlb_tags() == 0 && (tag != 0 || keep)) {
+		panic("host: root load with tag %u keep %d but no tags", tag,
+		      keep);
+	}
 	loaded_root[this_cpu] = root;
+	loaded_tag[this_cpu] = (struct host_tag_load){ tag, keep };
 	stat_add(&tlb_stats.cr3_loads, 1);
 	stat_add(&cpu_tlb_stats[this_cpu].cr3_loads, 1);
+	if (!keep) {
+		stat_add(&tlb_stats.cr3_flushes, 1);
+		stat_add(&cpu_tlb_stats[this_cpu].cr3_flushes, 1);
+	}
+}
+
+void host_set_tlb_tags(unsigned int n)
+{
+	__atomic_store_n(&tlb_tags, n, __ATOMIC_RELAXED);
+}
+
+struct host_tag_load host_loaded_tag(unsigned int cpu)
+{
+	return loaded_tag[cpu];
 }
 
 bool arch_hypercall_preempt_check(void)
@@ -280,7 +314,9 @@ void host_tlb_reset(void)
 	tlb_calls = 0;
 	for (i = 0; i < NR_CPUS; i++) {
 		loaded_root[i] = INVALID_MFN;
+		loaded_tag[i] = (struct host_tag_load){ 0, false };
 	}
+	tlb_tags = 0;
 }
 
 unsigned int host_tlb_calls(void)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPU features: detected once on the boot CPU, enabled on every CPU.
- * Xeno uses global pages, SMEP and SMAP and FSGSBASE where present;
- * PCID, INVPCID, 1 GiB pages and XSAVE are detected for the MMU and
- * vCPU code that use them.
+ * Xeno uses global pages, SMEP and SMAP and FSGSBASE where present, and
+ * PCIDs where the CPU has them with global pages (a full flush of every
+ * PCID is a CR4.PGE toggle) unless pcid=off (docs/mm.md §15); INVPCID,
+ * 1 GiB pages and XSAVE are detected for the MMU and vCPU code.
  */
 #include <asm/cpu.h>
+#include <xeno/cmdline.h>
 #include <xeno/lib.h>
 
 struct cpu_features cpu_has;
@@ -67,6 +69,7 @@ void cpu_features_detect(void)
 		cpuid_count(0x80000007, 0, &a, &b, &c, &d);
 		cpu_has.invariant_tsc = bit(d, 8);
 	}
+	cpu_has.use_pcid = cpu_has.pcid && cpu_has.pge && opt.pcid;
 	read_brand();
 }
 
@@ -85,6 +88,10 @@ void cpu_features_enable(void)
 	}
 	if (cpu_has.fsgsbase) {
 		cr4 |= CR4_FSGSBASE;
+	}
+	/* CR3 names PCID 0 here (its low 12 bits are 0), as PCIDE needs. */
+	if (cpu_has.use_pcid) {
+		cr4 |= CR4_PCIDE;
 	}
 	/* Guests use SSE: FXSAVE/FXRSTOR and SIMD exceptions on. */
 	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;

@@ -43,6 +43,18 @@ static const void *boot_map(uint64_t phys, uint64_t len)
 	return phys_to_virt(phys);
 }
 
+/* How address spaces are tagged (docs/mm.md §15). */
+static const char *tlb_tags_text(void)
+{
+	if (cpu_has.use_pcid) {
+		return "PCIDs: switches keep TLB entries";
+	}
+	if (!cpu_has.pcid || !cpu_has.pge) {
+		return "no PCIDs (the CPU has none): CR3 loads flush";
+	}
+	return "no PCIDs (pcid=off): CR3 loads flush";
+}
+
 static void banner(void)
 {
 	uint64_t boot_us = tsc_to_ns(rdtsc() - boot_tsc) / 1000;
@@ -54,14 +66,15 @@ static void banner(void)
 	       "  loader      %s, command line \"%s\"\n"
 	       "  cpu         %s (%s), TSC %lu.%03lu GHz\n"
 	       "  features    %s\n"
+	       "  tlb         %s\n"
 	       "  cpus        %u online\n"
 	       "  memory      %lu MiB total, %lu MiB free, %lu MiB reserved "
 	       "by Xeno\n"
 	       "  boot time   %lu.%lu ms from the first instruction\n",
 	       XENO_VERSION, XENO_BUILD_KIND, boot_info.loader,
 	       boot_info.cmdline, cpu_has.model, cpu_has.vendor,
-	       tsc_khz / 1000000, tsc_khz / 1000 % 1000, feats, nr_cpus_online,
-	       mem_stats.ram >> 8, frame_free_count() >> 8,
+	       tsc_khz / 1000000, tsc_khz / 1000 % 1000, feats, tlb_tags_text(),
+	       nr_cpus_online, mem_stats.ram >> 8, frame_free_count() >> 8,
 	       mem_stats.reserved >> 8, boot_us / 1000, boot_us % 1000 / 100);
 	printk(LOG_ERR, "XENO-READY boot_ms=%lu.%lu cpus=%u\n", boot_us / 1000,
 	       boot_us % 1000 / 100, nr_cpus_online);
@@ -136,6 +149,7 @@ void start_xeno(uint32_t magic, uint32_t info_phys)
 	memory_init();
 	mm_domain_registry_init();
 	pv_mm_init();
+	pv_stats_init();
 	sched_init();
 	acpi_init();
 	tsc_calibrate();

@@ -12,6 +12,13 @@
  * hypervisor (arch_cpu_relax: locks, page-type waits, this one) serves
  * requests aimed at its own CPU. So a shootdown may be issued with locks
  * held: a CPU waiting for such a lock still answers it.
+ *
+ * PCIDs (docs/mm.md §15): with cpu_has.use_pcid, CR4.PCIDE is on and
+ * every CR3 load names a tag from mm/tlb_tag.c, with bit 63 set when the
+ * tag's entries may stay. A CR4.PGE toggle drops every PCID's entries,
+ * INVLPG only the current PCID's and global ones; each flush is reported
+ * to this CPU's tag table (tlb_tag_flushed). Without PCIDs every CR3
+ * load drops the non-global entries, as before.
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
@@ -21,6 +28,13 @@
 #include <xeno/arch.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
+#include <xeno/tlb_tag.h>
+
+/* CR3 bit 63 with PCIDE: keep the entries cached under the PCID. */
+#define CR3_NOFLUSH (1ULL << 63)
+
+/* PCIDs 1..4095 are guest address spaces; 0 the hypervisor's tables. */
+#define PCID_TAGS 4095
 
 static struct {
 	volatile uint32_t pending; /* a flush was requested */
@@ -56,12 +70,19 @@ static void flush_local_all(void)
 		write_cr3(read_cr3());
 	}
 	count(&my_stats()->local_flushes, 1);
+	if (cpu_has.use_pcid) {
+		tlb_tag_flushed(true);
+	}
 }
 
+/* With PCIDs: this address in the current PCID, and global entries. */
 static void invlpg_local(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 	count(&my_stats()->local_invlpgs, 1);
+	if (cpu_has.use_pcid) {
+		tlb_tag_flushed(false);
+	}
 }
 
 /* Serves a shootdown aimed at this CPU (IRQ handler or a waiting CPU). */
@@ -118,6 +139,7 @@ void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out)
 	out->cr3_loads = __atomic_load_n(&c->cr3_loads, __ATOMIC_RELAXED);
 	out->global_flushes =
 		__atomic_load_n(&c->global_flushes, __ATOMIC_RELAXED);
+	out->cr3_flushes = __atomic_load_n(&c->cr3_flushes, __ATOMIC_RELAXED);
 }
 
 void arch_tlb_stats_read(struct arch_tlb_stats *out)
@@ -133,21 +155,36 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out)
 		out->ipis += one.ipis;
 		out->cr3_loads += one.cr3_loads;
 		out->global_flushes += one.global_flushes;
+		out->cr3_flushes += one.cr3_flushes;
 	}
 }
 
-/*
- * Without PCIDs a CR3 load flushes the old address space's non-global
- * entries; guest global entries are flushed by mm/tlb.c's policy
- * (tlb_switch_globals, tlb_root_changed) through arch_flush_tlb_mask.
- */
-void arch_load_root(mfn_t root)
+unsigned int arch_tlb_tags(void)
 {
-	uint64_t pa = mfn_eq(root, INVALID_MFN) ? virt_to_phys(idle_pml4)
-						: mfn_x(root) << PAGE_SHIFT;
+	return cpu_has.use_pcid ? PCID_TAGS : 0;
+}
 
-	write_cr3(pa);
+/*
+ * Guest global entries survive every CR3 load, tagged or not: mm/tlb.c
+ * drops them (tlb_switch_globals, tlb_root_changed) through
+ * arch_flush_tlb_mask.
+ */
+void arch_load_root(mfn_t root, unsigned int tag, bool keep)
+{
+	uint64_t cr3 = mfn_eq(root, INVALID_MFN) ? virt_to_phys(idle_pml4)
+						 : mfn_x(root) << PAGE_SHIFT;
+
+	ASSERT(cpu_has.use_pcid || (tag == 0 && !keep));
+	ASSERT(tag <= PCID_TAGS);
+	cr3 |= tag;
+	if (keep) {
+		cr3 |= CR3_NOFLUSH;
+	}
+	write_cr3(cr3);
 	count(&my_stats()->cr3_loads, 1);
+	if (!keep) {
+		count(&my_stats()->cr3_flushes, 1);
+	}
 }
 
 bool arch_hypercall_preempt_check(void)

@@ -39,11 +39,9 @@
 #define XENO_MM_frame_info 1
 
 /*
- * XENO_MM_tlb_counts: arg is a struct xeno_mm_tlb_counts, written with
- * what the CPU running the caller did for TLB maintenance since boot
- * (benchmarks: events per operation, docs/mm.md §15). Any domain may ask.
+ * 2 is not a command (-ENOSYS): the per-CPU TLB counts it once gave are
+ * xeno_stats_op XENO_STATS_read_cpu now (public/xeno_stats.h).
  */
-#define XENO_MM_tlb_counts 2
 
 /*
  * xeno_mm_refusal.hypercall of a refused writable page-table write (a
@@ -226,21 +224,6 @@ struct xeno_mm_frame_info {
 	uint16_t linear_out; /* (H) linear entries this table holds */
 	uint16_t linear_in;  /* (H) linear entries pointing at this table */
 };
-
-struct xeno_mm_tlb_counts {
-	uint32_t cpu;		 /* (H) the CPU the counts are of */
-	uint32_t pad;		 /* (H) 0 */
-	uint64_t cr3_loads;	 /* (H) page-table root loads */
-	uint64_t full_flushes;	 /* (H) whole-TLB flushes */
-	uint64_t global_flushes; /* (H) of those, dropping global entries */
-	uint64_t invlpgs;	 /* (H) single-address invalidations */
-	uint64_t ipis;		 /* (H) shootdown IPIs this CPU sent */
-};
-
-_Static_assert(sizeof(struct xeno_mm_tlb_counts) == 48, "xeno_mm_tlb_counts");
-_Static_assert(offsetof(struct xeno_mm_tlb_counts, cr3_loads) == 8,
-	       "cr3_loads");
-_Static_assert(offsetof(struct xeno_mm_tlb_counts, ipis) == 40, "ipis");
 
 _Static_assert(sizeof(struct xeno_mm_refusal) == 80, "xeno_mm_refusal");
 _Static_assert(offsetof(struct xeno_mm_refusal, hypercall) == 8, "hypercall");

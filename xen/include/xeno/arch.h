@@ -61,6 +61,8 @@ struct arch_tlb_stats {
 	uint64_t cr3_loads;	 /* page-table root switches */
 	uint64_t global_flushes; /* of local_flushes, those that dropped
 				    global entries too */
+	uint64_t cr3_flushes;	 /* of cr3_loads, those that dropped the
+				    non-global entries (all without tags) */
 };
 void arch_tlb_stats_read(struct arch_tlb_stats *out);
 
@@ -68,12 +70,25 @@ void arch_tlb_stats_read(struct arch_tlb_stats *out);
 void arch_tlb_cpu_stats_read(unsigned int cpu, struct arch_tlb_stats *out);
 
 /*
- * The root of the running vCPU's active address space changed (new
- * kernel or user base pointer of the vCPU current on this CPU): load it.
- * root is an L4 frame that holds a type reference for as long as it is
- * installed. INVALID_MFN loads the hypervisor's own tables (idle).
+ * How many address-space tags (x86: PCIDs) each CPU has besides tag 0,
+ * fixed at boot: 0 when the CPU has none or they are switched off
+ * (pcid=off). With tags, arch_flush_tlb_mask() of one address reaches
+ * only the tag loaded now (and global entries) on this CPU, and the
+ * arch reports every flush it does on a CPU to that CPU's tag table
+ * (tlb_tag_flushed, xeno/tlb_tag.h).
  */
-void arch_load_root(mfn_t root);
+unsigned int arch_tlb_tags(void);
+
+/*
+ * The root of the running vCPU's active address space changed (a vCPU
+ * switch, a kernel/user switch, a new base pointer): load it. root is an
+ * L4 frame that holds a type reference for as long as it is installed;
+ * INVALID_MFN loads the hypervisor's own tables (idle). tag and keep come
+ * from tlb_tag_pick(): load under tag (always 0 without tags) and, if
+ * keep, leave the tag's cached entries; otherwise drop its non-global
+ * entries (without tags: those of the address space left).
+ */
+void arch_load_root(mfn_t root, unsigned int tag, bool keep);
 
 /*
  * Whether a long hypercall should stop at its next preemption point and

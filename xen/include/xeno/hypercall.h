@@ -43,6 +43,15 @@ long do_update_va_mapping_otherdomain(struct hcall_args *h);
 /* mm/: Xeno's diagnostics extension (docs/mm.md). */
 long do_xeno_mm_op(struct hcall_args *h);
 
+/*
+ * mm/xeno_stats_op.c: Xeno's event counters (public/xeno_stats.h). The
+ * hypervisor registers, once at boot, the function that adds the counts
+ * kept outside mm/ (hypercalls, bounces) to a struct xeno_stats.
+ */
+struct xeno_stats;
+long do_xeno_stats_op(struct hcall_args *h);
+void xeno_stats_set_events(void (*fn)(struct xeno_stats *s));
+
 /* xen/common/domctl.c: Xeno's domain control (docs/domains.md). */
 long do_xeno_domctl(struct hcall_args *h);
 

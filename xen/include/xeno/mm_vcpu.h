@@ -47,6 +47,14 @@ struct mm_vcpu {
 	cpumask_t dirty_cpus;
 
 	/*
+	 * Root installs so far (mm_vcpu_set_root), written by the vCPU's
+	 * own CPU or while it runs nowhere: a tag cached under an older
+	 * value drops its entries at its next load (mm/tlb_tag.c), as the
+	 * guest's CR3 write would.
+	 */
+	uint64_t tlb_gen;
+
+	/*
 	 * MMUEXT_SET_LDT: the LDT's base address and entry count (0: no
 	 * LDT), checked (page aligned, a guest address, at most 8192
 	 * entries) but not mapped: the descriptor code maps it lazily.
@@ -56,6 +64,16 @@ struct mm_vcpu {
 
 	struct mm_why why; /* the last refusal (mm_why.h) */
 };
+
+/*
+ * A number naming v among every vCPU of every domain since boot (domain
+ * serials are never reused), nonzero: keys of the TLB layer's per-CPU
+ * records (mm/tlb.c, mm/tlb_tag.c).
+ */
+static inline uint64_t mm_vcpu_key(const struct mm_vcpu *v)
+{
+	return ((v->d->serial << 6) | v->id) + 1;
+}
 
 /* Makes v vCPU id of d, with no roots, not running; registers it. */
 void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);

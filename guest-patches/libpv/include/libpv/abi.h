@@ -186,6 +186,7 @@
 #include <public/vcpu_context.h>
 #include <public/xen.h>
 #include <public/xeno.h>
+#include <public/xeno_stats.h>
 
 typedef uint32_t grant_ref_t;
 typedef uint32_t grant_handle_t;

@@ -330,4 +330,11 @@ static inline long HYPERVISOR_xeno_mm_op(unsigned int cmd, void *arg)
 	return hypercall2(__HYPERVISOR_xeno_mm_op, cmd, PV_ARG(arg));
 }
 
+/* cmd XENO_STATS_read (the machine) or XENO_STATS_read_cpu (this CPU). */
+static inline long HYPERVISOR_xeno_stats_op(unsigned int cmd,
+					    struct xeno_stats *s)
+{
+	return hypercall2(__HYPERVISOR_xeno_stats_op, cmd, PV_ARG(s));
+}
+
 #endif

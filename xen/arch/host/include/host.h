@@ -79,6 +79,20 @@ struct host_tlb_call host_tlb_call(unsigned int i);
 mfn_t host_loaded_root(unsigned int cpu);
 
 /*
+ * Address-space tags: arch_tlb_tags() answers n (0, the default after
+ * host_tlb_reset: none). With tags, arch_flush_tlb_mask() reports the
+ * caller's own flush to its tag table as the x86 arch does (one address:
+ * only the tag loaded now; other CPUs flush everything).
+ * host_loaded_tag(cpu) is the tag and keep of cpu's last root load.
+ */
+void host_set_tlb_tags(unsigned int n);
+struct host_tag_load {
+	unsigned int tag;
+	bool keep;
+};
+struct host_tag_load host_loaded_tag(unsigned int cpu);
+
+/*
  * Makes every n-th arch_hypercall_preempt_check() (on any CPU) answer
  * true, counting from now; 0 (the default) never.
  */

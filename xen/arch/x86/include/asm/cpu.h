@@ -154,6 +154,8 @@ static inline void *read_rbp(void)
 struct cpu_features {
 	bool pcid, invpcid, pge, page1g, xsave, smep, smap, nx;
 	bool tsc_deadline, x2apic, invariant_tsc, fsgsbase;
+	/* Xeno tags address spaces with PCIDs: pcid and pge, pcid=on. */
+	bool use_pcid;
 	char vendor[13];
 	char model[49];
 };

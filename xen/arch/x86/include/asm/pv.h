@@ -66,6 +66,9 @@ bool pv_load_selectors(struct vcpu *v);
 /* Bounce frames built since boot, all CPUs (xeno_stats_op). */
 uint64_t pv_bounce_count(void);
 
+/* Registers the hypercall and bounce counts with xeno_stats_op. */
+void pv_stats_init(void);
+
 /* Delivers guest exception vector (with its error code) or crashes. */
 void pv_inject(struct vcpu *v, struct cpu_regs *f, unsigned int vector,
 	       bool has_error, uint64_t error);
@@ -105,6 +108,5 @@ long do_nmi_op(struct hcall_args *h);
 long do_physdev_op(struct hcall_args *h);
 long do_set_debugreg(struct hcall_args *h);
 long do_get_debugreg(struct hcall_args *h);
-long do_xeno_stats_op(struct hcall_args *h); /* pv/stats.c */
 
 #endif
