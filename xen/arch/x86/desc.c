@@ -10,7 +10,8 @@
  * entries, the first 7168 for the guest's own descriptors (a copy of the
  * current vCPU's set_gdt frames, kept by pv/descriptor.c), then the
  * reserved page with the hypervisor's selectors and the guests' flat
- * ones (layout.h).
+ * ones (layout.h), and the descriptor of the current vCPU's LDT (a copy
+ * of its frames, kept by pv/ldt.c).
  */
 #include <asm/cpu.h>
 #include <asm/desc.h>
@@ -97,6 +98,24 @@ static void gdt_build(uint64_t *gdt, const struct tss *tss)
 			    (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
 			    (((base >> 24) & 0xff) << 56);
 	gdt[(TSS_SEL >> 3) + 1] = base >> 32;
+}
+
+void desc_load_ldt(const void *base, unsigned int bytes)
+{
+	uint64_t *gdt = gdts[arch_cpu_id()];
+	uint64_t b = (uint64_t)(uintptr_t)base;
+	uint64_t limit = bytes - 1;
+
+	if (bytes == 0) {
+		__asm__ volatile("lldt %w0" : : "r"(0));
+		return;
+	}
+	/* A present LDT descriptor (system type 2), 16 bytes, byte limit. */
+	gdt[LDT_SEL >> 3] = (limit & 0xffff) | ((b & 0xffffff) << 16) |
+			    (0x82ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+			    (((b >> 24) & 0xff) << 56);
+	gdt[(LDT_SEL >> 3) + 1] = b >> 32;
+	__asm__ volatile("lldt %w0" : : "r"(LDT_SEL) : "memory");
 }
 
 uint64_t *desc_this_gdt(void)

@@ -31,6 +31,7 @@
 
 #include <xeno/cpumask.h>
 #include <xeno/mm_domain.h>
+#include <xeno/mm_ldt.h>
 #include <xeno/mm_why.h>
 #include <xeno/types.h>
 
@@ -47,12 +48,10 @@ struct mm_vcpu {
 	cpumask_t dirty_cpus;
 
 	/*
-	 * MMUEXT_SET_LDT: the LDT's base address and entry count (0: no
-	 * LDT), checked (page aligned, a guest address, at most 8192
-	 * entries) but not mapped: the descriptor code maps it lazily.
+	 * MMUEXT_SET_LDT: the LDT's address, entry count (0: none) and
+	 * the descriptor-page references on its frames (xeno/mm_ldt.h).
 	 */
-	uint64_t ldt_base;
-	unsigned int ldt_ents;
+	struct mm_ldt ldt;
 
 	struct mm_why why; /* the last refusal (mm_why.h) */
 };
@@ -60,7 +59,7 @@ struct mm_vcpu {
 /* Makes v vCPU id of d, with no roots, not running; registers it. */
 void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
 
-/* Drops both roots and unregisters v, which must not be running. */
+/* Drops both roots and the LDT and unregisters v (not running). */
 void mm_vcpu_fini(struct mm_vcpu *v);
 
 /*
