@@ -158,8 +158,9 @@ void desc_load_cpu(unsigned int cpu, void *stack_block)
 }
 
 /*
- * SYSCALL enters at syscall_entry with HYP_CS and interrupts, TF, DF, AC
- * and NT cleared; SYSRET's selector base gives the guest's flat 64-bit
+ * SYSCALL enters at syscall_entry (from 64-bit code) or syscall32_entry
+ * (from compatibility mode) with HYP_CS and interrupts, TF, DF, AC and NT
+ * cleared; SYSRET's selector base gives the guest's flat 64-bit
  * selectors. SYSENTER is disabled (a zero SYSENTER_CS makes it #GP).
  * GS: the hypervisor's base (this CPU's cpu_info) is live while no guest
  * runs; MSR_KERNEL_GS_BASE holds the guest's, swapped in at exit.
@@ -168,13 +169,13 @@ void syscall_init_cpu(uint64_t stack_block)
 {
 	struct cpu_info *ci =
 		(struct cpu_info *)(stack_block + STACK_SIZE - CPU_INFO_SIZE);
-	extern const char syscall_entry[];
+	extern const char syscall_entry[], syscall32_entry[];
 
 	ci->self = (uint64_t)(uintptr_t)ci;
 	wrmsr(MSR_STAR,
 	      ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYP_CS << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
-	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall_entry);
+	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall32_entry);
 	wrmsr(MSR_FMASK,
 	      RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_SYSENTER_CS, 0);
