@@ -18,7 +18,9 @@
  *
  * The peer marks one of its frames in the M2P for dom0 to find, runs its
  * own LDT through the same yields, and waits until dom0 marks itself
- * done, so that dom0 never maps a frame of a domain being destroyed.
+ * done with that frame (dom0's first test, so dom0 still runs long after
+ * and the peer sees the mark), so that dom0 never maps a frame of a
+ * domain being destroyed.
  */
 #include <libpv.h>
 
@@ -450,11 +452,12 @@ int main(void)
 		peer_main();
 		return 0;
 	}
+	/* First, so the peer can stop waiting while we still run. */
+	test_not_owned();
+	set_mark(DOM0_DONE);
 	test_install_and_use(FS_BASE, "ldt.install_and_use");
 	test_update_and_limit();
 	test_replace_remove();
 	test_refusals();
-	test_not_owned();
-	set_mark(DOM0_DONE);
 	return 0;
 }
