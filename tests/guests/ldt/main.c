@@ -17,7 +17,8 @@
  * table as LDT, and making an LDT frame writable while installed.
  *
  * The peer marks one of its frames in the M2P for dom0 to find, runs its
- * own LDT through the same yields, and waits until dom0 marks itself
+ * own LDT through the same yields (and exits with it installed, for the
+ * domain's destruction to release), and waits until dom0 marks itself
  * done with that frame (dom0's first test, so dom0 still runs long after
  * and the peer sees the mark), so that dom0 never maps a frame of a
  * domain being destroyed.
@@ -437,9 +438,8 @@ static void peer_main(void)
 	uint64_t until = pv_now_ns() + 30000000000ULL;
 
 	set_mark(PEER_MARK);
+	/* Its LDT stays installed: the domain's end must drop it. */
 	test_install_and_use(FS_BASE2, "ldt.peer_install_and_use");
-	load_fs(0);
-	PV_CHECK_OK(set_ldt(NULL, 0));
 	while (find_mark(DOM0_DONE) == PV_INVALID_FRAME &&
 	       pv_now_ns() < until) {
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
