@@ -115,13 +115,14 @@ static bool entry_allows(uint64_t e, bool write, bool leaf, bool user_mode)
 }
 
 /*
- * The frame holding va in v's active tables, if v may access it so:
- * with a general reference, and a writable type reference for a write.
+ * The frame holding va in the tables under root (d's), if the guest may
+ * access it so in that mode: with a general reference, and a writable
+ * type reference for a write.
  */
-static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
+static struct page_info *translate_in(struct mm_domain *d, mfn_t root,
+				      bool user_mode, uint64_t va, bool write)
 {
-	struct walk w = { .d = v->d };
-	mfn_t root = mm_vcpu_active_root(v);
+	struct walk w = { .d = d };
 	struct page_info *pg = NULL;
 	unsigned int level;
 	uint64_t *t, e = 0;
@@ -137,7 +138,7 @@ static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
 		e = __atomic_load_n(&t[slot_of(va, level)], __ATOMIC_RELAXED);
 		leaf = level == 1 || (level <= 3 && (e & PTE_PS));
 		if ((level == 4 && (e & PTE_PS)) ||
-		    !entry_allows(e, write, leaf, v->user_mode)) {
+		    !entry_allows(e, write, leaf, user_mode)) {
 			goto out;
 		}
 		if (leaf) {
@@ -163,6 +164,21 @@ static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
 out:
 	walk_release(&w);
 	return pg;
+}
+
+/* The same in v's active tables, as v accesses them now. */
+static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
+{
+	return translate_in(v->d, mm_vcpu_active_root(v), v->user_mode, va,
+			    write);
+}
+
+struct page_info *guest_frame_in(struct mm_domain *d, mfn_t root, uint64_t va)
+{
+	if (!guest_range_ok(va, 1)) {
+		return NULL;
+	}
+	return translate_in(d, root, false, va, false);
 }
 
 static void untranslate(struct page_info *pg, bool write)

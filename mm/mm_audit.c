@@ -15,6 +15,8 @@
  *   preempted validation   1 general + 1 type, and entries [0, index)
  *   validated table        its entries, as listed at the top of mm/pte.c
  *   vCPU root              1 general + 1 type (L4) per installed root
+ *   vCPU LDT               1 general + 1 type (descriptor page) per page
+ *                          of an installed LDT (xeno/mm_ldt.h)
  *   superpage hold         1 general on a frame released under a
  *                          superpage (PGO_SP_HELD, mm/superpage.c)
  *   outside reference      what mm_hold_outside_ref() and friends
@@ -282,8 +284,14 @@ static void count_roots(struct mm_domain *d, void *arg)
 		const struct mm_vcpu *v = d->vcpus[i];
 
 		if (v != NULL) {
+			unsigned int j;
+
 			count_root(ex, v->kernel_root);
 			count_root(ex, v->user_root);
+			/* The LDT: a general and a descriptor-page type each. */
+			for (j = 0; j < v->ldt.nr_frames; j++) {
+				count_root(ex, v->ldt.frames[j]);
+			}
 		}
 	}
 }

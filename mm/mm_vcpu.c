@@ -89,6 +89,7 @@ void mm_vcpu_fini(struct mm_vcpu *v)
 	BUG_ON(v->cpu != -1);
 	root_put(v->kernel_root);
 	root_put(v->user_root);
+	mm_ldt_release(&v->ldt);
 	v->kernel_root = INVALID_MFN;
 	v->user_root = INVALID_MFN;
 	ASSERT(d->vcpus[v->id] == v && d->nr_vcpus > 0);

@@ -60,6 +60,7 @@ static const char *const names[XENO_WHY_NR] = {
 	[XENO_WHY_M2P_FRAME] = "M2P update of a frame not the FD's",
 	[XENO_WHY_LDT_BASE] = "bad LDT base",
 	[XENO_WHY_LDT_ENTRIES] = "too many LDT entries",
+	[XENO_WHY_LDT_UNMAPPED] = "an LDT page is not mapped",
 	[XENO_WHY_NO_IO_RIGHTS] = "needs I/O resources",
 	[XENO_WHY_NO_SUPERPAGES] = "superpage marking is not supported",
 	[XENO_WHY_BAD_VA] = "not a guest address",

@@ -33,8 +33,7 @@
 
 #include "mm_hcall.h"
 
-#define EXT_CHUNK    8
-#define LDT_MAX_ENTS 8192
+#define EXT_CHUNK 8
 
 struct ext_ctx {
 	struct mm_vcpu *v;
@@ -156,27 +155,20 @@ static int ext_flush_cache(struct ext_ctx *c, const struct mmuext_op *op)
 
 /* ---- the LDT -------------------------------------------------------------- */
 
+/* The LDT at linear_addr, nr_ents descriptors (mm_ldt.h); old one kept on failure. */
 static int ext_set_ldt(struct ext_ctx *c, const struct mmuext_op *op)
 {
-	uint64_t base = op->arg1.linear_addr;
-	unsigned int ents = op->arg2.nr_ents;
+	struct mm_ldt l;
 	int rc = need_self(c);
 
-	if (rc != 0) {
-		return rc;
+	if (rc == 0) {
+		rc = mm_ldt_prepare(c->v->d, c->v->kernel_root,
+				    op->arg1.linear_addr, op->arg2.nr_ents, &l);
 	}
-	if (ents > LDT_MAX_ENTS) {
-		mm_why_note(XENO_WHY_LDT_ENTRIES, ents, INVALID_MFN);
-		return -EINVAL;
+	if (rc == 0) {
+		mm_ldt_install(c->v, &l);
 	}
-	if ((base & (PAGE_SIZE - 1)) != 0 ||
-	    !guest_range_ok(base, (size_t)ents * 8)) {
-		mm_why_note(XENO_WHY_LDT_BASE, base, INVALID_MFN);
-		return -EINVAL;
-	}
-	c->v->ldt_base = base;
-	c->v->ldt_ents = ents;
-	return 0;
+	return rc;
 }
 
 /* ---- clear, copy ---------------------------------------------------------- */

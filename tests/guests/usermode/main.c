@@ -9,8 +9,12 @@
  * a privileged instruction) delivered to the guest kernel with the user
  * frame, an event upcall taken in user mode, and exits of every kind.
  *
- * Low user pages: 0-3 the user stack, 13 read-only, 14 mapped on demand
- * by the #PF handler, 15 never mapped.
+ * A 32-bit (compatibility-mode) process's SYSCALL goes to the syscall32
+ * callback with the 32-bit flat CS in its frame, never to the 64-bit
+ * one; without a syscall32 callback it is #UD at the instruction.
+ *
+ * Low user pages: 0-3 the user stack, 8 32-bit code, 13 read-only, 14
+ * mapped on demand by the #PF handler, 15 never mapped.
  */
 #include <libpv.h>
 #include <libpv/user.h>
@@ -20,6 +24,7 @@
 #define RO_PAGE	    13
 #define DEMAND_PAGE 14
 #define HOLE_PAGE   15
+#define COMPAT_PAGE 8
 
 /* Guest-kernel system calls added by this guest. */
 #define SYS_ARGS 10 /* a1 + 10 a2 + ... + 100000 a6 */
@@ -249,6 +254,58 @@ PV_USER static long u_spin(uint64_t max)
 	return res.event_flag ? 0 : -1;
 }
 
+/*
+ * Into compatibility mode at target (32-bit code below 4 GiB) through the
+ * flat 32-bit user CS. The code there does not come back.
+ */
+PV_USER static long u_compat(uint64_t target)
+{
+	__asm__ volatile("pushq %[cs]\n\t"
+			 "pushq %[ip]\n\t"
+			 "lretq"
+			 :
+			 : [cs] "i"(FLAT_RING3_CS32), [ip] "r"(target)
+			 : "memory");
+	return -1;
+}
+
+/* mov $SYS32_NR, %eax; syscall; ud2 (32-bit code). */
+#define SYS32_NR	 0x1234
+#define SYS32_AT_SYSCALL 5 /* offset of the SYSCALL */
+static const uint8_t compat_code[] = { 0xb8, 0x34, 0x12, 0x00, 0x00,
+				       0x0f, 0x05, 0x0f, 0x0b };
+
+/* What the syscall32 callback found: the bounce frame and RAX. */
+static struct {
+	unsigned int calls;
+	uint64_t frame[7]; /* RCX R11 RIP CS RFLAGS RSP SS */
+	uint64_t rax;
+} sys32;
+
+/* The syscall32 callback: records, then ends the process. */
+void sys32_entry(void);
+void sys32_seen(const uint64_t *f, uint64_t rax);
+PV_HANDLER __attribute__((used, noreturn)) void sys32_seen(const uint64_t *f,
+							   uint64_t rax)
+{
+	for (unsigned int i = 0; i < 7; i++) {
+		sys32.frame[i] = f[i];
+	}
+	sys32.rax = rax;
+	sys32.calls++;
+	pv_user_exit(0x32);
+}
+
+__asm__(".text\n\t"
+	".balign 16\n\t"
+	".globl sys32_entry\n"
+	"sys32_entry:\n\t"
+	"mov %rsp, %rdi\n\t"
+	"mov %rax, %rsi\n\t"
+	"and $-16, %rsp\n\t"
+	"call sys32_seen\n\t"
+	"ud2\n");
+
 /* ---- tests -------------------------------------------------------------- */
 
 static long run(pv_user_fn fn, uint64_t arg)
@@ -299,6 +356,50 @@ static void test_syscalls(void)
 	pv_test_begin("usermode.sysret_regs");
 	PV_CHECK_EQ(res.sysret_rcx, res.sysret_expect);
 	PV_CHECK_EQ(res.sysret_r11, res.sysret_flags);
+	pv_test_end();
+}
+
+static void test_syscall32(void)
+{
+	uint64_t code = pv_user_page(COMPAT_PAGE), calls = pv_user_syscalls();
+	struct callback_register cb = {
+		.type = CALLBACKTYPE_syscall32,
+		.flags = CALLBACKF_mask_events,
+		.address = (uint64_t)sys32_entry,
+	};
+	enum { RCX, R11, RIP, CS, RFLAGS, RSP, SS };
+
+	memcpy((void *)code, compat_code, sizeof(compat_code));
+
+	/* No syscall32 callback: #UD at the SYSCALL, 64-bit one untouched. */
+	pv_test_begin("usermode.syscall32_unregistered");
+	reset_seen();
+	PV_CHECK_EQ(run(u_compat, code), 1000 + PV_TRAP_UD);
+	PV_CHECK_EQ(seen.n, 1);
+	PV_CHECK_EQ(seen.f[0].vector, PV_TRAP_UD);
+	PV_CHECK_EQ(seen.f[0].rip, code + SYS32_AT_SYSCALL);
+	PV_CHECK_EQ(seen.f[0].cs & 0xffff, FLAT_RING3_CS32);
+	PV_CHECK_EQ(pv_user_syscalls(), calls);
+	pv_test_end();
+
+	pv_test_begin("usermode.syscall32");
+	reset_seen();
+	PV_CHECK_OK(HYPERVISOR_callback_op(CALLBACKOP_register, &cb));
+	PV_CHECK_EQ(run(u_compat, code), 0x32);
+	PV_CHECK_EQ(sys32.calls, 1);
+	PV_CHECK_EQ(seen.n, 0);
+	PV_CHECK_EQ(pv_user_syscalls(), calls); /* not the 64-bit callback */
+	PV_CHECK_EQ(sys32.rax, SYS32_NR);
+	/* The return address after the 2-byte SYSCALL, in RIP and RCX. */
+	PV_CHECK_EQ(sys32.frame[RIP], code + SYS32_AT_SYSCALL + 2);
+	PV_CHECK_EQ(sys32.frame[RCX], sys32.frame[RIP]);
+	PV_CHECK_EQ(sys32.frame[R11], sys32.frame[RFLAGS]);
+	PV_CHECK_EQ(sys32.frame[CS] & 0xffff, FLAT_RING3_CS32);
+	PV_CHECK_EQ((sys32.frame[CS] >> 32) & 0xff, 0); /* events were on */
+	PV_CHECK_EQ(sys32.frame[SS], FLAT_RING3_SS32);
+	PV_CHECK_NE(sys32.frame[RFLAGS] & 0x200, 0);
+	PV_CHECK_GE(sys32.frame[RSP], pv_user_page(0));
+	PV_CHECK_LE(sys32.frame[RSP], STACK_TOP);
 	pv_test_end();
 }
 
@@ -529,6 +630,7 @@ int main(void)
 	test_syscalls();
 	test_exits();
 	test_int80();
+	test_syscall32();
 	test_gs();
 	test_faults();
 	test_demand();

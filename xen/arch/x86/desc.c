@@ -10,7 +10,8 @@
  * entries, the first 7168 for the guest's own descriptors (a copy of the
  * current vCPU's set_gdt frames, kept by pv/descriptor.c), then the
  * reserved page with the hypervisor's selectors and the guests' flat
- * ones (layout.h).
+ * ones (layout.h), and the descriptor of the current vCPU's LDT (a copy
+ * of its frames, kept by pv/ldt.c).
  */
 #include <asm/cpu.h>
 #include <asm/desc.h>
@@ -99,6 +100,24 @@ static void gdt_build(uint64_t *gdt, const struct tss *tss)
 	gdt[(TSS_SEL >> 3) + 1] = base >> 32;
 }
 
+void desc_load_ldt(const void *base, unsigned int bytes)
+{
+	uint64_t *gdt = gdts[arch_cpu_id()];
+	uint64_t b = (uint64_t)(uintptr_t)base;
+	uint64_t limit = bytes - 1;
+
+	if (bytes == 0) {
+		__asm__ volatile("lldt %w0" : : "r"(0));
+		return;
+	}
+	/* A present LDT descriptor (system type 2), 16 bytes, byte limit. */
+	gdt[LDT_SEL >> 3] = (limit & 0xffff) | ((b & 0xffffff) << 16) |
+			    (0x82ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+			    (((b >> 24) & 0xff) << 56);
+	gdt[(LDT_SEL >> 3) + 1] = b >> 32;
+	__asm__ volatile("lldt %w0" : : "r"(LDT_SEL) : "memory");
+}
+
 uint64_t *desc_this_gdt(void)
 {
 	return gdts[arch_cpu_id()];
@@ -139,8 +158,9 @@ void desc_load_cpu(unsigned int cpu, void *stack_block)
 }
 
 /*
- * SYSCALL enters at syscall_entry with HYP_CS and interrupts, TF, DF, AC
- * and NT cleared; SYSRET's selector base gives the guest's flat 64-bit
+ * SYSCALL enters at syscall_entry (from 64-bit code) or syscall32_entry
+ * (from compatibility mode) with HYP_CS and interrupts, TF, DF, AC and NT
+ * cleared; SYSRET's selector base gives the guest's flat 64-bit
  * selectors. SYSENTER is disabled (a zero SYSENTER_CS makes it #GP).
  * GS: the hypervisor's base (this CPU's cpu_info) is live while no guest
  * runs; MSR_KERNEL_GS_BASE holds the guest's, swapped in at exit.
@@ -149,13 +169,13 @@ void syscall_init_cpu(uint64_t stack_block)
 {
 	struct cpu_info *ci =
 		(struct cpu_info *)(stack_block + STACK_SIZE - CPU_INFO_SIZE);
-	extern const char syscall_entry[];
+	extern const char syscall_entry[], syscall32_entry[];
 
 	ci->self = (uint64_t)(uintptr_t)ci;
 	wrmsr(MSR_STAR,
 	      ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYP_CS << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
-	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall_entry);
+	wrmsr(MSR_CSTAR, (uint64_t)(uintptr_t)syscall32_entry);
 	wrmsr(MSR_FMASK,
 	      RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_SYSENTER_CS, 0);

@@ -7,8 +7,9 @@
  *    per vector, push a zero error code where the CPU pushes none, then
  *    the vector, and join trap_common.
  *  - SYSCALL from a guest (hypercall, or a system call of guest user
- *    space): syscall_entry builds the same frame by hand, with vector
- *    VEC_SYSCALL, and calls do_guest_syscall.
+ *    space): syscall_entry (64-bit code) and syscall32_entry
+ *    (compatibility mode) build the same frame by hand, with vector
+ *    VEC_SYSCALL and the flat CS of the mode, and call do_guest_syscall.
  *
  * From a guest (saved CS with RPL 3) the CPU switches to TSS.RSP0, the
  * top of its stack block below struct cpu_info, so the guest's frame is
@@ -110,17 +111,19 @@ trap_common:
 /*
  * SYSCALL from a guest: RCX holds its RIP, R11 its RFLAGS; interrupts
  * are off (MSR_FMASK). Build the frame at the CPU's guest-frame place.
+ * The CPU does not say which mode the guest was in, so there are two
+ * entries: syscall_entry (MSR_LSTAR, 64-bit code) records the flat
+ * 64-bit CS, syscall32_entry (MSR_CSTAR, compatibility mode) the flat
+ * 32-bit one; do_guest_syscall tells them apart by it (pv-abi §8.8).
  */
-	.balign 16
-	.globl syscall_entry
-syscall_entry:
+.macro SYSCALL_ENTRY cs
 	swapgs
 	mov %rsp, %gs:CPU_INFO_SCRATCH
 	mov %gs:CPU_INFO_SELF, %rsp
 	pushq $GUEST_DS
 	pushq %gs:CPU_INFO_SCRATCH
 	push %r11
-	pushq $GUEST_CS64
+	pushq $\cs
 	push %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
@@ -128,7 +131,18 @@ syscall_entry:
 	SAVE_GPRS
 	mov %rsp, %rdi
 	call do_guest_syscall
-	/* fall through */
+	jmp exit_to_guest
+.endm
+
+	.balign 16
+	.globl syscall32_entry
+syscall32_entry:
+	SYSCALL_ENTRY GUEST_CS32
+
+	.balign 16
+	.globl syscall_entry
+syscall_entry:
+	SYSCALL_ENTRY GUEST_CS64
 
 /*
  * Returns to the guest whose frame is at %rsp (the CPU's guest-frame

@@ -167,7 +167,16 @@ enum xeno_why {
 	XENO_WHY_UNDER_SUPERPAGE = 49,	     /* the frame cannot become a page
 						table or descriptor page: a
 						superpage maps it */
-	XENO_WHY_NR = 50
+
+	/*
+	 * The LDT (pv-abi §6.2 MMUEXT_SET_LDT, docs/mm.md "The LDT").
+	 * A refused LDT frame is otherwise reported by the page-type
+	 * machine (TYPE_CONFLICT, BAD_DESCRIPTOR, NOT_OWN_FRAME).
+	 */
+	XENO_WHY_LDT_UNMAPPED = 50, /* a page of the LDT is not mapped in
+				       the caller's kernel tables; value:
+				       its address */
+	XENO_WHY_NR = 51
 };
 
 /* xeno_mm_frame_info.type and xeno_mm_refusal.type */

@@ -30,6 +30,7 @@
 #include <xeno/frame.h>
 #include <xeno/types.h>
 
+struct mm_domain;
 struct mm_vcpu;
 
 /* Whether [va, va + n) lies in the guest's part of the address space. */
@@ -48,5 +49,14 @@ int guest_copy_to(uint64_t gva, const void *src, size_t n);
  */
 int guest_l1_of(struct mm_vcpu *v, uint64_t va, struct page_info **l1,
 		unsigned int *slot);
+
+/*
+ * The frame that va maps in the tables under root (an L4 of d that the
+ * caller keeps installed or referenced), read as the guest kernel reads
+ * it (the MMUEXT_SET_LDT walk), with a general reference the caller drops
+ * with page_put(); the frame may be anyone's (the caller checks). NULL if
+ * va is not mapped there.
+ */
+struct page_info *guest_frame_in(struct mm_domain *d, mfn_t root, uint64_t va);
 
 #endif

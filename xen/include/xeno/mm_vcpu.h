@@ -31,6 +31,7 @@
 
 #include <xeno/cpumask.h>
 #include <xeno/mm_domain.h>
+#include <xeno/mm_ldt.h>
 #include <xeno/mm_why.h>
 #include <xeno/types.h>
 
@@ -55,12 +56,10 @@ struct mm_vcpu {
 	uint64_t tlb_gen;
 
 	/*
-	 * MMUEXT_SET_LDT: the LDT's base address and entry count (0: no
-	 * LDT), checked (page aligned, a guest address, at most 8192
-	 * entries) but not mapped: the descriptor code maps it lazily.
+	 * MMUEXT_SET_LDT: the LDT's address, entry count (0: none) and
+	 * the descriptor-page references on its frames (xeno/mm_ldt.h).
 	 */
-	uint64_t ldt_base;
-	unsigned int ldt_ents;
+	struct mm_ldt ldt;
 
 	struct mm_why why; /* the last refusal (mm_why.h) */
 };
@@ -78,7 +77,7 @@ static inline uint64_t mm_vcpu_key(const struct mm_vcpu *v)
 /* Makes v vCPU id of d, with no roots, not running; registers it. */
 void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
 
-/* Drops both roots and unregisters v, which must not be running. */
+/* Drops both roots and the LDT and unregisters v (not running). */
 void mm_vcpu_fini(struct mm_vcpu *v);
 
 /*

@@ -55,11 +55,12 @@ static void load_vcpu(struct vcpu *v, struct cpu_regs *frame)
 {
 	*frame = v->arch.regs;
 	/*
-	 * Its GDT before its selectors, which may name the guest's own
-	 * entries; selectors before the bases, as loading FS and GS
+	 * Its GDT and LDT before its selectors, which may name the guest's
+	 * own entries; selectors before the bases, as loading FS and GS
 	 * replaces them.
 	 */
 	pv_gdt_load(v);
+	pv_ldt_load(v);
 	if (!pv_load_selectors(v)) {
 		v->arch.failsafe = true;
 	}
@@ -119,8 +120,9 @@ void guest_exit_work(struct cpu_regs *frame)
 		next->arch.failsafe = false;
 		pv_failsafe(next, frame, next->arch.sel);
 	}
-	/* Its GDT copy: after a switch, or a change by another CPU. */
+	/* Its GDT and LDT copies: after a switch, or a change meanwhile. */
 	pv_gdt_load(next);
+	pv_ldt_load(next);
 	pv_deliver_events(next, frame);
 }
 

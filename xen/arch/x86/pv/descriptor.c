@@ -53,7 +53,7 @@
 #define GATE_PARAM_MASK (0xffULL << 32) /* must be zero */
 #define SEL_TI		4		/* selector names the LDT */
 
-/* Bumped by every change of an installed GDT's contents. */
+/* Bumped by every change of an installed GDT's or LDT's contents. */
 static uint64_t gdt_gen = 1;
 
 /* What this CPU's guest GDT part holds (only its own CPU writes it). */
@@ -62,6 +62,11 @@ static struct {
 	uint64_t gen;	      /* gdt_gen at the copy */
 	unsigned int frames;  /* frames copied (to clear) */
 } loaded[NR_CPUS];
+
+uint64_t pv_desc_gen(void)
+{
+	return __atomic_load_n(&gdt_gen, __ATOMIC_SEQ_CST);
+}
 
 /* ---- the rules ------------------------------------------------------------ */
 

@@ -11,14 +11,16 @@
  * this CPU's GDT is present, a data or readable code segment, with DPL 3:
  * one of the guest's own entries (its set_gdt frames are copied in before
  * the selectors are loaded, descriptor.c; entries past them are zero) or
- * of the hypervisor's reserved page (entries 7168 and up). The LDT is not
- * loaded yet, so an LDT selector is never loadable. The check is done in
- * software before the load, since a faulting load in ring 0 would be a
- * hypervisor exception.
+ * of the hypervisor's reserved page (entries 7168 and up); or an LDT
+ * selector below the vCPU's LDT entry count whose descriptor in the CPU's
+ * LDT copy passes the same test (pv/ldt.c loads the copy before the
+ * selectors). The check is done in software before the load, since a
+ * faulting load in ring 0 would be a hypervisor exception.
  *
  * Runs with interrupts off, on the CPU that switches.
  */
 #include <asm/cpu.h>
+#include <asm/descriptor.h>
 #include <asm/pv.h>
 #include <public/xen.h>
 
@@ -35,23 +37,37 @@ struct gdtr {
 	uint64_t base;
 } __attribute__((packed));
 
+/* The descriptor sel names in this CPU's GDT or LDT; false if beyond. */
+static bool descriptor_of(uint16_t sel, uint64_t *d)
+{
+	unsigned int index = sel >> 3, ents;
+	const uint64_t *table;
+	struct gdtr g;
+
+	if (sel & 4) {
+		table = pv_ldt_this_cpu(&ents);
+	} else {
+		__asm__ volatile("sgdt %0" : "=m"(g));
+		table = (const uint64_t *)(uintptr_t)g.base;
+		ents = (g.limit + 1U) / 8;
+	}
+	if (index >= ents) {
+		return false;
+	}
+	*d = table[index];
+	return true;
+}
+
 static bool loadable(uint16_t sel)
 {
-	struct gdtr g;
-	unsigned int index = sel >> 3;
 	uint64_t d;
 
 	if ((sel & ~3U) == 0) {
 		return true;
 	}
-	if (sel & 4) {
+	if (!descriptor_of(sel, &d)) {
 		return false;
 	}
-	__asm__ volatile("sgdt %0" : "=m"(g));
-	if (index * 8 + 7 > g.limit) {
-		return false;
-	}
-	d = ((const uint64_t *)(uintptr_t)g.base)[index];
 	if (!(d & DESC_P) || !(d & DESC_S) ||
 	    ((d & DESC_CODE) && !(d & DESC_READ))) {
 		return false;

@@ -64,19 +64,32 @@ static void hypercall(struct vcpu *v, struct cpu_regs *f)
 	f->rax = (uint64_t)rc;
 }
 
-/* §8.8: a system call of guest user space goes to the guest kernel. */
+/*
+ * §8.8: a system call of guest user space goes to the guest kernel:
+ * from 64-bit code (entry.S recorded CS 0xe033) to the syscall callback,
+ * from compatibility mode (CS 0xe023) to the syscall32 callback, never
+ * the other; without the callback, #UD at the SYSCALL. The frame shows
+ * the flat selectors of the caller's mode: 0xe033/0xe02b, or
+ * 0xe023/0xe02b for 32-bit code (the hypervisor cannot know the real
+ * ones).
+ */
 static void user_syscall(struct vcpu *v, struct cpu_regs *f)
 {
-	const struct pv_callback *cb = f->cs == FLAT_RING3_CS32
-					       ? &v->arch.syscall32_cb
-					       : &v->arch.syscall_cb;
+	bool compat = f->cs == FLAT_RING3_CS32;
+	const struct pv_callback *cb =
+		compat ? &v->arch.syscall32_cb : &v->arch.syscall_cb;
 
 	if (cb->address == 0) {
 		f->rip -= 2;
+		if (compat) {
+			f->rip = (uint32_t)f->rip;
+		}
 		pv_inject(v, f, VEC_UD, false, 0);
 		return;
 	}
-	f->cs = FLAT_KERNEL_CS;
+	if (!compat) {
+		f->cs = FLAT_KERNEL_CS;
+	}
 	f->ss = FLAT_KERNEL_SS;
 	pv_bounce(v, f, cb->address, false, 0, cb->mask_events);
 	f->rflags &= ~RFLAGS_DF;

@@ -197,8 +197,6 @@ static void commit_state(struct vcpu *v, const struct vcpu_guest_context *c)
 	}
 	a->dr[6] |= 0xffff0ff0;
 	a->dr[7] |= 0x400;
-	v->mm.ldt_base = c->ldt_ents ? c->ldt_base : 0;
-	v->mm.ldt_ents = (unsigned int)c->ldt_ents;
 	if (c->flags & VGCF_i387_valid) {
 		pv_fpu_set_image(v, c->fpu_ctxt);
 	} else {
@@ -217,6 +215,7 @@ static int install(struct vcpu *v, const struct vcpu_guest_context *c)
 	struct domain *d = v->domain;
 	mfn_t kroot = INVALID_MFN, uroot = INVALID_MFN;
 	struct pv_gdt g;
+	struct mm_ldt ldt = { 0 };
 	uint64_t frames[FIRST_RESERVED_GDT_PAGE];
 	int rc;
 
@@ -228,9 +227,16 @@ static int install(struct vcpu *v, const struct vcpu_guest_context *c)
 	if (rc == 0 && c->ctrlreg[1] != 0) {
 		rc = prepare_root(d, c->ctrlreg[1], &uroot);
 	}
+	/* The LDT's pages as the new kernel root maps them (mm_ldt.h). */
+	if (rc == 0) {
+		rc = mm_ldt_prepare(&d->mm, kroot,
+				    c->ldt_ents != 0 ? c->ldt_base : 0,
+				    (unsigned int)c->ldt_ents, &ldt);
+	}
 	if (rc == 0) {
 		commit_state(v, c);
 		pv_gdt_install(v, &g);
+		mm_ldt_install(&v->mm, &ldt);
 		if (!mfn_eq(uroot, INVALID_MFN)) {
 			rc = mm_vcpu_set_root(&v->mm, true, uroot, 0);
 		}
@@ -244,6 +250,7 @@ static int install(struct vcpu *v, const struct vcpu_guest_context *c)
 		}
 		if (rc != 0) {
 			pv_gdt_release(&v->arch.gdt);
+			mm_ldt_release(&v->mm.ldt);
 		}
 	} else {
 		pv_gdt_release(&g);

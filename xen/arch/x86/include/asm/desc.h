@@ -33,6 +33,12 @@ void desc_load_cpu(unsigned int cpu, void *stack_block);
  */
 uint64_t *desc_this_gdt(void);
 
+/*
+ * Points this CPU's LDT descriptor (LDT_SEL) at bytes bytes from base and
+ * loads it into LDTR; bytes 0 loads the null LDT.
+ */
+void desc_load_ldt(const void *base, unsigned int bytes);
+
 /* Sets up SYSCALL and the GS bases for this CPU (from desc_load_cpu). */
 void syscall_init_cpu(uint64_t stack_block);
 

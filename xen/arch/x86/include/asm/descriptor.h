@@ -15,7 +15,8 @@
  *  - The CPU's GDT holds a copy of the current vCPU's guest entries
  *    (desc.c). Every change of any installed GDT's contents bumps a
  *    generation, so a CPU reloads its copy on its next exit to the guest;
- *    the calling CPU reloads at once.
+ *    the calling CPU reloads at once. The same generation covers the
+ *    per-CPU copy of the LDT (ldt.c).
  */
 #ifndef ASM_DESCRIPTOR_H
 #define ASM_DESCRIPTOR_H
@@ -60,6 +61,22 @@ void pv_gdt_release(struct pv_gdt *g);
  * be stale (another vCPU's, or changed since). Cheap when it is current.
  */
 void pv_gdt_load(struct vcpu *v);
+
+/*
+ * The descriptor generation: bumped by every change of the contents of
+ * any installed GDT or LDT frame (update_descriptor), so a CPU holding a
+ * copy of one knows it may be stale.
+ */
+uint64_t pv_desc_gen(void);
+
+/*
+ * Brings this CPU's LDT (ldt.c) up to date with v's (NULL or none: the
+ * null LDT) and loads it, if it may be stale. Cheap when it is current.
+ */
+void pv_ldt_load(struct vcpu *v);
+
+/* This CPU's LDT copy and its entry count (0: null LDT), for segments.c. */
+const uint64_t *pv_ldt_this_cpu(unsigned int *ents);
 
 /* Boot: registers the descriptor rules with the page-type machine. */
 void pv_desc_init(void);

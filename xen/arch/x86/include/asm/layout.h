@@ -56,6 +56,7 @@
 #define GUEST_DS    0xe02b
 #define GUEST_CS64  0xe033
 #define TSS_SEL	    0xe040
+#define LDT_SEL	    0xe050 /* the current vCPU's LDT (pv/ldt.c) */
 #define GDT_ENTRIES 8192
 
 /*
