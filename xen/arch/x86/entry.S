@@ -25,6 +25,8 @@
  * idle loop) returns with a plain IRETQ.
  */
 #include <asm/layout.h>
+#include <xeno/errno.h>
+#include <xeno/hypercall.h>
 
 /* Exceptions for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -32,6 +34,7 @@
 
 /* Offsets in the frame (struct cpu_regs) once the GPRs are pushed. */
 #define FRAME_R11    (4 * 8)
+#define FRAME_RAX    (14 * 8)
 #define FRAME_RCX    (12 * 8)
 #define FRAME_RIP    (15 * 8 + 2 * 8)
 #define FRAME_CS     (FRAME_RIP + 8)
@@ -110,6 +113,20 @@ trap_common:
 /*
  * SYSCALL from a guest: RCX holds its RIP, R11 its RFLAGS; interrupts
  * are off (MSR_FMASK). Build the frame at the CPU's guest-frame place.
+ * All fifteen registers are saved even for a hypercall: the full exit
+ * path may switch vCPUs or bounce, and needs the whole frame.
+ *
+ * The short path: a hypercall from guest kernel mode whose number has a
+ * handler in hypercall_table is dispatched and counted here exactly as
+ * hypercall_dispatch_on() would (arguments RDI, RSI, RDX, R10, R8 as a
+ * struct hcall_args on the stack), and when it wrote only RAX and this
+ * CPU has no exit work (xeno/exit_work.h) and the vCPU no deliverable
+ * event (pending and not masked), it returns with SYSRET at once:
+ * RCX, R11 and RSP in the frame are still what SYSCALL gave, and
+ * CS/SS are the flat selectors SYSRET loads, so the guest sees what the
+ * full exit path would give it. Everything else (guest user mode, iret,
+ * an unknown number, a continuation, exit work, an event) goes through
+ * do_guest_syscall / pv_hypercall_restart and exit_to_guest.
  */
 	.balign 16
 	.globl syscall_entry
@@ -126,6 +143,62 @@ syscall_entry:
 	pushq $VEC_SYSCALL
 	cld
 	SAVE_GPRS
+	mov %gs:CPU_INFO_VCPU, %rbx
+	cmpb $0, VCPU_USER_MODE(%rbx)
+	jne .Lsyscall_slow
+	cmp $HYPERCALL_SLOTS, %rax
+	jae .Lsyscall_slow
+	lea hypercall_table(%rip), %rcx
+	mov (%rcx,%rax,8), %rcx
+	test %rcx, %rcx
+	jz .Lsyscall_slow
+	/* hypercall_counts[cpu * HYPERCALL_SLOTS + nr]++ */
+	mov %gs:CPU_INFO_ID, %r9d
+	imul $(HYPERCALL_SLOTS * 8), %r9, %r9
+	lea hypercall_counts(%rip), %r11
+	add %r9, %r11
+	incq (%r11,%rax,8)
+	/* struct hcall_args, and a pad to keep the stack 16-byte aligned */
+	sub $8, %rsp
+	push %r8
+	push %r10
+	push %rdx
+	push %rsi
+	push %rdi
+	mov %rsp, %rdi
+	call *%rcx
+	cmp $-ERESTART, %rax
+	je .Lsyscall_restart
+	add $48, %rsp
+	mov %rax, FRAME_RAX(%rsp)
+	/* Exit work on this CPU? */
+	mov %gs:CPU_INFO_ID, %ecx
+	shl $6, %rcx
+	lea exit_work(%rip), %rdx
+	cmpl $0, (%rdx,%rcx)
+	jne exit_to_guest
+	/* An event to deliver (pending, not masked)? */
+	mov VCPU_VCPU_INFO(%rbx), %rcx
+	test %rcx, %rcx
+	jz 1f
+	movzwl (%rcx), %ecx
+	test %cl, %cl
+	jz 1f
+	test %ch, %ch
+	jz exit_to_guest
+1:	RESTORE_GPRS
+	mov 40(%rsp), %rsp		/* vector, error, RIP, CS, RFLAGS, RSP */
+	swapgs
+	sysretq
+
+.Lsyscall_restart:
+	lea 48(%rsp), %rdi
+	mov %rsp, %rsi
+	call pv_hypercall_restart
+	add $48, %rsp
+	jmp exit_to_guest
+
+.Lsyscall_slow:
 	mov %rsp, %rdi
 	call do_guest_syscall
 	/* fall through */

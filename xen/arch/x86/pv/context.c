@@ -22,6 +22,7 @@
 #include <asm/pv.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
+#include <xeno/exit_work.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
 #include <xeno/vtime.h>
@@ -97,13 +98,18 @@ static void context_switch(struct vcpu *prev, struct vcpu *next,
 		load_vcpu(next, frame);
 		vtime_publish(next);
 	}
+	this_cpu_info()->vcpu = next;
 	sched_switch_done(prev);
 }
 
 void guest_exit_work(struct cpu_regs *frame)
 {
 	struct vcpu *prev = current_vcpu();
-	struct vcpu *next = sched_pick_at_exit();
+	struct vcpu *next;
+
+	/* Before looking at anything (xeno/exit_work.h). */
+	exit_work_take(arch_cpu_id());
+	next = sched_pick_at_exit();
 
 	if (next != prev) {
 		context_switch(prev, next, frame);
