@@ -11,10 +11,25 @@
  */
 #include <xeno/lib.h>
 
+/*
+ * memset and memcpy move eight bytes per step when they can: under an
+ * emulator each step of a REP string instruction costs about the same
+ * whatever its width, so whole pages go eight times faster than bytewise.
+ */
 void *memset(void *d, int c, size_t n)
 {
 	void *ret = d;
+	size_t q = n / 8;
 
+	if (q != 0) {
+		uint64_t v = 0x0101010101010101ULL * (uint8_t)c;
+
+		__asm__ volatile("rep stosq"
+				 : "+D"(d), "+c"(q)
+				 : "a"(v)
+				 : "memory");
+	}
+	n &= 7;
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return ret;
 }
@@ -22,7 +37,15 @@ void *memset(void *d, int c, size_t n)
 void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
 	void *ret = d;
+	size_t q = n / 8;
 
+	if (q != 0) {
+		__asm__ volatile("rep movsq"
+				 : "+D"(d), "+S"(s), "+c"(q)
+				 :
+				 : "memory");
+	}
+	n &= 7;
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 	return ret;
 }
