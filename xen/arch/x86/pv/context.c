@@ -23,6 +23,7 @@
 #include <asm/smp.h>
 #include <asm/traps.h>
 #include <xeno/exit_work.h>
+#include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
 #include <xeno/vtime.h>
@@ -143,9 +144,17 @@ void arch_kick_cpu(unsigned int cpu)
 	apic_send_ipi(percpu[cpu].apic_id, VEC_KICK);
 }
 
+/*
+ * One round of idling: a piece of memory zeroed ahead of time if there is
+ * any to do (the caller looks at its run queue again right after), else
+ * halt until an interrupt.
+ */
 void arch_idle_once(void)
 {
 	smp_run_posted_call();
+	if (frame_scrub_idle()) {
+		return;
+	}
 	safe_halt();
 	irq_disable();
 }
