@@ -19,6 +19,16 @@
  * and the buddy through a local array, taking one lock after the other.
  * Callers may hold locks of lower rank. Scrubbing and junk filling happen
  * outside every lock, on frames the caller already owns.
+ *
+ * Clean frames and the stash. A free frame without PGF_SCRUB is clean:
+ * all zeros. Every frame freed is dirty unless its caller says it is zero
+ * (FF_CLEAN); boot RAM is dirty. FA_ZERO and FA_DOMAIN zero only dirty
+ * frames. Idle CPUs (frame_scrub_idle) take dirty blocks of
+ * FRAME_STASH_ORDER out of the buddy, zero them a piece at a time, and
+ * keep them in the stash, from which FA_ZERO and FA_DOMAIN allocations of
+ * that order are served without zeroing (a domain's memory comes in such
+ * blocks). Stash frames count as free; when the buddy runs out, the stash
+ * goes back to it before an allocation fails.
  */
 #include <xeno/arch.h>
 #include <xeno/frame_alloc.h>
@@ -46,6 +56,11 @@
  *     the sum of nr_blocks[k] << k.
  *  5. A cache holds only single frames, n <= FRAME_CACHE_SIZE of them, in
  *     frames[0..n); frames[n-1] was freed last and is handed out first.
+ *  6. The stash (heap lock): blocks[0..n) are blocks of FRAME_STASH_ORDER
+ *     frames, PGF_ALLOCATED with no owner, every frame clean (zero);
+ *     work, if not NULL, is one more such block whose frames below
+ *     work_done are zero, being zeroed by the CPU that set work_busy.
+ *     frames counts both, and is part of frame_free_count().
  * The heap lock protects heap; each cache's lock protects its n and frames.
  */
 static struct {
@@ -65,6 +80,16 @@ struct frame_cache {
 } __aligned(64);
 
 static struct frame_cache caches[NR_CPUS];
+
+static struct {
+	struct page_info *blocks[FRAME_STASH_BLOCKS];
+	unsigned int n;
+	struct page_info *work; /* being zeroed, or NULL */
+	uint64_t work_done;	/* frames of work zeroed so far */
+	bool work_busy;		/* a CPU is zeroing a piece of work */
+	uint64_t frames;	/* in blocks[] and work */
+	bool enabled;		/* frame_scrub_enable() was called */
+} stash;
 
 /* ---- statistics --------------------------------------------------------- */
 
@@ -377,23 +402,100 @@ static void flush_stale(struct page_info *pg, unsigned int order)
 	}
 }
 
-/* Zeroes the frames the flags ask for and clears their PGF_SCRUB. */
-static void scrub_block(struct page_info *pg, unsigned int order,
-			unsigned int flags)
+#ifdef XENO_DEBUG
+/* Debug builds check the clean-frame invariant wherever they rely on it. */
+static void check_clean(const struct page_info *f)
+{
+	const uint64_t *w = arch_mfn_to_virt(page_to_mfn(f));
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*w); i++) {
+		if (w[i] != 0) {
+			panic("frame: clean mfn %#llx is not zero at %#x",
+			      (unsigned long long)mfn_x(page_to_mfn(f)), i * 8);
+		}
+	}
+}
+#else
+static void check_clean(const struct page_info *f)
+{
+	(void)f;
+}
+#endif
+
+/* Zeroes frames [from, to) of a block that are dirty, making them clean. */
+static void zero_dirty(struct page_info *pg, uint64_t from, uint64_t to)
 {
 	uint64_t i;
 
-	if (!(flags & (FA_ZERO | FA_DOMAIN))) {
-		return;
-	}
-	for (i = 0; i < (1ULL << order); i++) {
+	for (i = from; i < to; i++) {
 		struct page_info *f = &pg[i];
 
-		if ((flags & FA_ZERO) || (f->flags & PGF_SCRUB)) {
+		if (f->flags & PGF_SCRUB) {
 			memset(arch_mfn_to_virt(page_to_mfn(f)), 0, PAGE_SIZE);
 			f->flags &= (uint8_t)~PGF_SCRUB;
+		} else {
+			check_clean(f);
 		}
 	}
+}
+
+/* Zeroes the dirty frames of the block if the flags ask for zeroes. */
+static void scrub_block(struct page_info *pg, unsigned int order,
+			unsigned int flags)
+{
+	if (flags & (FA_ZERO | FA_DOMAIN)) {
+		zero_dirty(pg, 0, 1ULL << order);
+	}
+}
+
+/* ---- the stash of clean blocks (invariant 6) ---------------------------- */
+
+/* A zeroed block from the stash, or NULL (heap lock held). */
+static struct page_info *stash_pop(void)
+{
+	if (stash.n == 0) {
+		return NULL;
+	}
+	stash.frames -= FRAME_STASH_FRAMES;
+	return stash.blocks[--stash.n];
+}
+
+/*
+ * Gives every stash block back to the buddy, clean; returns whether there
+ * was any. A block half zeroed is finished here first, unless a CPU is
+ * zeroing a piece of it at this moment (then that CPU stashes it).
+ */
+static bool stash_release(void)
+{
+	struct page_info *out[FRAME_STASH_BLOCKS + 1];
+	unsigned int n = 0, i;
+
+	heap_lock();
+	while (stash.n != 0) {
+		out[n++] = stash_pop();
+	}
+	if (stash.work != NULL && !stash.work_busy) {
+		out[n++] = stash.work;
+		stash.work = NULL;
+		stash.frames -= FRAME_STASH_FRAMES;
+	}
+	heap_unlock();
+	for (i = 0; i < n; i++) {
+		/* Finishes the work block; only checks the others. */
+		zero_dirty(out[i], 0, FRAME_STASH_FRAMES);
+		frame_free(out[i], FRAME_STASH_ORDER, FF_CLEAN);
+	}
+	return n != 0;
+}
+
+/* How many blocks the stash keeps: FRAME_STASH_BLOCKS, or an eighth of
+ * the free memory if that is less (heap lock held). */
+static unsigned int stash_target(void)
+{
+	uint64_t eighth = heap.nr_free / 8 / FRAME_STASH_FRAMES;
+
+	return (unsigned int)MIN((uint64_t)FRAME_STASH_BLOCKS, eighth);
 }
 
 struct page_info *frame_alloc(unsigned int order, unsigned int flags)
@@ -405,14 +507,33 @@ struct page_info *frame_alloc(unsigned int order, unsigned int flags)
 		STAT_ADD(failures, 1);
 		return NULL;
 	}
+	if (order == FRAME_STASH_ORDER && (flags & (FA_ZERO | FA_DOMAIN))) {
+		heap_lock();
+		pg = stash_pop();
+		heap_unlock();
+		if (pg != NULL) {
+			/* Allocated and zero already (invariant 6). */
+			zero_dirty(pg, 0, FRAME_STASH_FRAMES);
+			pg->order = (uint8_t)order;
+			STAT_ADD(allocs, 1);
+			STAT_ADD(stash_hits, 1);
+			return pg;
+		}
+	}
 	pg = take_block(order);
-	if (pg == NULL && cached_frames() != 0) {
+	if (pg == NULL) {
 		/*
-		 * The buddy is out of blocks but caches hold free frames:
-		 * return them so they can merge, and try once more.
+		 * The buddy is out of blocks but caches or the stash may hold
+		 * free frames: return them so they can merge, and try once
+		 * more.
 		 */
-		frame_cache_drain_all();
-		pg = take_block(order);
+		bool more = cached_frames() != 0;
+
+		more = stash_release() || more;
+		if (more) {
+			frame_cache_drain_all();
+			pg = take_block(order);
+		}
 	}
 	if (pg == NULL) {
 		STAT_ADD(failures, 1);
@@ -468,19 +589,22 @@ static void release_frames(struct page_info *pg, unsigned int order,
 			   unsigned int flags)
 {
 	uint64_t i;
-	uint8_t dirty = (flags & FF_SCRUB) ? PGF_SCRUB : 0;
+	/* Whatever the owner wrote is dirt, unless it says it left zeroes. */
+	uint8_t dirty = (flags & FF_CLEAN) ? 0 : PGF_SCRUB;
 
-#ifdef XENO_DEBUG
-	/* Junk is dirt too: a domain must get zeroes, not junk. */
-	dirty = PGF_SCRUB;
-#endif
 	for (i = 0; i < (1ULL << order); i++) {
 		struct page_info *f = &pg[i];
 
+		if (dirty == 0) {
+			check_clean(f);
+		}
 #ifdef XENO_DEBUG
-		memset(arch_mfn_to_virt(page_to_mfn(f)), FRAME_JUNK, PAGE_SIZE);
+		else {
+			memset(arch_mfn_to_virt(page_to_mfn(f)), FRAME_JUNK,
+			       PAGE_SIZE);
+		}
 #endif
-		f->flags = (uint8_t)((f->flags & PGF_SCRUB) | dirty);
+		f->flags = dirty;
 		f->owner = 0;
 		/* A TLB stamp alone stays with the frame (flush_stale). */
 		if (f->type_info & ~PGT_stamp_mask) {
@@ -516,6 +640,7 @@ void frame_alloc_init(void)
 		list_init(&heap.free[k]);
 	}
 	memset(caches, 0, sizeof(caches));
+	memset(&stash, 0, sizeof(stash));
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
 		spin_lock_init(&caches[cpu].lock, "frame_cache",
 			       LOCK_RANK_HEAP);
@@ -573,9 +698,83 @@ uint64_t frame_free_count(void)
 	uint64_t n;
 
 	heap_lock();
-	n = heap.nr_free;
+	n = heap.nr_free + stash.frames;
 	heap_unlock();
 	return n + cached_frames();
+}
+
+/* ---- scrubbing by idle CPUs --------------------------------------------- */
+
+void frame_scrub_enable(void)
+{
+	__atomic_store_n(&stash.enabled, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * Takes the next piece of stash work: the block being zeroed, or a new
+ * one from the buddy while the stash is below its target. Returns it
+ * with *from set to its first frame not yet zeroed (and *fresh whether
+ * it just left the buddy), or NULL if there is nothing to do. Heap lock
+ * held.
+ */
+static struct page_info *stash_next_work(uint64_t *from, bool *fresh)
+{
+	struct page_info *pg = stash.work;
+
+	*fresh = false;
+	if (stash.work_busy) {
+		return NULL;
+	}
+	if (pg == NULL) {
+		if (stash.n >= stash_target()) {
+			return NULL;
+		}
+		pg = buddy_alloc_block(FRAME_STASH_ORDER);
+		if (pg == NULL) {
+			return NULL;
+		}
+		*fresh = true;
+		stash.work = pg;
+		stash.work_done = 0;
+		stash.frames += FRAME_STASH_FRAMES;
+	}
+	stash.work_busy = true;
+	*from = stash.work_done;
+	return pg;
+}
+
+bool frame_scrub_idle(void)
+{
+	struct page_info *pg;
+	uint64_t from = 0, to;
+	bool fresh;
+
+	if (!__atomic_load_n(&stash.enabled, __ATOMIC_ACQUIRE)) {
+		return false;
+	}
+	heap_lock();
+	pg = stash_next_work(&from, &fresh);
+	heap_unlock();
+	if (pg == NULL) {
+		return false;
+	}
+	if (fresh) {
+		/* As frame_alloc does with a block it took (outside the lock). */
+		mark_allocated(pg, FRAME_STASH_ORDER);
+		flush_stale(pg, FRAME_STASH_ORDER);
+	}
+	to = MIN(from + FRAME_SCRUB_PIECE, FRAME_STASH_FRAMES);
+	zero_dirty(pg, from, to);
+	heap_lock();
+	stash.work_done = to;
+	stash.work_busy = false;
+	if (to == FRAME_STASH_FRAMES) {
+		stash.blocks[stash.n++] = pg;
+		stash.work = NULL;
+	}
+	heap_unlock();
+	STAT_ADD(scrubbed, to - from);
+	return true;
 }
 
 uint64_t frame_total_count(void)

@@ -20,6 +20,7 @@
  * Locks: none (see the header).
  */
 #include <xeno/errno.h>
+#include <xeno/exit_work.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/mm_ldt.h>
@@ -105,5 +106,9 @@ void mm_ldt_install(struct mm_vcpu *v, struct mm_ldt *l)
 	v->ldt = *l;
 	v->ldt.gen = __atomic_add_fetch(&ldt_gen, 1, __ATOMIC_SEQ_CST);
 	memset(l, 0, sizeof(*l));
+	/* Its CPU loads the new LDT on the full exit path (pv/ldt.c). */
+	if (v->cpu >= 0) {
+		exit_work_raise((unsigned int)v->cpu, EXIT_WORK_LDT);
+	}
 	mm_ldt_release(&old);
 }

@@ -28,6 +28,7 @@ HOST_BENCH_DIR := $(BUILD)/host/bench
 HOST_LIB_SRCS := $(wildcard mm/*.c) xen/common/spinlock.c \
 	xen/common/parse.c xen/common/cmdline.c xen/common/multiboot.c \
 	xen/common/elf_pv.c xen/common/pv_layout.c xen/common/domcfg.c \
+	xen/common/exit_work.c \
 	$(wildcard xen/arch/host/*.c)
 HOST_TEST_SRCS := $(wildcard tests/unit/test_*.c)
 HOST_BENCH_SRCS := $(wildcard bench/host/*.c)

@@ -383,6 +383,163 @@ static void test_zero_flag(void **state)
 	frame_free(pg, 1, 0);
 }
 
+/* Every freed frame is dirty, whatever flags its owner gives. */
+static void test_freed_frames_dirty(void **state)
+{
+	struct page_info *pg = frame_alloc(2, FA_ZERO);
+	unsigned int i;
+
+	assert_non_null(pg);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pg[i].flags & PGF_SCRUB, 0);
+	}
+	frame_free(pg, 2, 0);
+	for (i = 0; i < 4; i++) {
+		assert_true(pg[i].flags & PGF_SCRUB);
+	}
+}
+
+/* ---- the stash of zeroed blocks ----------------------------------------- */
+
+/* A machine large enough for a stash (an eighth of free memory). */
+#define STASH_FRAMES 16384ULL
+
+static int stash_setup(void **state)
+{
+	(void)state;
+	host_set_cpu(0);
+	host_machine_init(STASH_FRAMES, NR_TEST_CPUS);
+	return 0;
+}
+
+/* Runs the idle scrubber until it has nothing left to do. */
+static unsigned int scrub_until_idle(void)
+{
+	unsigned int steps = 0;
+
+	while (frame_scrub_idle()) {
+		steps++;
+		assert_true(steps < 100000);
+	}
+	return steps;
+}
+
+/*
+ * Nothing happens before frame_scrub_enable; then idle steps fill the
+ * stash piece by piece without changing the free count, and a zeroed
+ * allocation of the stash order comes from it, all zero, not zeroed again.
+ */
+static void test_stash_fill_and_hit(void **state)
+{
+	uint64_t free0 = frame_free_count();
+	struct frame_stats st0, st;
+	struct page_info *pg;
+	const uint8_t *b;
+	unsigned int steps;
+	size_t i;
+
+	assert_false(frame_scrub_idle());
+	frame_scrub_enable();
+	frame_alloc_stats(&st0);
+	steps = scrub_until_idle();
+	frame_alloc_stats(&st);
+	/* An eighth of the free memory, in blocks, each in pieces. */
+	assert_int_equal(steps,
+			 (free0 / 8 / FRAME_STASH_FRAMES) *
+				 (FRAME_STASH_FRAMES / FRAME_SCRUB_PIECE));
+	assert_true(st.scrubbed - st0.scrubbed > 0);
+	assert_int_equal(frame_free_count(), free0);
+	assert_int_equal(frame_alloc_audit(), 0);
+
+	pg = frame_alloc(FRAME_STASH_ORDER, FA_DOMAIN);
+	assert_non_null(pg);
+	frame_alloc_stats(&st0);
+	assert_int_equal(st0.stash_hits - st.stash_hits, 1);
+	assert_int_equal(st0.scrubbed, st.scrubbed);
+	b = frame_bytes(pg);
+	for (i = 0; i < FRAME_STASH_FRAMES * PAGE_SIZE; i++) {
+		assert_int_equal(b[i], 0);
+	}
+	for (i = 0; i < FRAME_STASH_FRAMES; i++) {
+		assert_int_equal(pg[i].flags & PGF_SCRUB, 0);
+	}
+	assert_int_equal(frame_free_count(), free0 - FRAME_STASH_FRAMES);
+	memset(frame_bytes(pg), 0x5a, PAGE_SIZE);
+	frame_free(pg, FRAME_STASH_ORDER, FF_SCRUB);
+	assert_int_equal(frame_free_count(), free0);
+	/* The scrubber tops the stash up again. */
+	assert_int_equal(scrub_until_idle(),
+			 FRAME_STASH_FRAMES / FRAME_SCRUB_PIECE);
+	assert_int_equal(frame_free_count(), free0);
+}
+
+/*
+ * Stashed frames are free: allocating every frame one by one gets them
+ * all (the stash goes back to the buddy when it runs dry), and freeing
+ * them restores the count.
+ */
+static void test_stash_released_when_short(void **state)
+{
+	uint64_t free0 = frame_free_count(), n = 0, i;
+	struct page_info **got = calloc(free0, sizeof(*got));
+
+	assert_non_null(got);
+	frame_scrub_enable();
+	assert_true(scrub_until_idle() > 0);
+	while (n < free0 && (got[n] = frame_alloc(0, 0)) != NULL) {
+		n++;
+	}
+	assert_int_equal(n, free0);
+	assert_null(frame_alloc(0, 0));
+	assert_int_equal(frame_free_count(), 0);
+	for (i = 0; i < n; i++) {
+		frame_free(got[i], 0, 0);
+	}
+	assert_int_equal(frame_free_count(), free0);
+	assert_int_equal(frame_alloc_audit(), 0);
+	free(got);
+}
+
+/* An unfinished work block held by the stash is finished under pressure. */
+static void test_stash_work_block_released(void **state)
+{
+	uint64_t free0 = frame_free_count(), n = 0, i;
+	struct page_info **got = calloc(free0, sizeof(*got));
+
+	assert_non_null(got);
+	frame_scrub_enable();
+	assert_true(frame_scrub_idle()); /* one piece of the first block */
+	while (n < free0 && (got[n] = frame_alloc(0, FA_ZERO)) != NULL) {
+		n++;
+	}
+	assert_int_equal(n, free0);
+	for (i = 0; i < n; i++) {
+		frame_free(got[i], 0, 0);
+	}
+	assert_int_equal(frame_free_count(), free0);
+	assert_int_equal(frame_alloc_audit(), 0);
+	free(got);
+}
+
+#ifdef XENO_DEBUG
+static void expect_panic(void (*fn)(void *), void *arg, const char *what);
+
+/* FF_CLEAN promises zeroes: debug builds check the promise. */
+static void free_clean_dirty(void *pg)
+{
+	memset(frame_bytes(pg), 1, 8);
+	frame_free(pg, 0, FF_CLEAN);
+}
+
+static void test_clean_promise_checked(void **state)
+{
+	struct page_info *pg = frame_alloc(0, FA_ZERO);
+
+	assert_non_null(pg);
+	expect_panic(free_clean_dirty, pg, "is not zero");
+}
+#endif
+
 #ifdef XENO_DEBUG
 /* Debug builds fill freed frames with junk to expose dangling use. */
 static void test_debug_junk_fill(void **state)
@@ -660,7 +817,15 @@ int main(void)
 		T(test_domain_frames_scrubbed),
 		T(test_domain_blocks_scrubbed),
 		T(test_zero_flag),
+		T(test_freed_frames_dirty),
+		cmocka_unit_test_setup_teardown(test_stash_fill_and_hit,
+						stash_setup, machine_teardown),
+		cmocka_unit_test_setup_teardown(test_stash_released_when_short,
+						stash_setup, machine_teardown),
+		cmocka_unit_test_setup_teardown(test_stash_work_block_released,
+						stash_setup, machine_teardown),
 #ifdef XENO_DEBUG
+		T(test_clean_promise_checked),
 		T(test_debug_junk_fill),
 #endif
 		T(test_odd_ranges_merge),

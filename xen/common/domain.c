@@ -184,6 +184,8 @@ fail:
 
 void domain_start(struct domain *d)
 {
+	/* Idle CPUs zero free memory from now on (xeno/frame_alloc.h). */
+	frame_scrub_enable();
 	/* vCPU 0 starts; the guest brings the others up (VCPUOP_up). */
 	vcpu_up(d->vcpu[0]);
 }

@@ -160,42 +160,58 @@ static bool is_pt_pfn(const struct pv_layout *l, uint64_t pfn)
 	       pfn >= l->p2m_pfn + l->p2m_pages;
 }
 
-/* Writes the entries that map VA va to pfn at every level. */
-static void map_page(const struct build *b, uint64_t va, uint64_t pfn)
+/* The L1 entry that maps pfn: read-only for the domain's page tables. */
+static uint64_t l1_entry(const struct build *b, uint64_t pfn)
+{
+	return pte_make(mfn(b->p2m[pfn]),
+			is_pt_pfn(&b->l, pfn) ? PT_RO : PT_DATA);
+}
+
+/*
+ * Writes the L4, L3 and L2 entries on the way to the L1 table that maps
+ * VA va, and returns that L1 table.
+ */
+static uint64_t *map_upper(const struct build *b, uint64_t va)
 {
 	unsigned int level;
 
-	for (level = 4; level >= 1; level--) {
+	for (level = 4; level >= 2; level--) {
 		uint64_t t = pv_layout_pt_pfn(&b->l, va, level);
+		uint64_t below = pv_layout_pt_pfn(&b->l, va, level - 1);
 		unsigned int i = (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
 		uint64_t *table = pfn_ptr(b, t);
 
-		BUG_ON(t == PV_LAYOUT_NONE);
-		if (level == 1) {
-			table[i] = pte_make(mfn(b->p2m[pfn]),
-					    is_pt_pfn(&b->l, pfn) ? PT_RO
-								  : PT_DATA);
-		} else {
-			uint64_t below = pv_layout_pt_pfn(&b->l, va, level - 1);
+		BUG_ON(t == PV_LAYOUT_NONE || below == PV_LAYOUT_NONE);
+		table[i] = pte_make(mfn(b->p2m[below]), PT_UPPER);
+	}
+	return pfn_ptr(b, pv_layout_pt_pfn(&b->l, va, 1));
+}
 
-			table[i] = pte_make(mfn(b->p2m[below]), PT_UPPER);
+/*
+ * Maps n pages from VA va to PFNs pfn, pfn + 1, ...: one L1 entry per
+ * page, and the upper entries once per L1 table (every page of a 2 MiB
+ * range shares them), not once per page.
+ */
+static void map_range(const struct build *b, uint64_t va, uint64_t pfn,
+		      uint64_t n)
+{
+	uint64_t *l1 = NULL;
+
+	for (; n > 0; n--, va += PAGE_SIZE, pfn++) {
+		if (l1 == NULL || (va & (CHUNK_FRAMES * PAGE_SIZE - 1)) == 0) {
+			l1 = map_upper(b, va);
 		}
+		l1[(va >> PAGE_SHIFT) & 511] = l1_entry(b, pfn);
 	}
 }
 
 static void build_page_tables(const struct build *b)
 {
 	const struct pv_layout *l = &b->l;
-	uint64_t pfn;
 
-	for (pfn = 0; pfn < l->bootstrap_pages; pfn++) {
-		map_page(b, pv_layout_va(l, pfn), pfn);
-	}
+	map_range(b, pv_layout_va(l, 0), 0, l->bootstrap_pages);
 	if (l->p2m_at_init_p2m) {
-		for (pfn = 0; pfn < l->p2m_pages; pfn++) {
-			map_page(b, l->p2m_va + (pfn << PAGE_SHIFT),
-				 l->p2m_pfn + pfn);
-		}
+		map_range(b, l->p2m_va, l->p2m_pfn, l->p2m_pages);
 	}
 }
 

@@ -18,8 +18,6 @@
 #include <xeno/version.h>
 #include <xeno/vtime.h>
 
-typedef long (*hcall_fn)(struct hcall_args *h);
-
 #define XEN_MAJOR 4
 #define XEN_MINOR 17
 
@@ -36,7 +34,7 @@ static long do_xen_version(struct hcall_args *h);
 static long do_vm_assist(struct hcall_args *h);
 static long do_multicall(struct hcall_args *h);
 
-static const hcall_fn table[] = {
+const hcall_fn hypercall_table[HYPERCALL_SLOTS] = {
 	[__HYPERVISOR_set_trap_table] = do_set_trap_table,
 	[__HYPERVISOR_mmu_update] = do_mmu_update,
 	[__HYPERVISOR_set_gdt] = do_set_gdt,
@@ -69,23 +67,48 @@ static const hcall_fn table[] = {
 	[__HYPERVISOR_xeno_domctl] = do_xeno_domctl,
 };
 
-/* Hypercalls made, by number (statistics and benchmarks). */
-static uint64_t counts[ARRAY_SIZE(table)];
+_Static_assert(__HYPERVISOR_xeno_domctl < HYPERCALL_SLOTS, "table size");
+_Static_assert(HYPERCALL_SLOTS * 8 % 64 == 0, "count rows in cache lines");
+
+/*
+ * Hypercalls made, by CPU and number (statistics and benchmarks), as
+ * rows of HYPERCALL_SLOTS. Each CPU counts its own without a locked
+ * instruction; readers add up.
+ */
+uint64_t hypercall_counts[NR_CPUS * HYPERCALL_SLOTS] __aligned(64);
+
+long hypercall_dispatch_on(unsigned int cpu, uint64_t nr, struct hcall_args *h)
+{
+	uint64_t *c;
+
+	if (nr >= HYPERCALL_SLOTS || hypercall_table[nr] == NULL) {
+		return -ENOSYS;
+	}
+	c = &hypercall_counts[cpu * HYPERCALL_SLOTS + nr];
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	return hypercall_table[nr](h);
+}
 
 long hypercall_dispatch(uint64_t nr, struct hcall_args *h)
 {
-	if (nr >= ARRAY_SIZE(table) || table[nr] == NULL) {
-		return -ENOSYS;
-	}
-	__atomic_fetch_add(&counts[nr], 1, __ATOMIC_RELAXED);
-	return table[nr](h);
+	return hypercall_dispatch_on(arch_cpu_id(), nr, h);
 }
 
 uint64_t hypercall_count(uint64_t nr)
 {
-	return nr < ARRAY_SIZE(counts)
-		       ? __atomic_load_n(&counts[nr], __ATOMIC_RELAXED)
-		       : 0;
+	uint64_t sum = 0;
+	unsigned int cpu;
+
+	if (nr >= HYPERCALL_SLOTS) {
+		return 0;
+	}
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		sum += __atomic_load_n(
+			&hypercall_counts[cpu * HYPERCALL_SLOTS + nr],
+			__ATOMIC_RELAXED);
+	}
+	return sum;
 }
 
 /*
@@ -127,14 +150,24 @@ static long copy_string(uint64_t gva, const char *s, size_t size)
 	return guest_copy_to(gva, buf, size) ? -EFAULT : 0;
 }
 
+/* The calling domain (xen_version looks it up only where it needs it). */
+static struct domain *caller(void)
+{
+	return current_vcpu()->domain;
+}
+
 static long do_xen_version(struct hcall_args *h)
 {
-	struct domain *d = current_vcpu()->domain;
 	uint64_t arg = h->a[1];
 
-	switch (h->a[0]) {
-	case XENVER_version:
+	/*
+	 * The null hypercall of guests (Linux forces a pending upcall with
+	 * it) and of the benchmarks: answered before the switch's jump table.
+	 */
+	if (h->a[0] == XENVER_version) {
 		return (XEN_MAJOR << 16) | XEN_MINOR;
+	}
+	switch (h->a[0]) {
 	case XENVER_extraversion:
 		return copy_string(arg, ".0-xeno", 16);
 	case XENVER_compile_info:
@@ -160,12 +193,13 @@ static long do_xen_version(struct hcall_args *h)
 		fi.submap = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
 			    (1u << XENFEAT_highmem_assist) |
 			    (1u << XENFEAT_direct_mapped) |
-			    (d->privileged ? 1u << XENFEAT_dom0 : 0);
+			    (caller()->privileged ? 1u << XENFEAT_dom0 : 0);
 		return guest_copy_to(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
 	}
 	case XENVER_pagesize:
 		return PAGE_SIZE;
 	case XENVER_guest_handle: {
+		struct domain *d = caller();
 		uint8_t handle[16] = { 0 };
 
 		handle[0] = (uint8_t)d->domid;
@@ -173,7 +207,8 @@ static long do_xen_version(struct hcall_args *h)
 		return guest_copy_to(arg, handle, 16) ? -EFAULT : 0;
 	}
 	case XENVER_commandline:
-		return d->privileged ? copy_string(arg, "", 1024) : -EPERM;
+		return caller()->privileged ? copy_string(arg, "", 1024)
+					    : -EPERM;
 	default:
 		return -ENOSYS;
 	}

@@ -11,10 +11,55 @@
  */
 #include <xeno/lib.h>
 
+/*
+ * memset and memcpy move eight bytes per step when they can: under an
+ * emulator each step of a REP string instruction costs about the same
+ * whatever its width, so whole pages go eight times faster than bytewise.
+ * Large aligned memsets go one 64-byte line (eight MOVs) per loop step,
+ * about a third faster again than REP STOSQ under an emulator.
+ */
+
+/* Stores v to the n64 64-byte lines at d; returns the end. */
+static void *set_lines(void *d, uint64_t v, size_t n64)
+{
+	__asm__ volatile("1:\n\t"
+			 "movq %2, 0(%0)\n\t"
+			 "movq %2, 8(%0)\n\t"
+			 "movq %2, 16(%0)\n\t"
+			 "movq %2, 24(%0)\n\t"
+			 "movq %2, 32(%0)\n\t"
+			 "movq %2, 40(%0)\n\t"
+			 "movq %2, 48(%0)\n\t"
+			 "movq %2, 56(%0)\n\t"
+			 "add $64, %0\n\t"
+			 "dec %1\n\t"
+			 "jnz 1b"
+			 : "+r"(d), "+r"(n64)
+			 : "r"(v)
+			 : "memory");
+	return d;
+}
+
 void *memset(void *d, int c, size_t n)
 {
 	void *ret = d;
+	size_t q;
 
+	/* Whole pages (and other large aligned runs) line by line. */
+	if (n >= 64 && ((uintptr_t)d & 7) == 0) {
+		d = set_lines(d, 0x0101010101010101ULL * (uint8_t)c, n / 64);
+		n &= 63;
+	}
+	q = n / 8;
+	if (q != 0) {
+		uint64_t v = 0x0101010101010101ULL * (uint8_t)c;
+
+		__asm__ volatile("rep stosq"
+				 : "+D"(d), "+c"(q)
+				 : "a"(v)
+				 : "memory");
+	}
+	n &= 7;
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return ret;
 }
@@ -22,7 +67,15 @@ void *memset(void *d, int c, size_t n)
 void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
 	void *ret = d;
+	size_t q = n / 8;
 
+	if (q != 0) {
+		__asm__ volatile("rep movsq"
+				 : "+D"(d), "+S"(s), "+c"(q)
+				 :
+				 : "memory");
+	}
+	n &= 7;
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 	return ret;
 }

@@ -42,6 +42,7 @@
  * thief trylocks the victim while holding none of its own).
  */
 #include <xeno/arch.h>
+#include <xeno/exit_work.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
@@ -73,9 +74,11 @@ static unsigned int next_cpu; /* round-robin placement of new vCPUs */
 static uint64_t idle_mask;    /* CPUs idling (bit per CPU), atomic */
 static uint64_t sys_vtime;    /* the largest vtime a CPU started, atomic */
 
+/* need_resched, then the CPU's exit-work word (xeno/exit_work.h). */
 static void request_resched(struct runq *rq)
 {
 	__atomic_store_n(&rq->need_resched, true, __ATOMIC_SEQ_CST);
+	exit_work_raise((unsigned int)(rq - rqs), EXIT_WORK_SCHED);
 }
 
 static void slice_expired(void *data)

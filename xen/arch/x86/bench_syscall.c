@@ -12,6 +12,11 @@
  *                        switch to a kernel stack, all fifteen general
  *                        registers saved, a call into C, restored,
  *                        SWAPGS, SYSRET.
+ * and the native counterpart of the PV exception bounce:
+ *   native_int3          ring-3 INT3 through an IDT gate (DPL 3) to a
+ *                        ring-0 handler on the kernel stack (TSS.RSP0)
+ *                        that saves the fifteen registers, calls C,
+ *                        restores them and returns with IRETQ.
  *
  * Set-up and rules: a scratch L4 is a copy of the current one plus slot 0
  * mapping one ring-3 code page (the loop below, copied there) and one
@@ -20,7 +25,9 @@
  * of RAX = 1, on which the handler returns to bench_ring3_run's caller.
  * CR3, MSR_LSTAR and the interrupt state are restored afterwards and the
  * frames freed, so the benchmark leaves no trace; it runs before any
- * domain exists.
+ * domain exists. For INT3 the loop at RING3_INT3 runs instead, with a
+ * copy of the IDT whose vector 3 gate leads to the handler below and
+ * TSS.RSP0 at the handler's stack; the IDT and RSP0 are put back after.
  */
 #include <asm/bench.h>
 #include <asm/cpu.h>
@@ -34,6 +41,7 @@
 #include <xeno/pte.h>
 
 #define RING3_VA    0x400000ULL /* the code page; the stack page follows */
+#define RING3_INT3  (RING3_VA + 0x800) /* the INT3 loop, same page */
 #define RING3_STACK (RING3_VA + 2 * PAGE_SIZE)
 #define ROUNDS	    5
 
@@ -47,7 +55,9 @@ static uint8_t kstack[4096] __aligned(16);
 uint64_t bench_sc_saved_rsp, bench_sc_user_rsp, bench_sc_kstack;
 
 extern const char ring3_loop[], ring3_loop_end[];
+extern const char ring3_int3_loop[], ring3_int3_loop_end[];
 extern const char native_syscall_bare_entry[], native_syscall_full_entry[];
+extern const char native_int3_entry[];
 uint64_t bench_ring3_run(uint64_t rip, uint64_t rsp, uint64_t iterations);
 long bench_null_syscall(void);
 
@@ -62,6 +72,54 @@ __asm__(".pushsection .text\n"
 	"	syscall\n"
 	"	ud2\n"
 	"ring3_loop_end:\n"
+
+	/* Ring 3, copied to RING3_INT3: RBX = iterations of INT3. */
+	"ring3_int3_loop:\n"
+	"1:	int3\n"
+	"	dec %rbx\n"
+	"	jnz 1b\n"
+	"	mov $1, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"ring3_int3_loop_end:\n"
+
+	/* #BP from ring 3 on the kernel stack: save, call C, IRETQ. */
+	".globl native_int3_entry\n"
+	"native_int3_entry:\n"
+	"	swapgs\n"
+	"	push %rax\n"
+	"	push %rbx\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	push %rsi\n"
+	"	push %rdi\n"
+	"	push %rbp\n"
+	"	push %r8\n"
+	"	push %r9\n"
+	"	push %r10\n"
+	"	push %r11\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	call bench_null_syscall\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %r11\n"
+	"	pop %r10\n"
+	"	pop %r9\n"
+	"	pop %r8\n"
+	"	pop %rbp\n"
+	"	pop %rdi\n"
+	"	pop %rsi\n"
+	"	pop %rdx\n"
+	"	pop %rcx\n"
+	"	pop %rbx\n"
+	"	pop %rax\n"
+	"	swapgs\n"
+	"	iretq\n"
 
 	/* bench_ring3_run(rip, rsp, iterations): IRETQ to ring 3. */
 	".globl bench_ring3_run\n"
@@ -195,6 +253,9 @@ static bool ring3_space_build(struct ring3_space *s)
 		entry_of(s, 5, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | nx);
 	memcpy(frame_va(s, 4), ring3_loop,
 	       (size_t)(ring3_loop_end - ring3_loop));
+	memcpy((uint8_t *)frame_va(s, 4) + (RING3_INT3 - RING3_VA),
+	       ring3_int3_loop,
+	       (size_t)(ring3_int3_loop_end - ring3_int3_loop));
 	return true;
 }
 
@@ -205,20 +266,75 @@ static void ring3_space_free(struct ring3_space *s)
 	}
 }
 
-/* ns * 1000 per round trip of one round with handler entry. */
+/* ns * 1000 per round trip of one round from ring-3 code at rip. */
 static uint64_t one_round(const struct ring3_space *s, const char *entry,
-			  uint64_t ops)
+			  uint64_t rip, uint64_t ops)
 {
 	uint64_t lstar = rdmsr(MSR_LSTAR), cr3 = read_cr3(), t0, t1;
 
 	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)entry);
 	write_cr3(mfn_x(page_to_mfn(s->pg[0])) << PAGE_SHIFT);
 	t0 = rdtsc();
-	bench_ring3_run(RING3_VA, RING3_STACK, ops);
+	bench_ring3_run(rip, RING3_STACK, ops);
 	t1 = rdtsc();
 	write_cr3(cr3);
 	wrmsr(MSR_LSTAR, lstar);
 	return tsc_to_ns(t1 - t0) * 1000 / ops;
+}
+
+/* The IDT, and the copy of it the INT3 benchmark loads. */
+struct __attribute__((packed)) table_ptr {
+	uint16_t limit;
+	uint64_t base;
+};
+
+static uint8_t bench_idt[256 * 16] __aligned(16);
+
+/* The running CPU's TSS.RSP0, found through TR and the GDT. */
+static uint64_t *tss_rsp0(void)
+{
+	struct table_ptr g;
+	uint16_t sel;
+	const uint64_t *d;
+	uint64_t base;
+
+	__asm__ volatile("sgdt %0" : "=m"(g));
+	__asm__ volatile("str %0" : "=r"(sel));
+	d = (const uint64_t *)(uintptr_t)(g.base + (sel & ~7u));
+	base = ((d[0] >> 16) & 0xffffff) | (((d[0] >> 56) & 0xff) << 24) |
+	       (d[1] << 32);
+	return (uint64_t *)(uintptr_t)(base + 4);
+}
+
+/* Loads a copy of the IDT whose vector 3 gate leads to handler. */
+static void idt_with_bp(const struct table_ptr *real, uint64_t handler)
+{
+	struct table_ptr p = { sizeof(bench_idt) - 1,
+			       (uint64_t)(uintptr_t)bench_idt };
+	uint8_t *g = bench_idt + 3 * 16;
+
+	memcpy(bench_idt, (const void *)(uintptr_t)real->base,
+	       MIN(sizeof(bench_idt), (size_t)real->limit + 1));
+	/* Offset bits 15:0, 31:16 and 63:32; selector, IST, type unchanged. */
+	memcpy(g + 0, &handler, 2);
+	memcpy(g + 6, (const uint8_t *)&handler + 2, 2);
+	memcpy(g + 8, (const uint8_t *)&handler + 4, 4);
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+/* One round of INT3 round trips (ns * 1000 each). */
+static uint64_t one_int3_round(const struct ring3_space *s, uint64_t ops)
+{
+	struct table_ptr real;
+	uint64_t *rsp0 = tss_rsp0(), old_rsp0 = *rsp0, r;
+
+	__asm__ volatile("sidt %0" : "=m"(real));
+	idt_with_bp(&real, (uint64_t)(uintptr_t)native_int3_entry);
+	*rsp0 = bench_sc_kstack;
+	r = one_round(s, native_syscall_bare_entry, RING3_INT3, ops);
+	*rsp0 = old_rsp0;
+	__asm__ volatile("lidt %0" : : "m"(real));
+	return r;
 }
 
 static uint64_t median_of(uint64_t *v, unsigned int n)
@@ -240,7 +356,8 @@ static void measure(const struct ring3_space *s, const char *name,
 	uint64_t r[ROUNDS], m;
 
 	for (unsigned int i = 0; i < ROUNDS; i++) {
-		r[i] = one_round(s, entry, ops);
+		r[i] = entry != NULL ? one_round(s, entry, RING3_VA, ops)
+				     : one_int3_round(s, ops);
 	}
 	m = median_of(r, ROUNDS);
 	printk(LOG_ERR, "XENO-BENCH %s ns_per_op=%lu.%03lu ops=%lu\n", name,
@@ -261,6 +378,7 @@ void bench_syscall(void)
 	bench_sc_kstack = (uint64_t)(uintptr_t)(kstack + sizeof(kstack));
 	measure(&s, "native_syscall_bare", native_syscall_bare_entry, ops);
 	measure(&s, "native_syscall", native_syscall_full_entry, ops);
+	measure(&s, "native_int3", NULL, ops);
 	if (rflags & RFLAGS_IF) {
 		irq_enable();
 	}

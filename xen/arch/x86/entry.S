@@ -26,6 +26,8 @@
  * idle loop) returns with a plain IRETQ.
  */
 #include <asm/layout.h>
+#include <xeno/errno.h>
+#include <xeno/hypercall.h>
 
 /* Exceptions for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -33,6 +35,7 @@
 
 /* Offsets in the frame (struct cpu_regs) once the GPRs are pushed. */
 #define FRAME_R11    (4 * 8)
+#define FRAME_RAX    (14 * 8)
 #define FRAME_RCX    (12 * 8)
 #define FRAME_RIP    (15 * 8 + 2 * 8)
 #define FRAME_CS     (FRAME_RIP + 8)
@@ -115,6 +118,25 @@ trap_common:
  * entries: syscall_entry (MSR_LSTAR, 64-bit code) records the flat
  * 64-bit CS, syscall32_entry (MSR_CSTAR, compatibility mode) the flat
  * 32-bit one; do_guest_syscall tells them apart by it (pv-abi §8.8).
+ * All fifteen registers are saved even for a hypercall: the full exit
+ * path may switch vCPUs or bounce, and needs the whole frame.
+ *
+ * The short path (64-bit entry only; a compatibility-mode caller must
+ * not leave by a 64-bit SYSRET): a hypercall from guest kernel mode
+ * whose number has a handler in hypercall_table is dispatched and
+ * counted here exactly as hypercall_dispatch_on() would (arguments RDI,
+ * RSI, RDX, R10, R8 as a struct hcall_args on the stack). Handlers in
+ * the table write only RAX of the frame; a continuation (-ERESTART)
+ * goes through pv_hypercall_restart. When this CPU has no exit work
+ * (xeno/exit_work.h), the vCPU no deliverable event (pending and not
+ * masked) and the return RIP in RCX is canonical (SYSRET to a
+ * non-canonical RCX faults in ring 0 on the guest's stack on some
+ * CPUs: a guest kernel could put SYSCALL in the last bytes of the lower
+ * half), it returns with SYSRET at once: RCX, R11 and RSP in the frame
+ * are still what SYSCALL gave, and CS/SS are the flat selectors SYSRET
+ * loads, so the guest sees what the full exit path would give it.
+ * Everything else (guest user mode, iret, an unknown number, exit work,
+ * an event) goes through do_guest_syscall and exit_to_guest.
  */
 .macro SYSCALL_ENTRY cs
 	swapgs
@@ -129,6 +151,63 @@ trap_common:
 	pushq $VEC_SYSCALL
 	cld
 	SAVE_GPRS
+.if \cs == GUEST_CS64
+	mov %gs:CPU_INFO_VCPU, %rbx
+	cmpb $0, VCPU_USER_MODE(%rbx)
+	jne .Lsyscall_slow\@
+	cmp $HYPERCALL_SLOTS, %rax
+	jae .Lsyscall_slow\@
+	lea hypercall_table(%rip), %rcx
+	mov (%rcx,%rax,8), %rcx
+	test %rcx, %rcx
+	jz .Lsyscall_slow\@
+	/* hypercall_counts[cpu * HYPERCALL_SLOTS + nr]++ */
+	mov %gs:CPU_INFO_ID, %r9d
+	imul $(HYPERCALL_SLOTS * 8), %r9, %r9
+	lea hypercall_counts(%rip), %r11
+	add %r9, %r11
+	incq (%r11,%rax,8)
+	/* struct hcall_args, and a pad to keep the stack 16-byte aligned */
+	sub $8, %rsp
+	push %r8
+	push %r10
+	push %rdx
+	push %rsi
+	push %rdi
+	mov %rsp, %rdi
+	call *%rcx
+	cmp $-ERESTART, %rax
+	je .Lsyscall_restart
+	add $48, %rsp
+	mov %rax, FRAME_RAX(%rsp)
+	/* Exit work on this CPU? */
+	mov %gs:CPU_INFO_ID, %ecx
+	shl $6, %rcx
+	lea exit_work(%rip), %rdx
+	cmpl $0, (%rdx,%rcx)
+	jne exit_to_guest
+	/* An event to deliver (pending, not masked)? */
+	mov VCPU_VCPU_INFO(%rbx), %rcx
+	test %rcx, %rcx
+	jz 1f
+	movzwl (%rcx), %ecx
+	test %cl, %cl
+	jz 1f
+	test %ch, %ch
+	jz exit_to_guest
+	/* A canonical return RIP? */
+1:	mov FRAME_RCX(%rsp), %rcx
+	mov %rcx, %rdx
+	shl $16, %rdx
+	sar $16, %rdx
+	cmp %rcx, %rdx
+	jne exit_to_guest
+	RESTORE_GPRS
+	mov 40(%rsp), %rsp		/* vector, error, RIP, CS, RFLAGS, RSP */
+	swapgs
+	sysretq
+.endif
+.Lsyscall_slow\@:
 	mov %rsp, %rdi
 	call do_guest_syscall
 	jmp exit_to_guest
@@ -143,6 +222,14 @@ syscall32_entry:
 	.globl syscall_entry
 syscall_entry:
 	SYSCALL_ENTRY GUEST_CS64
+
+/* A continuation from the short path: the hcall_args are at %rsp. */
+.Lsyscall_restart:
+	lea 48(%rsp), %rdi
+	mov %rsp, %rsi
+	call pv_hypercall_restart
+	add $48, %rsp
+	jmp exit_to_guest
 
 /*
  * Returns to the guest whose frame is at %rsp (the CPU's guest-frame

@@ -18,10 +18,13 @@
  *    hypervisor bug and panics.
  *
  * Scrubbing: a frame is dirty (PGF_SCRUB) from boot until it is zeroed
- * and again whenever it is freed with FF_SCRUB (debug builds also treat
- * every freed frame as dirty because they fill it with junk). FA_DOMAIN
- * zeroes dirty frames, so a domain never sees another's data; FA_ZERO
- * zeroes every frame; with neither, contents are undefined.
+ * and again whenever it is freed, unless freed with FF_CLEAN (its caller
+ * guarantees zeroes; debug builds check). A free frame without PGF_SCRUB
+ * is clean: all zeros (debug builds check wherever that is relied on).
+ * FA_ZERO and FA_DOMAIN zero the dirty frames of the block and return it
+ * all zero, so a domain never sees another's data; with neither, contents
+ * are undefined. Idle CPUs zero free memory ahead of time (the stash,
+ * frame_scrub_idle), so that domain memory usually needs no zeroing.
  *
  * Locks: one global heap lock and one lock per per-CPU cache, both of
  * rank LOCK_RANK_HEAP and never held together; callers may hold locks of
@@ -41,7 +44,19 @@
 #define FA_DOMAIN 0x2 /* for a domain: zero the frames that are dirty */
 
 /* frame_free() flags. */
-#define FF_SCRUB 0x1 /* contents must not leak: zero before reuse */
+#define FF_SCRUB 0x1 /* contents must not leak (every free frame is now) */
+#define FF_CLEAN 0x2 /* the frames are all zero: no scrub needed */
+
+/*
+ * The stash: up to FRAME_STASH_BLOCKS zeroed blocks of FRAME_STASH_ORDER
+ * (a domain's 2 MiB memory chunks), filled by idle CPUs in pieces of
+ * FRAME_SCRUB_PIECE frames (the most an idle CPU zeroes between two
+ * looks at its run queue, interrupts off).
+ */
+#define FRAME_STASH_ORDER  9
+#define FRAME_STASH_FRAMES (1ULL << FRAME_STASH_ORDER)
+#define FRAME_STASH_BLOCKS 16
+#define FRAME_SCRUB_PIECE  16
 
 /* Single frames each per-CPU cache holds, and how many move at a time. */
 #define FRAME_CACHE_SIZE  64
@@ -56,6 +71,8 @@ struct frame_stats {
 	uint64_t refills;    /* batches moved from the buddy to a cache */
 	uint64_t drains;     /* batches moved from a cache to the buddy */
 	uint64_t failures;   /* frame_alloc() calls that returned NULL */
+	uint64_t stash_hits; /* zeroed allocations served from the stash */
+	uint64_t scrubbed;   /* frames zeroed ahead of time by idle CPUs */
 };
 
 /* Empties the allocator: no free frames, counters zero. */
@@ -73,8 +90,21 @@ struct page_info *frame_alloc(unsigned int order, unsigned int flags);
 /* Frees the 2^order frames starting at pg (see the rules above). */
 void frame_free(struct page_info *pg, unsigned int order, unsigned int flags);
 
-/* Free frames, including those parked in per-CPU caches. */
+/* Free frames, including those parked in per-CPU caches and the stash. */
 uint64_t frame_free_count(void);
+
+/*
+ * Lets idle CPUs fill the stash (called once domains run; boot-time self
+ * tests and benchmarks see the buddy alone).
+ */
+void frame_scrub_enable(void);
+
+/*
+ * Called by an idle CPU: zeroes one piece of free memory for the stash.
+ * Returns whether it did (then the CPU should look for work again before
+ * it halts), false when there is nothing to do.
+ */
+bool frame_scrub_idle(void);
 
 /* Frames ever handed to the allocator by frame_add_free_range(). */
 uint64_t frame_total_count(void);

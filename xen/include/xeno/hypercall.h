@@ -19,6 +19,10 @@
 #ifndef XENO_HYPERCALL_H
 #define XENO_HYPERCALL_H
 
+/* Entries of hypercall_table (below); entry.S includes this much. */
+#define HYPERCALL_SLOTS 72
+
+#ifndef __ASSEMBLER__
 #include <xeno/types.h>
 
 struct hcall_args {
@@ -30,6 +34,21 @@ struct hcall_args {
  * for an unknown number, or -ERESTART (see above).
  */
 long hypercall_dispatch(uint64_t nr, struct hcall_args *h);
+
+/* The same, by the entry path that already knows its CPU's index. */
+long hypercall_dispatch_on(unsigned int cpu, uint64_t nr, struct hcall_args *h);
+
+/*
+ * The table and the per-CPU counts, also read by the SYSCALL entry's
+ * short path (entry.S), which dispatches and counts exactly as
+ * hypercall_dispatch_on() does: hypercall_table[nr] for nr below
+ * HYPERCALL_SLOTS (NULL: not a hypercall the table handles), and
+ * hypercall_counts[cpu * HYPERCALL_SLOTS + nr] incremented by CPU cpu
+ * only.
+ */
+typedef long (*hcall_fn)(struct hcall_args *h);
+extern const hcall_fn hypercall_table[HYPERCALL_SLOTS];
+extern uint64_t hypercall_counts[];
 
 /* How many times hypercall nr ran since boot. */
 uint64_t hypercall_count(uint64_t nr);
@@ -55,4 +74,5 @@ void xeno_stats_set_events(void (*fn)(struct xeno_stats *s));
 /* xen/common/domctl.c: Xeno's domain control (docs/domains.md). */
 long do_xeno_domctl(struct hcall_args *h);
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -22,6 +22,8 @@
 #include <asm/pv.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
+#include <xeno/exit_work.h>
+#include <xeno/frame_alloc.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
 #include <xeno/vtime.h>
@@ -98,13 +100,18 @@ static void context_switch(struct vcpu *prev, struct vcpu *next,
 		load_vcpu(next, frame);
 		vtime_publish(next);
 	}
+	this_cpu_info()->vcpu = next;
 	sched_switch_done(prev);
 }
 
 void guest_exit_work(struct cpu_regs *frame)
 {
 	struct vcpu *prev = current_vcpu();
-	struct vcpu *next = sched_pick_at_exit();
+	struct vcpu *next;
+
+	/* Before looking at anything (xeno/exit_work.h). */
+	exit_work_take(arch_cpu_id());
+	next = sched_pick_at_exit();
 
 	if (next != prev) {
 		context_switch(prev, next, frame);
@@ -139,9 +146,17 @@ void arch_kick_cpu(unsigned int cpu)
 	apic_send_ipi(percpu[cpu].apic_id, VEC_KICK);
 }
 
+/*
+ * One round of idling: a piece of memory zeroed ahead of time if there is
+ * any to do (the caller looks at its run queue again right after), else
+ * halt until an interrupt.
+ */
 void arch_idle_once(void)
 {
 	smp_run_posted_call();
+	if (frame_scrub_idle()) {
+		return;
+	}
 	safe_halt();
 	irq_disable();
 }

@@ -34,6 +34,7 @@
 #include <xeno/arch.h>
 #include <xeno/domain.h>
 #include <xeno/errno.h>
+#include <xeno/exit_work.h>
 #include <xeno/guest_access.h>
 #include <xeno/hypercall.h>
 #include <xeno/lib.h>
@@ -66,6 +67,16 @@ static struct {
 uint64_t pv_desc_gen(void)
 {
 	return __atomic_load_n(&gdt_gen, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A change every CPU must see at its next exit to a guest: the exit-work
+ * bit sends that exit through the full path, which compares generations.
+ */
+static void gdt_gen_bump(void)
+{
+	__atomic_fetch_add(&gdt_gen, 1, __ATOMIC_SEQ_CST);
+	exit_work_raise_all(EXIT_WORK_GDT);
 }
 
 /* ---- the rules ------------------------------------------------------------ */
@@ -206,7 +217,7 @@ void pv_gdt_release(struct pv_gdt *g)
 		frame_put(g->frames[i]);
 	}
 	if (g->nr_frames != 0) {
-		__atomic_fetch_add(&gdt_gen, 1, __ATOMIC_SEQ_CST);
+		gdt_gen_bump();
 	}
 	g->nr_frames = 0;
 	g->ents = 0;
@@ -243,7 +254,7 @@ void pv_gdt_install(struct vcpu *v, struct pv_gdt *g)
 	v->arch.gdt = *g;
 	g->nr_frames = 0;
 	g->ents = 0;
-	__atomic_fetch_add(&gdt_gen, 1, __ATOMIC_SEQ_CST);
+	gdt_gen_bump();
 	if (current_vcpu() == v) {
 		pv_gdt_load(v);
 	}
@@ -349,7 +360,7 @@ long do_update_descriptor(struct hcall_args *h)
 				     (ma & 4095));
 	*slot = desc;
 	if (type == PGT_seg_desc) {
-		__atomic_fetch_add(&gdt_gen, 1, __ATOMIC_SEQ_CST);
+		gdt_gen_bump();
 		pv_gdt_load(v);
 	}
 	page_put_and_type(pg);

@@ -7,9 +7,11 @@
  */
 #include <asm/cpu.h>
 #include <asm/layout.h>
+#include <asm/percpu.h>
 #include <asm/ptwr.h>
 #include <asm/pv.h>
 #include <xeno/errno.h>
+#include <xeno/exit_work.h>
 #include <xeno/guest_access.h>
 #include <xeno/hypercall.h>
 #include <xeno/lib.h>
@@ -27,6 +29,19 @@ _Static_assert(offsetof(struct cpu_regs, r11) == 4 * 8, "FRAME_R11");
 _Static_assert(offsetof(struct cpu_regs, rcx) == 12 * 8, "FRAME_RCX");
 _Static_assert(offsetof(struct cpu_regs, rip) == 17 * 8, "FRAME_RIP");
 _Static_assert(offsetof(struct cpu_regs, ss) == 21 * 8, "FRAME_SS");
+_Static_assert(offsetof(struct cpu_regs, rax) == 14 * 8, "FRAME_RAX");
+/* And these of the SYSCALL entry's short path (asm/layout.h). */
+_Static_assert(offsetof(struct vcpu, mm.user_mode) == VCPU_USER_MODE,
+	       "VCPU_USER_MODE");
+_Static_assert(sizeof(((struct vcpu *)0)->mm.user_mode) == 1,
+	       "VCPU_USER_MODE is a byte");
+_Static_assert(offsetof(struct vcpu, vcpu_info) == VCPU_VCPU_INFO,
+	       "VCPU_VCPU_INFO");
+_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == 0 &&
+		       offsetof(struct vcpu_info, evtchn_upcall_mask) == 1,
+	       "vcpu_info: pending, then mask");
+_Static_assert(sizeof(struct exit_work) == EXIT_WORK_STRIDE,
+	       "EXIT_WORK_STRIDE");
 
 __noreturn void domain_crash_current(const char *why)
 {
@@ -39,7 +54,18 @@ __noreturn void domain_crash_current(const char *why)
 	enter_guest(guest_frame());
 }
 
-static void hypercall(struct vcpu *v, struct cpu_regs *f)
+/* A continuation (xeno/hypercall.h): the guest's SYSCALL runs again. */
+void pv_hypercall_restart(struct cpu_regs *f, const struct hcall_args *h)
+{
+	f->rip -= 2;
+	f->rdi = h->a[0];
+	f->rsi = h->a[1];
+	f->rdx = h->a[2];
+	f->r10 = h->a[3];
+	f->r8 = h->a[4];
+}
+
+static void hypercall(unsigned int cpu, struct vcpu *v, struct cpu_regs *f)
 {
 	struct hcall_args h = {
 		{ f->rdi, f->rsi, f->rdx, f->r10, f->r8 },
@@ -51,14 +77,9 @@ static void hypercall(struct vcpu *v, struct cpu_regs *f)
 		f->rax = (uint64_t)pv_iret(v, f);
 		return;
 	}
-	rc = hypercall_dispatch(nr, &h);
+	rc = hypercall_dispatch_on(cpu, nr, &h);
 	if (rc == -ERESTART) {
-		f->rip -= 2;
-		f->rdi = h.a[0];
-		f->rsi = h.a[1];
-		f->rdx = h.a[2];
-		f->r10 = h.a[3];
-		f->r8 = h.a[4];
+		pv_hypercall_restart(f, &h);
 		return;
 	}
 	f->rax = (uint64_t)rc;
@@ -95,14 +116,21 @@ static void user_syscall(struct vcpu *v, struct cpu_regs *f)
 	f->rflags &= ~RFLAGS_DF;
 }
 
+/*
+ * The SYSCALLs entry.S's short path does not take: from guest user
+ * space, iret, numbers without a table entry (-ENOSYS). The full exit
+ * path follows.
+ */
 void do_guest_syscall(struct cpu_regs *f)
 {
-	struct vcpu *v = current_vcpu();
+	const struct cpu_info *ci = this_cpu_info();
+	struct vcpu *v = ci->vcpu;
 
+	ASSERT(v == current_vcpu());
 	if (v->mm.user_mode) {
 		user_syscall(v, f);
 	} else {
-		hypercall(v, f);
+		hypercall(ci->cpu_id, v, f);
 	}
 }
 

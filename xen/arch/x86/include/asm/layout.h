@@ -67,8 +67,18 @@
 /* The pseudo-vector of frames built by SYSCALL entry. */
 #define VEC_SYSCALL 0x100
 
+#define CPU_INFO_ID	 0
 #define CPU_INFO_SCRATCH 16
 #define CPU_INFO_SELF	 24
+#define CPU_INFO_VCPU	 32
+
+/*
+ * Offsets in struct vcpu and struct exit_work the SYSCALL entry's short
+ * path reads (pv/traps.c checks them against the C layout).
+ */
+#define VCPU_USER_MODE	 0x20
+#define VCPU_VCPU_INFO	 0x1a0
+#define EXIT_WORK_STRIDE 64
 
 /* sizeof(struct cpu_info) (percpu.h checks it). */
 #define CPU_INFO_SIZE 64

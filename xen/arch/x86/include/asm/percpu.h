@@ -16,13 +16,24 @@ struct cpu_info {
 	struct percpu *pc; /* the rest of the CPU's state */
 	uint64_t scratch;  /* CPU_INFO_SCRATCH: guest RSP at SYSCALL */
 	uint64_t self;	   /* CPU_INFO_SELF: this structure's address */
-	uint64_t pad[4];
+	/*
+	 * The vCPU whose registers the guest frame holds (the scheduler's
+	 * current one once the exit path has switched to it; NULL while
+	 * idle): written by context_switch only, read by the hypercall
+	 * entry, so it needs no call into the scheduler.
+	 */
+	struct vcpu *vcpu;
+	uint64_t pad[3];
 };
 _Static_assert(sizeof(struct cpu_info) == CPU_INFO_SIZE, "cpu_info size");
 _Static_assert(offsetof(struct cpu_info, scratch) == CPU_INFO_SCRATCH,
 	       "cpu_info scratch");
 _Static_assert(offsetof(struct cpu_info, self) == CPU_INFO_SELF,
 	       "cpu_info self");
+_Static_assert(offsetof(struct cpu_info, cpu_id) == CPU_INFO_ID,
+	       "cpu_info cpu_id");
+_Static_assert(offsetof(struct cpu_info, vcpu) == CPU_INFO_VCPU,
+	       "cpu_info vcpu");
 
 static inline struct cpu_info *this_cpu_info(void)
 {

@@ -33,6 +33,8 @@ void guest_exit_work(struct cpu_regs *frame);
 
 /* SYSCALL from a guest (entry.S). */
 void do_guest_syscall(struct cpu_regs *f);
+struct hcall_args;
+void pv_hypercall_restart(struct cpu_regs *f, const struct hcall_args *h);
 
 /* An exception or INT n the guest caused (from do_trap). */
 void pv_guest_trap(struct cpu_regs *f);
