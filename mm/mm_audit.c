@@ -12,7 +12,10 @@
  *
  *   allocation reference   1 general while the frame is on its domain's list
  *   pin                    1 general + 1 type
- *   preempted validation   1 general + 1 type, and entries [0, index)
+ *   partial state          1 general + 1 type, and entries [0, index)
+ *                          (a preempted validation or devalidation)
+ *   pending put            1 general (a vCPU's or a teardown's
+ *                          continuation of a stopped devalidation)
  *   validated table        its entries, as listed at the top of mm/pte.c
  *   vCPU root              1 general + 1 type (L4) per installed root
  *   superpage hold         1 general on a frame released under a
@@ -273,6 +276,14 @@ static void count_root(struct expect *ex, mfn_t r)
 	}
 }
 
+/* A pending put (vCPU or teardown): one general reference. */
+static void count_pending(struct expect *ex, const struct page_info *pg)
+{
+	if (pg != NULL) {
+		ex[mfn_x(page_to_mfn(pg))].general++;
+	}
+}
+
 static void count_roots(struct mm_domain *d, void *arg)
 {
 	struct expect *ex = arg;
@@ -284,8 +295,10 @@ static void count_roots(struct mm_domain *d, void *arg)
 		if (v != NULL) {
 			count_root(ex, v->kernel_root);
 			count_root(ex, v->user_root);
+			count_pending(ex, v->put_pending);
 		}
 	}
+	count_pending(ex, d->put_pending);
 }
 
 /* ---- holders with their own records --------------------------------------- */

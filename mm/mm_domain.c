@@ -162,7 +162,13 @@ bool mm_domain_holds(const struct page_info *pg)
 	return (flags & PGF_DOMAIN) && next != &pg->list;
 }
 
-int mm_domain_release(struct mm_domain *d, struct page_info *pg)
+/*
+ * Takes pg off d's list and gives up its pin or partial state and its
+ * allocation reference. With pending, devalidation is preemptible: a
+ * stopped one leaves *pending = pg (with a general reference).
+ */
+static int release(struct mm_domain *d, struct page_info *pg,
+		   struct page_info **pending)
 {
 	spin_lock(&d->lock);
 	if (!mm_domain_holds(pg) || pg->owner != d->domid) {
@@ -182,7 +188,11 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	 * always sees the other.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	ptype_relinquish(pg);
+	if (pending != NULL) {
+		(void)ptype_relinquish_deferred(pg, pending);
+	} else {
+		ptype_relinquish(pg);
+	}
 	/* Under a live superpage the region keeps the reference instead. */
 	if (!superpage_hold(pg)) {
 		page_put(pg);
@@ -190,31 +200,72 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	return 0;
 }
 
-/*
- * Frame by frame, as a release: each gives up its pin or preempted
- * validation (cascading through the tables below it) and its allocation
- * reference. Another domain may release or pin d's frames meanwhile
- * (the control domain), so the list is only ever looked at under the
- * lock, and a release that loses the race to another is simply skipped.
- */
-void mm_domain_relinquish(struct mm_domain *d)
+int mm_domain_release(struct mm_domain *d, struct page_info *pg)
+{
+	return release(d, pg, NULL);
+}
+
+/* d's first listed frame, or NULL. */
+static struct page_info *first_frame(struct mm_domain *d)
 {
 	struct page_info *pg;
 
 	spin_lock(&d->lock);
+	pg = list_empty(&d->page_list)
+		     ? NULL
+		     : list_first_entry(&d->page_list, struct page_info, list);
+	spin_unlock(&d->lock);
+	return pg;
+}
+
+/*
+ * One step of the teardown, with the budget running: first the pending
+ * devalidation of the step before, then frame by frame, as a release.
+ * Another domain may release or pin d's frames meanwhile (the control
+ * domain), so the list is only ever looked at under the lock, and a
+ * release that loses the race to another is simply skipped.
+ */
+static int relinquish_some(struct mm_domain *d)
+{
+	struct page_info *pg;
+	unsigned int n;
+
+	if (d->put_pending != NULL) {
+		if (ptype_finish_put(d->put_pending, PTYPE_PREEMPTIBLE) != 0) {
+			return -EAGAIN;
+		}
+		page_put(d->put_pending);
+		d->put_pending = NULL;
+	}
+	for (n = 0; n < MM_RELINQUISH_FRAMES; n++) {
+		pg = first_frame(d);
+		if (pg == NULL) {
+			return 0;
+		}
+		(void)release(d, pg, &d->put_pending);
+		if (d->put_pending != NULL) {
+			return -EAGAIN;
+		}
+	}
+	return first_frame(d) != NULL ? -EAGAIN : 0;
+}
+
+int mm_domain_relinquish_step(struct mm_domain *d)
+{
+	int rc;
+
+	spin_lock(&d->lock);
 	d->dying = true;
 	spin_unlock(&d->lock);
-	for (;;) {
-		spin_lock(&d->lock);
-		pg = list_empty(&d->page_list)
-			     ? NULL
-			     : list_first_entry(&d->page_list, struct page_info,
-						list);
-		spin_unlock(&d->lock);
-		if (pg == NULL) {
-			return;
-		}
-		(void)mm_domain_release(d, pg);
+	ptype_budget_begin(PTYPE_STEP_ENTRIES);
+	rc = relinquish_some(d);
+	(void)ptype_budget_end();
+	return rc;
+}
+
+void mm_domain_relinquish(struct mm_domain *d)
+{
+	while (mm_domain_relinquish_step(d) == -EAGAIN) {
 	}
 }
 

@@ -266,6 +266,10 @@ int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
 			if (rc == -EAGAIN) {
 				return rc;
 			}
+			if (rc == MM_BATCH_DONE_STOP) {
+				b->done++;
+				return -EAGAIN;
+			}
 			if (rc != 0) {
 				return mm_why_fail(rc, b->hypercall, cmd,
 						   b->before + b->done);

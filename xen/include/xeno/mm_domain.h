@@ -107,6 +107,13 @@ struct mm_domain {
 	bool dying;
 
 	/*
+	 * Teardown (mm_domain_relinquish_step, one CPU at a time): the
+	 * frame whose devalidation the last step left unfinished, with a
+	 * general reference the teardown holds; NULL if none.
+	 */
+	struct page_info *put_pending;
+
+	/*
 	 * Some validated leaf entry (L1 or superpage) of the domain is
 	 * global, so its translations survive CR3 loads: mm/tlb.c flushes
 	 * them when a CPU switches away. Set (atomically, never cleared)
@@ -167,6 +174,16 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg);
  * other domains may still work on its frames concurrently.
  */
 void mm_domain_relinquish(struct mm_domain *d);
+
+/*
+ * mm_domain_relinquish in bounded steps: each releases at most
+ * MM_RELINQUISH_FRAMES frames and looks at most PTYPE_STEP_ENTRIES
+ * table entries (a devalidation that runs out stops and is continued by
+ * the next step). Returns -EAGAIN while work is left, 0 when every frame
+ * is released. Steps of one domain must not run on two CPUs at once.
+ */
+#define MM_RELINQUISH_FRAMES 256
+int mm_domain_relinquish_step(struct mm_domain *d);
 
 /*
  * Takes a general reference on pg if it is a live frame of d (or, for the

@@ -55,13 +55,39 @@ struct mm_vcpu {
 	unsigned int ldt_ents;
 
 	struct mm_why why; /* the last refusal (mm_why.h) */
+
+	/*
+	 * A table whose devalidation one of its hypercalls started (an
+	 * unpin, an old root) and that stopped at a preemption point: the
+	 * vCPU holds a general reference on it and finishes it before its
+	 * next mmuext_op element (mm_vcpu_finish_put). At most one; NULL if
+	 * none. Only the vCPU itself (or its teardown) touches it.
+	 */
+	struct page_info *put_pending;
 };
 
 /* Makes v vCPU id of d, with no roots, not running; registers it. */
 void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
 
-/* Drops both roots and unregisters v, which must not be running. */
+/*
+ * Drops both roots (and finishes a pending put) and unregisters v, which
+ * must not be running. Without mm_vcpu_release_step() first, this
+ * devalidates whatever the roots held in one go.
+ */
 void mm_vcpu_fini(struct mm_vcpu *v);
+
+/*
+ * Teardown of a vCPU that no longer runs, one bounded step
+ * (PTYPE_STEP_ENTRIES entries) at a time: drops its roots and finishes
+ * its pending put. Returns -EAGAIN until nothing is left, then 0.
+ */
+int mm_vcpu_release_step(struct mm_vcpu *v);
+
+/*
+ * Continues v's pending put (flags: PTYPE_PREEMPTIBLE or 0). Returns 0
+ * when there is none (any more), or -EAGAIN.
+ */
+int mm_vcpu_finish_put(struct mm_vcpu *v, unsigned int flags);
 
 /*
  * MMUEXT_NEW_BASEPTR (user false) / MMUEXT_NEW_USER_BASEPTR (user true):
@@ -70,7 +96,9 @@ void mm_vcpu_fini(struct mm_vcpu *v);
  * old ones, and loads m if v is current on this CPU and that root is the
  * active one. flags: PTYPE_PREEMPTIBLE allowed. Returns 0; -EINVAL if m
  * is not an L4 of v's domain (see ptype_get); -EAGAIN (preemptible); or
- * the validation's error. Nothing changes on failure.
+ * the validation's error. Nothing changes on failure. Preemptible, the
+ * old root's devalidation may stop too: the call still succeeds, with
+ * the old root left in v->put_pending.
  */
 int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags);
 
