@@ -117,6 +117,9 @@ int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
  */
 long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc);
 
+/* How many batches mm_batch_end continued since boot (xeno_mm_op). */
+uint64_t mm_batch_continuations(void);
+
 /* ---- one entry ------------------------------------------------------------ */
 
 /*

@@ -8,6 +8,7 @@
  *   XENO_MM_frame_info    describe one frame: the caller's own, or any
  *                         frame for a privileged caller
  *   XENO_MM_tlb_counts    the TLB work of the caller's CPU (benchmarks)
+ *   XENO_MM_ptype_counts  the page-type machine's counters (benchmarks)
  *
  * Its own refusals are not recorded as the last refusal: that would
  * replace the record a guest is asking about.
@@ -100,6 +101,20 @@ static long tlb_counts(uint64_t arg)
 	return guest_copy_to(arg, &c, sizeof(c)) != 0 ? -EFAULT : 0;
 }
 
+static long ptype_counts(uint64_t arg)
+{
+	struct xeno_mm_ptype_counts c;
+	struct ptype_stats st;
+
+	ptype_stats_read(&st);
+	c.validations = st.validations;
+	c.devalidations = st.devalidations;
+	c.preemptions = st.preemptions;
+	c.devalidation_preemptions = st.devalidation_preemptions;
+	c.continuations = mm_batch_continuations();
+	return guest_copy_to(arg, &c, sizeof(c)) != 0 ? -EFAULT : 0;
+}
+
 long do_xeno_mm_op(struct hcall_args *h)
 {
 	struct mm_vcpu *v = mm_hcall_vcpu();
@@ -114,6 +129,8 @@ long do_xeno_mm_op(struct hcall_args *h)
 		return frame_info(v, h->a[1]);
 	case XENO_MM_tlb_counts:
 		return tlb_counts(h->a[1]);
+	case XENO_MM_ptype_counts:
+		return ptype_counts(h->a[1]);
 	default:
 		return -ENOSYS;
 	}

@@ -46,6 +46,17 @@
 #define XENO_MM_tlb_counts 2
 
 /*
+ * XENO_MM_ptype_counts: arg is a struct xeno_mm_ptype_counts, written
+ * with the page-type machine's counters since boot, over the whole
+ * machine: validations and devalidations of page tables, how often
+ * each stopped at a preemption point (one stop of a nested table counts
+ * every table stopped on the way up; docs/mm.md §7), and how many
+ * mmu_update and mmuext_op calls were continued. Any domain may ask
+ * (benchmarks).
+ */
+#define XENO_MM_ptype_counts 3
+
+/*
  * xeno_mm_refusal.hypercall of a refused writable page-table write (a
  * guest write fault on one of its L1 tables that Xeno did not emulate,
  * pv-abi §9.10): no hypercall has this number. cmd is then the #PF
@@ -237,6 +248,16 @@ struct xeno_mm_tlb_counts {
 	uint64_t ipis;		 /* (H) shootdown IPIs this CPU sent */
 };
 
+struct xeno_mm_ptype_counts {
+	uint64_t validations;		   /* (H) validations started */
+	uint64_t devalidations;		   /* (H) page tables devalidated */
+	uint64_t preemptions;		   /* (H) validations stopped */
+	uint64_t devalidation_preemptions; /* (H) devalidations stopped */
+	uint64_t continuations; /* (H) mmu_update/mmuext_op continued */
+};
+
+_Static_assert(sizeof(struct xeno_mm_ptype_counts) == 40,
+	       "xeno_mm_ptype_counts");
 _Static_assert(sizeof(struct xeno_mm_tlb_counts) == 48, "xeno_mm_tlb_counts");
 _Static_assert(offsetof(struct xeno_mm_tlb_counts, cr3_loads) == 8,
 	       "cr3_loads");
