@@ -18,6 +18,9 @@
  * how far it got. Only order-0 extents and DOMID_SELF (or the caller's
  * own id) are supported yet. Long calls stop between extents when the
  * arch asks and are continued: bits 63:6 of cmd carry the next extent.
+ * Giving back a pinned page table devalidates it preemptibly: a stopped
+ * devalidation is the vCPU's pending put (mm_vcpu.h), which the
+ * continuation finishes before the next extent.
  *
  * A frame given back while the domain's own tables still map it stays
  * allocated, and counted against the domain's limit, until the last
@@ -35,21 +38,27 @@
 #include <xeno/lib.h>
 #include <xeno/m2p.h>
 #include <xeno/mm_vcpu.h>
+#include <xeno/ptype.h>
 
 #include "mm_hcall.h"
 
 /* One extent of a reservation command: 0, or 1 to end the call there. */
-typedef int (*extent_fn)(struct mm_domain *d, uint64_t at);
+typedef int (*extent_fn)(struct mm_vcpu *v, uint64_t at);
 
-/* decrease: the frame at *at (an MFN) leaves d. */
-static int give_back(struct mm_domain *d, uint64_t at)
+/*
+ * decrease: the frame at *at (an MFN) leaves v's domain. A pinned table's
+ * devalidation may stop: it becomes v's pending put, finished before the
+ * next extent (the call is continued).
+ */
+static int give_back(struct mm_vcpu *v, uint64_t at)
 {
 	uint64_t m;
 
 	if (guest_copy_from(&m, at, sizeof(m)) != 0 || !mfn_valid(mfn(m))) {
 		return 1;
 	}
-	return mm_domain_release(d, mfn_to_page(mfn(m))) != 0;
+	return mm_domain_release_deferred(v->d, mfn_to_page(mfn(m)),
+					  &v->put_pending) != 0;
 }
 
 /*
@@ -78,14 +87,14 @@ static int take_frame(struct mm_domain *d, uint64_t at, bool populate)
 	return 0;
 }
 
-static int increase_one(struct mm_domain *d, uint64_t at)
+static int increase_one(struct mm_vcpu *v, uint64_t at)
 {
-	return take_frame(d, at, false);
+	return take_frame(v->d, at, false);
 }
 
-static int populate_one(struct mm_domain *d, uint64_t at)
+static int populate_one(struct mm_vcpu *v, uint64_t at)
 {
-	return take_frame(d, at, true);
+	return take_frame(v->d, at, true);
 }
 
 /* The domain a reservation names: only the caller itself for now. */
@@ -128,13 +137,19 @@ static long reservation(struct hcall_args *h, struct mm_vcpu *v,
 	for (i = start; i < r.nr_extents; i++) {
 		uint64_t at = r.extent_start == 0 ? 0 : r.extent_start + i * 8;
 
-		if (i > start && arch_hypercall_preempt_check()) {
+		if (v->put_pending != NULL ||
+		    (i > start && arch_hypercall_preempt_check())) {
 			h->a[0] = op | (i << XENMEM_EXTENT_SHIFT);
 			return -ERESTART;
 		}
-		if (fns[op](v->d, at) != 0) {
+		if (fns[op](v, at) != 0) {
 			break;
 		}
+	}
+	if (v->put_pending != NULL) {
+		/* The last extent's devalidation: finished by a last part. */
+		h->a[0] = op | (i << XENMEM_EXTENT_SHIFT);
+		return -ERESTART;
 	}
 	return (long)i;
 }
@@ -170,6 +185,10 @@ long do_memory_op(struct hcall_args *h)
 	case XENMEM_increase_reservation:
 	case XENMEM_decrease_reservation:
 	case XENMEM_populate_physmap:
+		/* A devalidation the previous part left: finish it first. */
+		if (mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE) != 0) {
+			return -ERESTART;
+		}
 		return reservation(h, v, op, start);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:

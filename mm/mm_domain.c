@@ -256,6 +256,13 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	return release(d, pg, NULL);
 }
 
+int mm_domain_release_deferred(struct mm_domain *d, struct page_info *pg,
+			       struct page_info **pending)
+{
+	*pending = NULL;
+	return release(d, pg, pending);
+}
+
 /* d's first listed frame, or NULL. */
 static struct page_info *first_frame(struct mm_domain *d)
 {

@@ -250,12 +250,68 @@ static void test_continued(void **state)
 	}
 }
 
+/*
+ * Giving back a pinned table of a big tree: its devalidation stops and
+ * is continued before the next extent (and after the last one), each
+ * part passing the audit with the pending put counted.
+ */
+static void test_give_back_pinned_tree(void **state)
+{
+	struct page_info *l2, *l1s[6], *other;
+	uint64_t list[2];
+	unsigned int i, j;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = new_frame(&d1);
+	for (i = 0; i < 6; i++) {
+		l1s[i] = new_frame(&d1);
+		tab(l2)[i * 7] = ent(l1s[i], PTE_P | PTE_RW);
+		for (j = 0; j < 80; j++) {
+			tab(l1s[i])[j] = ent(g.page[j % GUEST_PAGES], PTE_P);
+		}
+	}
+	other = new_frame(&d1);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l2), PGT_l2, 0), 0);
+	list[0] = mfn_x(mfn_of(l2));
+	list[1] = mfn_x(mfn_of(other));
+	ptype_set_preempt_interval(40);
+	assert_int_equal(
+		resv(&g, XENMEM_decrease_reservation, list, 2, 0, DOMID_SELF),
+		2);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 10);
+	assert_null(g.v.put_pending);
+	assert_false(l2->flags & PGF_DOMAIN);
+	assert_false(other->flags & PGF_DOMAIN);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(ptype_count(l1s[i]), 0);
+		assert_int_equal(page_count(l1s[i]), 1);
+	}
+	assert_int_equal(page_count(g.page[1]), 2);
+	/* The same with the table last: a final part finishes it. */
+	l2 = new_frame(&d1);
+	tab(l2)[3] = ent(l1s[0], PTE_P | PTE_RW);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l2), PGT_l2, 0), 0);
+	list[0] = mfn_x(mfn_of(l2));
+	ptype_set_preempt_interval(100);
+	assert_int_equal(
+		resv(&g, XENMEM_decrease_reservation, list, 1, 0, DOMID_SELF),
+		1);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 1);
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(l1s[0]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		MM_TEST(test_give_back_mapped), MM_TEST(test_populate),
-		MM_TEST(test_partial),		MM_TEST(test_errors),
+		MM_TEST(test_give_back_mapped),
+		MM_TEST(test_populate),
+		MM_TEST(test_partial),
+		MM_TEST(test_errors),
 		MM_TEST(test_continued),
+		MM_TEST(test_give_back_pinned_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

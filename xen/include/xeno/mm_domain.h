@@ -182,6 +182,15 @@ int mm_domain_alloc(struct mm_domain *d, struct page_info **out);
 int mm_domain_release(struct mm_domain *d, struct page_info *pg);
 
 /*
+ * The same with a preemptible devalidation of a pinned or partly
+ * (de)validated table: on 0, *pending is NULL or pg, whose devalidation
+ * stopped, with a general reference for the caller to finish it
+ * (ptype_finish_put) and then drop.
+ */
+int mm_domain_release_deferred(struct mm_domain *d, struct page_info *pg,
+			       struct page_info **pending);
+
+/*
  * Tears down d's memory: marks it dying (no frame joins any more), then
  * releases every frame, dropping its pin or abandoning its preempted
  * validation. Frames other domains still reference stay allocated until
