@@ -105,6 +105,14 @@ static unsigned int preempt_interval;
 static unsigned int preempt_left[NR_CPUS];
 static bool budget_on[NR_CPUS];
 static unsigned int budget_left[NR_CPUS];
+static unsigned int arch_tick[NR_CPUS];
+
+/*
+ * Entries looked at between two questions to the arch: asking reads the
+ * clock, which costs more than an entry (under TCG, four times a whole
+ * L1 entry's release), and 64 entries take microseconds.
+ */
+#define ARCH_CHECK_EVERY 64
 static struct ptype_stats stats;
 
 static void count_event(uint64_t *counter)
@@ -461,9 +469,10 @@ bool ptype_budget_end(void)
 
 /*
  * A preemption point: whether the current operation should stop now,
- * because the arch says so (in a hypercall) or the step's budget is
- * spent (teardown, ptype_budget_begin), or the forced interval (tests)
- * ran out. A spent budget stops every later point of the step too.
+ * because the arch says so (in a hypercall; asked every
+ * ARCH_CHECK_EVERY points) or the step's budget is spent (teardown,
+ * ptype_budget_begin), or the forced interval (tests) ran out. A spent
+ * budget stops every later point of the step too.
  */
 static bool preempt_check(void)
 {
@@ -474,7 +483,8 @@ static bool preempt_check(void)
 			return true;
 		}
 		budget_left[cpu]--;
-	} else if (arch_hypercall_preempt_check()) {
+	} else if (++arch_tick[cpu] % ARCH_CHECK_EVERY == 0 &&
+		   arch_hypercall_preempt_check()) {
 		return true;
 	}
 	if (preempt_interval == 0 || --preempt_left[cpu] != 0) {
