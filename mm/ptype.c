@@ -105,12 +105,12 @@ static unsigned int preempt_interval;
 static unsigned int preempt_left[NR_CPUS];
 static bool budget_on[NR_CPUS];
 static unsigned int budget_left[NR_CPUS];
-static unsigned int arch_tick[NR_CPUS];
+static unsigned int arch_left[NR_CPUS];
 
 /*
  * Entries looked at between two questions to the arch: asking reads the
- * clock, which costs more than an entry (under TCG, four times a whole
- * L1 entry's release), and 64 entries take microseconds.
+ * clock, which costs more than an entry (under TCG, several times an L1
+ * entry's release), and 64 entries take microseconds.
  */
 #define ARCH_CHECK_EVERY 64
 static struct ptype_stats stats;
@@ -483,15 +483,34 @@ static bool preempt_check(void)
 			return true;
 		}
 		budget_left[cpu]--;
-	} else if (++arch_tick[cpu] % ARCH_CHECK_EVERY == 0 &&
-		   arch_hypercall_preempt_check()) {
-		return true;
+	} else if (arch_left[cpu] > 1) {
+		arch_left[cpu]--;
+	} else {
+		arch_left[cpu] = ARCH_CHECK_EVERY;
+		if (arch_hypercall_preempt_check()) {
+			return true;
+		}
 	}
 	if (preempt_interval == 0 || --preempt_left[cpu] != 0) {
 		return false;
 	}
 	preempt_left[cpu] = preempt_interval;
 	return true;
+}
+
+/*
+ * n entries done without a preemption point (an L1's release): they
+ * count towards the step's budget and the next question to the arch.
+ */
+static void preempt_note(unsigned int n)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (budget_on[cpu]) {
+		budget_left[cpu] -= MIN(n, budget_left[cpu]);
+	} else {
+		arch_left[cpu] -= MIN(n, arch_left[cpu]);
+	}
 }
 
 static uint64_t *table_map(struct page_info *pg)
@@ -658,6 +677,7 @@ static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
  * -EAGAIN at a preemption point or when a nested devalidation stopped,
  * with *index the new boundary: entries below it still hold references.
  * In the second case entry *index's table is an orphan (see the top).
+ * Preemption points are between the entries of L2-L4 tables only.
  */
 static int table_unwind(struct page_info *pg, unsigned int level,
 			unsigned int flags, unsigned int *index)
@@ -665,6 +685,23 @@ static int table_unwind(struct page_info *pg, unsigned int level,
 	uint64_t *t = table_map(pg);
 	unsigned int i = *index, start = *index;
 
+	if (level == 1 || !(flags & PTYPE_PREEMPTIBLE)) {
+		/*
+		 * Without preemption points: an L1's entries hold nothing
+		 * that cascades, so its at most 512 releases are one step.
+		 */
+		while (i > 0) {
+			i--;
+			if (!(level == 4 && l4_slot_is_hyp(i))) {
+				pte_put(level, t[i], pg);
+			}
+		}
+		if (flags & PTYPE_PREEMPTIBLE) {
+			preempt_note(start);
+		}
+		*index = 0;
+		return 0;
+	}
 	while (i > 0) {
 		if (i < start && (flags & PTYPE_PREEMPTIBLE) &&
 		    preempt_check()) {
