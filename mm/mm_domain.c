@@ -9,9 +9,17 @@
  * every change to the general count of a domain frame is one
  * compare-and-swap that also re-checks ownership.
  *
- * Locks: d->lock (LOCK_RANK_DOMAIN) over d's page list and tot_pages; the
- * frame allocator's locks nest inside it. registry_lock (LOCK_RANK_DOMAIN)
- * over the registry; it is never held together with a domain lock.
+ * Released frames still alive (mapped, held by a superpage, used by
+ * another domain) move from the page list to the released list, marked
+ * PGO_RELEASED, and count against max_pages until their last reference
+ * goes: the put that frees one finds its domain by the owner id and takes
+ * it off that list (released_forget). So page_put may take the registry
+ * lock and then a domain lock: never call it holding either.
+ *
+ * Locks: d->lock (LOCK_RANK_DOMAIN) over d's page list, released list,
+ * tot_pages and released_pages; the frame allocator's locks nest inside
+ * it. registry_lock (LOCK_RANK_DOMAIN) over the registry; it is never
+ * held together with a domain lock.
  */
 #include <xeno/atomic.h>
 #include <xeno/errno.h>

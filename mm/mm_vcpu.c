@@ -9,7 +9,10 @@
  * it if it is the active root of the vCPU running here, and only then
  * drops the old references: at no point does a CPU run on a root whose
  * references are gone. Re-installing the current root is the same path
- * and so only reloads it.
+ * and so only reloads it. From mmuext_op the old root's devalidation is
+ * preemptible: if it stops, the old root becomes the vCPU's pending put
+ * (with the root's general reference), which the vCPU finishes before
+ * its next mmuext_op element, and its teardown at the latest.
  *
  * m2p_strict (pv-abi §8.5). Every validated L4 gets the read-only M2P in
  * slot 256 from the template. With VMASST_TYPE_m2p_strict a user root

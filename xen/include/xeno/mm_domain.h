@@ -27,10 +27,12 @@
  * returned): operations on it fail the way they fail on frames it no
  * longer owns.
  *
- * Locks: d->lock (LOCK_RANK_DOMAIN) protects the page list and tot_pages;
- * the frame allocator's locks may be taken inside it. Counts are atomic
- * and need no lock. A registry lock (same rank, never held with a domain
- * lock) protects the list of domains.
+ * Locks: d->lock (LOCK_RANK_DOMAIN) protects the page list and tot_pages,
+ * the released list and released_pages; the frame allocator's locks may
+ * be taken inside it. Counts are atomic and need no lock. A registry lock
+ * (same rank, never held with a domain lock) protects the list of
+ * domains. The put freeing a released frame takes the registry lock,
+ * then the owner's lock: page_put must not be called under either.
  */
 #ifndef XENO_MM_DOMAIN_H
 #define XENO_MM_DOMAIN_H
