@@ -205,6 +205,7 @@ static void test_unpin_interleaved(void **state)
 	long rc;
 
 	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
 	l2 = wide_l2(8, l1s);
 	t = new_frame(&d1);
 	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
@@ -220,10 +221,37 @@ static void test_unpin_interleaved(void **state)
 	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 1);
 	assert_int_equal(h.a[1], MMU_UPDATE_PREEMPTED);
 	assert_int_equal(mm_audit(), 0);
+	/*
+	 * Meanwhile (another vCPU, or the handler) the half-devalidated L2
+	 * can be neither mapped writable, nor written, nor pinned as
+	 * another type; the exact error and reason of each.
+	 */
+	{
+		struct mmu_update r =
+			mu(ma(g.l1, 30), 0, ent(l2, PTE_P | PTE_RW));
+		/* mmu() uses the same pdone: keep the original call's. */
+		uint32_t keep = *(uint32_t *)gmem(&g, PDONE_VA);
+
+		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
+		assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(why(&g)->flags & XENO_FRAME_PARTIAL);
+		r = mu(ma(l2, 3), 0, 0);
+		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+		assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
+		/* Another vCPU (g's own mmuext_op would finish it first). */
+		assert_int_equal(
+			ext1(&h2, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(l2)), 0),
+			     DOMID_SELF),
+			-EINVAL);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(ptype_partial(l2));
+		*(uint32_t *)gmem(&g, PDONE_VA) = keep;
+	}
 	/* The handler's call, with a pdone elsewhere. */
 	*(struct mmuext_op *)gmem(&g, gva(1, 0)) =
 		eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0);
 	hh = (struct hcall_args){ { gva(1, 0), 1, gva(1, 64), DOMID_SELF, 0 } };
+	guest_enter(&g);
 	while ((rc = do_mmuext_op(&hh)) == -ERESTART) {
 		assert_int_equal(mm_audit(), 0);
 	}
