@@ -225,7 +225,7 @@ static void dv_pin_unpin(struct dv_race *r, unsigned int cpu)
 		r->refused[cpu]++;
 		return;
 	}
-	r->pins[cpu]++;
+	__atomic_fetch_add(&r->pins[cpu], 1, __ATOMIC_RELAXED);
 	rc = ptype_unpin_deferred(&d1, mfn_of(r->l4), &pending);
 	if (rc != 0) {
 		/* Released meanwhile: the release dropped the pin. */
