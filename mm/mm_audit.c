@@ -276,14 +276,6 @@ static void count_root(struct expect *ex, mfn_t r)
 	}
 }
 
-/* A pending put (vCPU or teardown): one general reference. */
-static void count_pending(struct expect *ex, const struct page_info *pg)
-{
-	if (pg != NULL) {
-		ex[mfn_x(page_to_mfn(pg))].general++;
-	}
-}
-
 static void count_roots(struct mm_domain *d, void *arg)
 {
 	struct expect *ex = arg;
@@ -295,7 +287,27 @@ static void count_roots(struct mm_domain *d, void *arg)
 		if (v != NULL) {
 			count_root(ex, v->kernel_root);
 			count_root(ex, v->user_root);
-			count_pending(ex, v->put_pending);
+		}
+	}
+}
+
+/* A pending put (vCPU or teardown): one general reference. */
+static void count_pending(struct expect *ex, const struct page_info *pg)
+{
+	if (pg != NULL) {
+		ex[mfn_x(page_to_mfn(pg))].general++;
+	}
+}
+
+/* The pending puts of d's vCPUs and of d's teardown. */
+static void count_pendings(struct mm_domain *d, void *arg)
+{
+	struct expect *ex = arg;
+	unsigned int i;
+
+	for (i = 0; i < MM_MAX_VCPUS; i++) {
+		if (d->vcpus[i] != NULL) {
+			count_pending(ex, d->vcpus[i]->put_pending);
 		}
 	}
 	count_pending(ex, d->put_pending);
@@ -368,6 +380,7 @@ int mm_audit(void)
 		}
 	}
 	mm_domain_for_each(count_roots, ex);
+	mm_domain_for_each(count_pendings, ex);
 	count_outside(ex);
 	count_walked(ex);
 	for (m = 0; m < frame_table_nr && rc == 0; m++) {

@@ -39,13 +39,6 @@
 #define XENO_MM_frame_info 1
 
 /*
- * XENO_MM_tlb_counts: arg is a struct xeno_mm_tlb_counts, written with
- * what the CPU running the caller did for TLB maintenance since boot
- * (benchmarks: events per operation, docs/mm.md §15). Any domain may ask.
- */
-#define XENO_MM_tlb_counts 2
-
-/*
  * XENO_MM_ptype_counts: arg is a struct xeno_mm_ptype_counts, written
  * with the page-type machine's counters since boot, over the whole
  * machine: validations and devalidations of page tables, how often
@@ -55,6 +48,13 @@
  * (benchmarks).
  */
 #define XENO_MM_ptype_counts 3
+
+/*
+ * XENO_MM_tlb_counts: arg is a struct xeno_mm_tlb_counts, written with
+ * what the CPU running the caller did for TLB maintenance since boot
+ * (benchmarks: events per operation, docs/mm.md §15). Any domain may ask.
+ */
+#define XENO_MM_tlb_counts 2
 
 /*
  * xeno_mm_refusal.hypercall of a refused writable page-table write (a
@@ -248,16 +248,6 @@ struct xeno_mm_tlb_counts {
 	uint64_t ipis;		 /* (H) shootdown IPIs this CPU sent */
 };
 
-struct xeno_mm_ptype_counts {
-	uint64_t validations;		   /* (H) validations started */
-	uint64_t devalidations;		   /* (H) page tables devalidated */
-	uint64_t preemptions;		   /* (H) validations stopped */
-	uint64_t devalidation_preemptions; /* (H) devalidations stopped */
-	uint64_t continuations; /* (H) mmu_update/mmuext_op continued */
-};
-
-_Static_assert(sizeof(struct xeno_mm_ptype_counts) == 40,
-	       "xeno_mm_ptype_counts");
 _Static_assert(sizeof(struct xeno_mm_tlb_counts) == 48, "xeno_mm_tlb_counts");
 _Static_assert(offsetof(struct xeno_mm_tlb_counts, cr3_loads) == 8,
 	       "cr3_loads");
@@ -292,6 +282,17 @@ _Static_assert(offsetof(struct xeno_mm_frame_info, linear_out) == 36,
 	       "linear_out");
 _Static_assert(offsetof(struct xeno_mm_frame_info, linear_in) == 38,
 	       "linear_in");
+
+struct xeno_mm_ptype_counts {
+	uint64_t validations;		   /* (H) validations started */
+	uint64_t devalidations;		   /* (H) page tables devalidated */
+	uint64_t preemptions;		   /* (H) validations stopped */
+	uint64_t devalidation_preemptions; /* (H) devalidations stopped */
+	uint64_t continuations; /* (H) mmu_update/mmuext_op continued */
+};
+
+_Static_assert(sizeof(struct xeno_mm_ptype_counts) == 40,
+	       "xeno_mm_ptype_counts");
 
 /*
  * ---- xeno_domctl: domain control by the control domain ----------------

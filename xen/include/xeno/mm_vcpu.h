@@ -69,17 +69,15 @@ struct mm_vcpu {
 /* Makes v vCPU id of d, with no roots, not running; registers it. */
 void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
 
-/*
- * Drops both roots (and finishes a pending put) and unregisters v, which
- * must not be running. Without mm_vcpu_release_step() first, this
- * devalidates whatever the roots held in one go.
- */
+/* Drops both roots and unregisters v, which must not be running. */
 void mm_vcpu_fini(struct mm_vcpu *v);
 
 /*
  * Teardown of a vCPU that no longer runs, one bounded step
  * (PTYPE_STEP_ENTRIES entries) at a time: drops its roots and finishes
- * its pending put. Returns -EAGAIN until nothing is left, then 0.
+ * its pending put. Returns -EAGAIN until nothing is left, then 0. Without
+ * it, mm_vcpu_fini() devalidates whatever the roots held (and finishes a
+ * pending put) in one go.
  */
 int mm_vcpu_release_step(struct mm_vcpu *v);
 
