@@ -39,17 +39,6 @@
 #define XENO_MM_frame_info 1
 
 /*
- * XENO_MM_ptype_counts: arg is a struct xeno_mm_ptype_counts, written
- * with the page-type machine's counters since boot, over the whole
- * machine: validations and devalidations of page tables, how often
- * each stopped at a preemption point (one stop of a nested table counts
- * every table stopped on the way up; docs/mm.md §7), and how many
- * mmu_update and mmuext_op calls were continued. Any domain may ask
- * (benchmarks).
- */
-#define XENO_MM_ptype_counts 3
-
-/*
  * XENO_MM_tlb_counts: arg is a struct xeno_mm_tlb_counts, written with
  * what the CPU running the caller did for TLB maintenance since boot
  * (benchmarks: events per operation, docs/mm.md §15). Any domain may ask.
@@ -65,6 +54,17 @@
  * would have been written), table and slot the entry's.
  */
 #define XENO_MM_PTWR_FAULT 0x100
+
+/*
+ * XENO_MM_ptype_counts: arg is a struct xeno_mm_ptype_counts, written
+ * with the page-type machine's counters since boot, over the whole
+ * machine: validations and devalidations of page tables, how often
+ * each stopped at a preemption point (one stop of a nested table counts
+ * every table stopped on the way up; docs/mm.md §7), and how many
+ * mmu_update and mmuext_op calls were continued. Any domain may ask
+ * (benchmarks).
+ */
+#define XENO_MM_ptype_counts 3
 
 /*
  * Why an MMU operation was refused (xeno_mm_refusal.reason). Each names
