@@ -24,7 +24,7 @@
  *
  * A frame given back while the domain's own tables still map it stays
  * allocated, and counted against the domain's limit, until the last
- * mapping goes (mm_domain.h, docs/mm.md §20): giving back and asking
+ * mapping goes (mm_domain.h, docs/mm.md §21): giving back and asking
  * again cannot take a domain past max_pages.
  *
  * Locks: none of its own (mm_domain.c's).

@@ -3,7 +3,7 @@
  * Unit tests of memory_op (mm/memory_op.c, pv-abi §6.4): increase,
  * decrease and populate with their partial results, continuations, the
  * queries, and the rule that frames given back while still mapped keep
- * counting against the domain's limit (docs/mm.md §20). Each test ends
+ * counting against the domain's limit (docs/mm.md §21). Each test ends
  * with the audit (mm_test.h).
  */
 #include <public/memory.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Giving memory back while still mapping it (docs/mm.md §20): a hostile
+ * Giving memory back while still mapping it (docs/mm.md §21): a hostile
  * balloon that hands frames back with XENMEM_decrease_reservation but
  * keeps its own mappings of them, then asks for new frames in their
  * place. The frames stay allocated while mapped and keep counting

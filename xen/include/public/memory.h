@@ -2,7 +2,7 @@
 /*
  * memory_op (hypercall 12): the reservation interface of pv-abi §6.4
  * (Xen's numbers and layout). Xeno implements the commands below for
- * the caller's own memory (docs/hypercalls.md, docs/mm.md §20).
+ * the caller's own memory (docs/hypercalls.md, docs/mm.md §21).
  */
 #ifndef PUBLIC_MEMORY_H
 #define PUBLIC_MEMORY_H
