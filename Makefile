@@ -50,10 +50,21 @@ $(BUILD)/xen/%.c.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(XEN_CFLAGS) -c $< -o $@
 
-$(BUILD)/xen/%.S.o: %.S
+$(BUILD)/xen/%.S.o: %.S $(BUILD)/include/asm/offsets.h
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
-	$(Q)$(CC) $(XEN_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	$(Q)$(CC) $(XEN_CFLAGS) -I$(BUILD)/include -D__ASSEMBLY__ -c $< -o $@
+
+# Structure offsets for the assembly, from the C layout (asm_offsets.c).
+$(BUILD)/include/asm/offsets.h: xen/arch/x86/offsets/asm_offsets.c
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$(CC) $(XEN_CFLAGS) -MF $(BUILD)/include/asm/offsets.d \
+	  -MT $@ -S $< -o $@.s
+	$(Q){ echo '/* Generated from $<: do not edit. */'; \
+	  sed -n 's/.*->\([A-Z_0-9]*\) \([0-9-]*\).*/#define \1 \2/p' $@.s; } > $@
+	$(Q)rm -f $@.s
+-include $(BUILD)/include/asm/offsets.d
 
 # The symbol table is linked into the image (for backtraces) in a second
 # pass: link once with an empty table, extract the function symbols, link

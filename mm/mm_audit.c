@@ -12,7 +12,10 @@
  *
  *   allocation reference   1 general while the frame is on its domain's list
  *   pin                    1 general + 1 type
- *   preempted validation   1 general + 1 type, and entries [0, index)
+ *   partial state          1 general + 1 type, and entries [0, index)
+ *                          (a preempted validation or devalidation)
+ *   pending put            1 general (a vCPU's or a teardown's
+ *                          continuation of a stopped devalidation)
  *   validated table        its entries, as listed at the top of mm/pte.c
  *   vCPU root              1 general + 1 type (L4) per installed root
  *   vCPU LDT               1 general + 1 type (descriptor page) per page
@@ -296,6 +299,28 @@ static void count_roots(struct mm_domain *d, void *arg)
 	}
 }
 
+/* A pending put (vCPU or teardown): one general reference. */
+static void count_pending(struct expect *ex, const struct page_info *pg)
+{
+	if (pg != NULL) {
+		ex[mfn_x(page_to_mfn(pg))].general++;
+	}
+}
+
+/* The pending puts of d's vCPUs and of d's teardown. */
+static void count_pendings(struct mm_domain *d, void *arg)
+{
+	struct expect *ex = arg;
+	unsigned int i;
+
+	for (i = 0; i < MM_MAX_VCPUS; i++) {
+		if (d->vcpus[i] != NULL) {
+			count_pending(ex, d->vcpus[i]->put_pending);
+		}
+	}
+	count_pending(ex, d->put_pending);
+}
+
 /* ---- holders with their own records --------------------------------------- */
 
 static void (*walker)(mm_audit_add_fn add);
@@ -363,6 +388,7 @@ int mm_audit(void)
 		}
 	}
 	mm_domain_for_each(count_roots, ex);
+	mm_domain_for_each(count_pendings, ex);
 	count_outside(ex);
 	count_walked(ex);
 	for (m = 0; m < frame_table_nr && rc == 0; m++) {

@@ -9,9 +9,17 @@
  * every change to the general count of a domain frame is one
  * compare-and-swap that also re-checks ownership.
  *
- * Locks: d->lock (LOCK_RANK_DOMAIN) over d's page list and tot_pages; the
- * frame allocator's locks nest inside it. registry_lock (LOCK_RANK_DOMAIN)
- * over the registry; it is never held together with a domain lock.
+ * Released frames still alive (mapped, held by a superpage, used by
+ * another domain) move from the page list to the released list, marked
+ * PGO_RELEASED, and count against max_pages until their last reference
+ * goes: the put that frees one finds its domain by the owner id and takes
+ * it off that list (released_forget). So page_put may take the registry
+ * lock and then a domain lock: never call it holding either.
+ *
+ * Locks: d->lock (LOCK_RANK_DOMAIN) over d's page list, released list,
+ * tot_pages and released_pages; the frame allocator's locks nest inside
+ * it. registry_lock (LOCK_RANK_DOMAIN) over the registry; it is never
+ * held together with a domain lock.
  */
 #include <xeno/atomic.h>
 #include <xeno/errno.h>
@@ -42,6 +50,32 @@ static uint32_t cw_count(uint64_t w)
 	return (uint32_t)(w & PCW_COUNT_MASK);
 }
 
+static uint8_t cw_order(uint64_t w)
+{
+	return (uint8_t)(w >> PCW_ORDER_SHIFT);
+}
+
+/* Sets or clears PGO_RELEASED in pg's order byte (part of count_word). */
+static void mark_released(struct page_info *pg, bool on)
+{
+	uint64_t bit = (uint64_t)PGO_RELEASED << PCW_ORDER_SHIFT;
+	uint64_t x = atomic_read64(&pg->count_word);
+
+	do {
+		BUG_ON(((x & bit) != 0) == on);
+	} while (!atomic_cmpxchg64(&pg->count_word, &x,
+				   on ? x | bit : x & ~bit));
+}
+
+/* Under d->lock: pg leaves d's released list, no longer counted. */
+static void released_unlink(struct mm_domain *d, struct page_info *pg)
+{
+	list_del(&pg->list);
+	mark_released(pg, false);
+	BUG_ON(d->released_pages == 0);
+	d->released_pages--;
+}
+
 /* ---- domains ------------------------------------------------------------ */
 
 void mm_domain_registry_init(void)
@@ -62,6 +96,7 @@ void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
 	d->max_pages = max_pages;
 	spin_lock_init(&d->lock, "mm domain", LOCK_RANK_DOMAIN);
 	list_init(&d->page_list);
+	list_init(&d->released_list);
 	spin_lock(&registry_lock);
 	list_add_tail(&d->link, &registry);
 	spin_unlock(&registry_lock);
@@ -70,7 +105,20 @@ void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages)
 void mm_domain_fini(struct mm_domain *d)
 {
 	BUG_ON(d->tot_pages != 0 || !list_empty(&d->page_list));
-	BUG_ON(d->nr_vcpus != 0);
+	BUG_ON(d->nr_vcpus != 0 || d->put_pending != NULL);
+	/*
+	 * Before unregistering: a free racing with us either finds d and
+	 * waits for the lock (then sees the flag gone), or finds no d and
+	 * the flag already gone (see released_forget).
+	 */
+	spin_lock(&d->lock);
+	while (!list_empty(&d->released_list)) {
+		struct page_info *pg = list_first_entry(&d->released_list,
+							struct page_info, list);
+
+		released_unlink(d, pg);
+	}
+	spin_unlock(&d->lock);
 	spin_lock(&registry_lock);
 	list_del(&d->link);
 	spin_unlock(&registry_lock);
@@ -117,7 +165,7 @@ int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
 	BUG_ON(pg->type_info != 0 || !list_empty(&pg->list));
 
 	spin_lock(&d->lock);
-	if (d->tot_pages >= d->max_pages || d->dying) {
+	if (d->tot_pages + d->released_pages >= d->max_pages || d->dying) {
 		spin_unlock(&d->lock);
 		return -ENOMEM;
 	}
@@ -154,23 +202,40 @@ int mm_domain_alloc(struct mm_domain *d, struct page_info **out)
 
 bool mm_domain_holds(const struct page_info *pg)
 {
-	/* Read once each: release changes the list on another CPU. */
+	/*
+	 * Read once each: release changes the list on another CPU. It marks
+	 * the frame released before moving it, so a frame on the released
+	 * list always reads as released.
+	 */
 	const struct list_head *next =
 		__atomic_load_n(&pg->list.next, __ATOMIC_RELAXED);
-	uint8_t flags = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+	uint64_t w = atomic_read64(&pg->count_word);
 
-	return (flags & PGF_DOMAIN) && next != &pg->list;
+	return (cw_flags(w) & PGF_DOMAIN) && !(cw_order(w) & PGO_RELEASED) &&
+	       next != &pg->list;
 }
 
-int mm_domain_release(struct mm_domain *d, struct page_info *pg)
+static void put_released(struct mm_domain *d, struct page_info *pg);
+
+/*
+ * Takes pg off d's list and gives up its pin or partial state and its
+ * allocation reference. With pending, devalidation is preemptible: a
+ * stopped one leaves *pending = pg (with a general reference).
+ */
+static int release(struct mm_domain *d, struct page_info *pg,
+		   struct page_info **pending)
 {
 	spin_lock(&d->lock);
 	if (!mm_domain_holds(pg) || pg->owner != d->domid) {
 		spin_unlock(&d->lock);
 		return -EINVAL;
 	}
+	/* Released first (mm_domain_holds), then moved: see there. */
+	mark_released(pg, true);
 	list_del(&pg->list);
 	d->tot_pages--;
+	list_add_tail(&pg->list, &d->released_list);
+	d->released_pages++;
 	superpage_unassign(pg, d->domid);
 	spin_unlock(&d->lock);
 	/*
@@ -182,39 +247,91 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg)
 	 * always sees the other.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	ptype_relinquish(pg);
+	if (pending != NULL) {
+		(void)ptype_relinquish_deferred(pg, pending);
+	} else {
+		ptype_relinquish(pg);
+	}
 	/* Under a live superpage the region keeps the reference instead. */
 	if (!superpage_hold(pg)) {
-		page_put(pg);
+		put_released(d, pg);
 	}
 	return 0;
 }
 
-/*
- * Frame by frame, as a release: each gives up its pin or preempted
- * validation (cascading through the tables below it) and its allocation
- * reference. Another domain may release or pin d's frames meanwhile
- * (the control domain), so the list is only ever looked at under the
- * lock, and a release that loses the race to another is simply skipped.
- */
-void mm_domain_relinquish(struct mm_domain *d)
+int mm_domain_release(struct mm_domain *d, struct page_info *pg)
+{
+	return release(d, pg, NULL);
+}
+
+int mm_domain_release_deferred(struct mm_domain *d, struct page_info *pg,
+			       struct page_info **pending)
+{
+	*pending = NULL;
+	return release(d, pg, pending);
+}
+
+/* d's first listed frame, or NULL. */
+static struct page_info *first_frame(struct mm_domain *d)
 {
 	struct page_info *pg;
 
 	spin_lock(&d->lock);
+	pg = list_empty(&d->page_list)
+		     ? NULL
+		     : list_first_entry(&d->page_list, struct page_info, list);
+	spin_unlock(&d->lock);
+	return pg;
+}
+
+/*
+ * One step of the teardown, with the budget running: first the pending
+ * devalidation of the step before, then frame by frame, as a release.
+ * Another domain may release or pin d's frames meanwhile (the control
+ * domain), so the list is only ever looked at under the lock, and a
+ * release that loses the race to another is simply skipped.
+ */
+static int relinquish_some(struct mm_domain *d)
+{
+	struct page_info *pg;
+	unsigned int n;
+
+	if (d->put_pending != NULL) {
+		if (ptype_finish_put(d->put_pending, PTYPE_PREEMPTIBLE) != 0) {
+			return -EAGAIN;
+		}
+		page_put(d->put_pending);
+		d->put_pending = NULL;
+	}
+	for (n = 0; n < MM_RELINQUISH_FRAMES; n++) {
+		pg = first_frame(d);
+		if (pg == NULL) {
+			return 0;
+		}
+		(void)release(d, pg, &d->put_pending);
+		if (d->put_pending != NULL) {
+			return -EAGAIN;
+		}
+	}
+	return first_frame(d) != NULL ? -EAGAIN : 0;
+}
+
+int mm_domain_relinquish_step(struct mm_domain *d)
+{
+	int rc;
+
+	spin_lock(&d->lock);
 	d->dying = true;
 	spin_unlock(&d->lock);
-	for (;;) {
-		spin_lock(&d->lock);
-		pg = list_empty(&d->page_list)
-			     ? NULL
-			     : list_first_entry(&d->page_list, struct page_info,
-						list);
-		spin_unlock(&d->lock);
-		if (pg == NULL) {
-			return;
-		}
-		(void)mm_domain_release(d, pg);
+	ptype_budget_begin(PTYPE_STEP_ENTRIES);
+	rc = relinquish_some(d);
+	(void)ptype_budget_end();
+	return rc;
+}
+
+void mm_domain_relinquish(struct mm_domain *d)
+{
+	while (mm_domain_relinquish_step(d) == -EAGAIN) {
 	}
 }
 
@@ -264,6 +381,28 @@ static void free_last(struct page_info *pg)
 	frame_free(pg, 0, FF_SCRUB);
 }
 
+/*
+ * pg, released and now without references, leaves its domain's released
+ * list. The domain is found by the frame's owner id; mm_domain_fini
+ * empties the list (under the lock) before it unregisters, so if no
+ * domain is found, or the one found (perhaps a later one with the same
+ * id) no longer has the flag set under its lock, there is nothing to do.
+ */
+static void released_forget(struct page_info *pg)
+{
+	struct mm_domain *d = mm_domain_find(pg->owner);
+
+	if (d != NULL) {
+		spin_lock(&d->lock);
+		if (pg->order & PGO_RELEASED) {
+			released_unlink(d, pg);
+		}
+		spin_unlock(&d->lock);
+		mm_domain_unfind(d);
+	}
+	BUG_ON(pg->order & PGO_RELEASED);
+}
+
 void page_put(struct page_info *pg)
 {
 	uint64_t old = atomic_read64(&pg->count_word);
@@ -272,8 +411,29 @@ void page_put(struct page_info *pg)
 		BUG_ON(!(cw_flags(old) & PGF_DOMAIN) || cw_count(old) == 0);
 	} while (!atomic_cmpxchg64(&pg->count_word, &old, old - 1));
 	if (cw_count(old) == 1) {
+		if (cw_order(old) & PGO_RELEASED) {
+			released_forget(pg);
+		}
 		free_last(pg);
 	}
+}
+
+/*
+ * The release's own put of the allocation reference: when it is the
+ * last, d is at hand, so no lookup is needed.
+ */
+static void put_released(struct mm_domain *d, struct page_info *pg)
+{
+	uint64_t w = atomic_read64(&pg->count_word);
+
+	if (cw_count(w) == 1 && atomic_cmpxchg64(&pg->count_word, &w, w - 1)) {
+		spin_lock(&d->lock);
+		released_unlink(d, pg);
+		spin_unlock(&d->lock);
+		free_last(pg);
+		return;
+	}
+	page_put(pg);
 }
 
 uint32_t page_count(const struct page_info *pg)
@@ -282,6 +442,65 @@ uint32_t page_count(const struct page_info *pg)
 }
 
 /* ---- audit -------------------------------------------------------------- */
+
+/* d's released list: its frames and released_pages (see the header). */
+static int audit_released(struct mm_domain *d, uint64_t *flagged)
+{
+	struct list_head *p;
+	uint64_t n = 0;
+
+	list_for_each(p, &d->released_list)
+	{
+		const struct page_info *pg =
+			list_entry(p, struct page_info, list);
+
+		if (!(pg->flags & PGF_DOMAIN) || pg->owner != d->domid ||
+		    page_count(pg) == 0 || !(pg->order & PGO_RELEASED)) {
+			printk(LOG_ERR,
+			       "mm audit: d%u's released list has mfn %#llx "
+			       "(flags %#x, order %#x, owner %u, count %u)\n",
+			       d->domid,
+			       (unsigned long long)mfn_x(page_to_mfn(pg)),
+			       pg->flags, pg->order, pg->owner, page_count(pg));
+			return -1;
+		}
+		n++;
+	}
+	*flagged += n;
+	if (n != d->released_pages || d->tot_pages + n > d->max_pages) {
+		printk(LOG_ERR,
+		       "mm audit: d%u lists %llu released frames, "
+		       "released_pages %llu, tot_pages %llu, max_pages %llu\n",
+		       d->domid, (unsigned long long)n,
+		       (unsigned long long)d->released_pages,
+		       (unsigned long long)d->tot_pages,
+		       (unsigned long long)d->max_pages);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every PGO_RELEASED frame is on some registered domain's list. */
+static int audit_flagged(uint64_t listed)
+{
+	uint64_t m, n = 0;
+
+	for (m = 0; m < frame_table_nr; m++) {
+		const struct page_info *pg = &frame_table[m];
+
+		if ((pg->flags & PGF_DOMAIN) && (pg->order & PGO_RELEASED)) {
+			n++;
+		}
+	}
+	if (n != listed) {
+		printk(LOG_ERR,
+		       "mm audit: %llu released frames, %llu on released "
+		       "lists\n",
+		       (unsigned long long)n, (unsigned long long)listed);
+		return -1;
+	}
+	return 0;
+}
 
 static int audit_one(struct mm_domain *d)
 {
@@ -332,16 +551,22 @@ void mm_domain_for_each(void (*fn)(struct mm_domain *d, void *arg), void *arg)
 int mm_domain_audit(void)
 {
 	struct list_head *p;
+	uint64_t flagged = 0;
 	int rc = 0;
 
 	spin_lock(&registry_lock);
 	list_for_each(p, &registry)
 	{
-		rc = audit_one(list_entry(p, struct mm_domain, link));
+		struct mm_domain *d = list_entry(p, struct mm_domain, link);
+
+		rc = audit_one(d);
+		if (rc == 0) {
+			rc = audit_released(d, &flagged);
+		}
 		if (rc != 0) {
 			break;
 		}
 	}
 	spin_unlock(&registry_lock);
-	return rc;
+	return rc != 0 ? rc : audit_flagged(flagged);
 }

@@ -149,6 +149,13 @@ int mm_batch_read(struct mm_batch *b, void *buf, unsigned int max)
 	return (int)n;
 }
 
+static uint64_t continuations;
+
+uint64_t mm_batch_continuations(void)
+{
+	return __atomic_load_n(&continuations, __ATOMIC_RELAXED);
+}
+
 long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc)
 {
 	uint32_t total = b->before + b->done;
@@ -163,6 +170,7 @@ long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc)
 	}
 	h->a[0] = b->list + (uint64_t)b->done * b->size;
 	h->a[1] = (b->count - b->done) | MMU_UPDATE_PREEMPTED;
+	__atomic_fetch_add(&continuations, 1, __ATOMIC_RELAXED);
 	return -ERESTART;
 }
 
@@ -265,6 +273,10 @@ int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
 				 &cmd);
 			if (rc == -EAGAIN) {
 				return rc;
+			}
+			if (rc == MM_BATCH_DONE_STOP) {
+				b->done++;
+				return -EAGAIN;
 			}
 			if (rc != 0) {
 				return mm_why_fail(rc, b->hypercall, cmd,

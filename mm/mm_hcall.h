@@ -93,9 +93,12 @@ static inline bool mm_batch_preempt(const struct mm_batch *b)
 
 /*
  * One element of a batch: acts on elem (b->size bytes) and returns 0,
- * -EAGAIN (preempted inside the element) or its error, with *cmd set to
- * the element's command for the refusal record.
+ * -EAGAIN (preempted inside the element: it is redone), its error, or
+ * MM_BATCH_DONE_STOP (done, but stop for a continuation now: it left
+ * work the continuation finishes first), with *cmd set to the element's
+ * command for the refusal record.
  */
+#define MM_BATCH_DONE_STOP 1
 typedef int (*mm_batch_fn)(void *ctx, const void *elem, unsigned int *cmd);
 
 /*
@@ -113,6 +116,9 @@ int mm_batch_run(struct mm_batch *b, void *buf, unsigned int max,
  * *pdone. Returns the hypercall's value (0, -ERESTART or rc).
  */
 long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc);
+
+/* How many batches mm_batch_end continued since boot (xeno_mm_op). */
+uint64_t mm_batch_continuations(void);
 
 /* ---- one entry ------------------------------------------------------------ */
 

@@ -9,7 +9,10 @@
  * it if it is the active root of the vCPU running here, and only then
  * drops the old references: at no point does a CPU run on a root whose
  * references are gone. Re-installing the current root is the same path
- * and so only reloads it.
+ * and so only reloads it. From mmuext_op the old root's devalidation is
+ * preemptible: if it stops, the old root becomes the vCPU's pending put
+ * (with the root's general reference), which the vCPU finishes before
+ * its next mmuext_op element, and its teardown at the latest.
  *
  * m2p_strict (pv-abi §8.5). Every validated L4 gets the read-only M2P in
  * slot 256 from the template. With VMASST_TYPE_m2p_strict a user root
@@ -82,6 +85,66 @@ static void root_put(mfn_t m)
 	}
 }
 
+int mm_vcpu_finish_put(struct mm_vcpu *v, unsigned int flags)
+{
+	struct page_info *pg = v->put_pending;
+
+	if (pg == NULL) {
+		return 0;
+	}
+	if (ptype_finish_put(pg, flags) == -EAGAIN) {
+		return -EAGAIN;
+	}
+	v->put_pending = NULL;
+	page_put(pg);
+	return 0;
+}
+
+/*
+ * Drops the root m preemptibly if v has no pending put yet (the old
+ * root's devalidation may then stop and become it), else at once.
+ */
+static void root_put_deferred(struct mm_vcpu *v, mfn_t m)
+{
+	if (mfn_eq(m, INVALID_MFN)) {
+		return;
+	}
+	if (v->put_pending != NULL) {
+		root_put(m);
+		return;
+	}
+	ptype_put_deferred(mfn_to_page(m), &v->put_pending);
+}
+
+/* One bounded part of the teardown (the budget is running). */
+static int release_some(struct mm_vcpu *v)
+{
+	mfn_t *roots[2] = { &v->kernel_root, &v->user_root };
+	unsigned int i;
+	mfn_t m;
+
+	for (i = 0; i < 2; i++) {
+		if (mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE) != 0) {
+			return -EAGAIN;
+		}
+		m = *roots[i];
+		*roots[i] = INVALID_MFN;
+		root_put_deferred(v, m);
+	}
+	return mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
+}
+
+int mm_vcpu_release_step(struct mm_vcpu *v)
+{
+	int rc;
+
+	BUG_ON(v->cpu != -1);
+	ptype_budget_begin(PTYPE_STEP_ENTRIES);
+	rc = release_some(v);
+	(void)ptype_budget_end();
+	return rc;
+}
+
 void mm_vcpu_fini(struct mm_vcpu *v)
 {
 	struct mm_domain *d = v->d;
@@ -92,6 +155,7 @@ void mm_vcpu_fini(struct mm_vcpu *v)
 	mm_ldt_release(&v->ldt);
 	v->kernel_root = INVALID_MFN;
 	v->user_root = INVALID_MFN;
+	(void)mm_vcpu_finish_put(v, 0);
 	ASSERT(d->vcpus[v->id] == v && d->nr_vcpus > 0);
 	__atomic_store_n(&d->vcpus[v->id], NULL, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&d->nr_vcpus, 1, __ATOMIC_SEQ_CST);
@@ -162,7 +226,11 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 		/* Another address space: its global entries must go. */
 		tlb_root_changed(v);
 	}
-	root_put(old);
+	if (flags & PTYPE_PREEMPTIBLE) {
+		root_put_deferred(v, old);
+	} else {
+		root_put(old);
+	}
 	return 0;
 }
 

@@ -11,7 +11,10 @@
  * a foreign FD with -EPERM. The FD is resolved before the first op. The
  * batch protocol (pdone, preemption, continuation) is mm_hcall.h's; a
  * pin or base pointer whose validation is preempted is redone by the
- * continuation, which resumes that validation.
+ * continuation, which resumes that validation. An unpin or base pointer
+ * whose devalidation (of the unpinned table, of the old root) is
+ * preempted is done: it becomes the vCPU's pending put, and the batch
+ * continues, finishing that devalidation first (docs/mm.md §7).
  *
  * Each command is a small function: it checks everything, then acts.
  * TLB commands only note what to flush; the batch flushes once at the
@@ -74,9 +77,11 @@ static int ext_pin(struct ext_ctx *c, const struct mmuext_op *op)
 	return ptype_pin(c->fd.d, mfn(op->arg1.mfn), type, PTYPE_PREEMPTIBLE);
 }
 
+/* A devalidation that stops becomes the vCPU's pending put (batch_one). */
 static int ext_unpin(struct ext_ctx *c, const struct mmuext_op *op)
 {
-	return ptype_unpin(c->fd.d, mfn(op->arg1.mfn));
+	return ptype_unpin_deferred(c->fd.d, mfn(op->arg1.mfn),
+				    &c->v->put_pending);
 }
 
 /* ---- roots ---------------------------------------------------------------- */
@@ -276,13 +281,24 @@ static int one_op(struct ext_ctx *c, const struct mmuext_op *op)
 	return ext_cmds[op->cmd](c, op);
 }
 
-/* mm_batch_fn for one mmuext_op element. */
+/*
+ * mm_batch_fn for one mmuext_op element. An element done whose
+ * devalidation stopped (an unpin, the old root of a base pointer) ends
+ * the part: the continuation finishes that devalidation before the next
+ * element.
+ */
 static int batch_one(void *ctx, const void *elem, unsigned int *cmd)
 {
+	struct ext_ctx *c = ctx;
 	const struct mmuext_op *op = elem;
+	int rc;
 
 	*cmd = op->cmd;
-	return one_op(ctx, op);
+	rc = one_op(c, op);
+	if (rc == 0 && c->v->put_pending != NULL) {
+		return MM_BATCH_DONE_STOP;
+	}
+	return rc;
 }
 
 static int run_batch(struct ext_ctx *c, struct mm_batch *b)
@@ -311,7 +327,10 @@ long do_mmuext_op(struct hcall_args *h)
 		return mm_why_fail(rc, __HYPERVISOR_mmuext_op, ~0U, 0);
 	}
 	tlb_flush_init(&c.flush, c.v->d, TLB_OP_MMUEXT);
-	rc = run_batch(&c, &b);
+	rc = mm_vcpu_finish_put(c.v, PTYPE_PREEMPTIBLE);
+	if (rc == 0) {
+		rc = run_batch(&c, &b);
+	}
 	tlb_flush_commit(&c.flush);
 	mm_fd_put(&c.fd);
 	return mm_batch_end(&b, h, rc);

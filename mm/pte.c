@@ -386,3 +386,24 @@ void pte_put(unsigned int level, uint64_t e, struct page_info *table)
 		upper_put(level, e, table);
 	}
 }
+
+int pte_put_flags(unsigned int level, uint64_t e, struct page_info *table,
+		  unsigned int flags)
+{
+	struct page_info *t;
+	int rc;
+
+	if (!(flags & PTYPE_PREEMPTIBLE) || level == 1 || !(e & PTE_P) ||
+	    is_superpage(level, e) || mfn_to_page(pte_mfn(e)) == table) {
+		pte_put(level, e, table);
+		return 0;
+	}
+	t = mfn_to_page(pte_mfn(e));
+	if (ptype_type(t) == level_type(level)) {
+		ptype_linear_in_dec(t);
+		ptype_linear_out_dec(table);
+	}
+	rc = ptype_put_preemptible(t);
+	page_put(t);
+	return rc;
+}

@@ -11,10 +11,24 @@
  *               type flushes the stale TLB entries of the old use where
  *               they may still be (pv-abi §9.1 rule 5, mm/tlb.c).
  *   IN USE      n > 0, validated. Writable frames are always here.
- *   BUSY        a CPU is validating (n = 1) or devalidating (n = 0) it;
- *               index is the next entry. Others wanting it wait.
- *   PARTIAL     n = 1, validation preempted at index. The count and one
- *               general reference belong to the validation itself.
+ *   BUSY        a CPU is validating (n = 1, upwards from index) or
+ *               devalidating (n = 0, downwards from index) it. Others
+ *               wanting it wait; only that CPU changes index or leaves.
+ *   PARTIAL     n = 1, work stopped at a preemption point at index.
+ *
+ * PARTIAL is one state for both directions, because it means the same
+ * thing either way: entries [0, index) hold their references, entries
+ * [index, 512) hold none, and the state itself owns the count and one
+ * general reference (so the frame stays allocated). Nobody else holds a
+ * type reference on it. Whoever takes it over continues in its own
+ * direction: a get of its type validates upwards from index (a pin or a
+ * new base pointer of a half-devalidated table revalidates only what was
+ * released), a put continuation (ptype_finish_put), release or teardown
+ * devalidates downwards from index - 1. Entry index itself may point at
+ * an orphan: a lower table whose own validation or devalidation stopped
+ * inside that entry, PARTIAL too, holding nothing from us. Devalidation
+ * taking over a PARTIAL frame finishes that orphan first (finish_orphan);
+ * validation takes it over through the entry's own get.
  *
  * Transition table (T: requested type; L: a page-table type):
  *
@@ -25,22 +39,29 @@
  *             the frame's region
  *   IN USE    get T, same type, n < max      IN USE+1  tr_get_more
  *   IN USE    get T, other type              (refused, -EINVAL)
- *   PARTIAL   get its type                   BUSY 1    tr_resume
+ *   PARTIAL   get its type, on the page list BUSY 1    tr_resume
+ *   PARTIAL   get its type, given back       BUSY 0    ptype_finish_put,
+ *                                            (then refused)
  *   PARTIAL   get other type                 (refused, -EINVAL)
  *   BUSY      get T, other type, n = 1       (refused, -EINVAL)
  *   BUSY      get T otherwise                (waits)
- *   BUSY      all entries valid              IN USE 1  tr_finish
- *   BUSY      preemption point, or nested    PARTIAL   tr_preempt
+ *   BUSY 1    all entries valid              IN USE 1  tr_finish
+ *   BUSY 1    preemption point, or nested    PARTIAL   tr_preempt
  *             validation preempted
- *   BUSY      an entry fails (entries done   IDLE      tr_idle
+ *   BUSY 1    an entry fails (entries done   IDLE      tr_idle
  *             so far released)
  *   IN USE    put, n > 1 or writable         IN USE-1  tr_put_more
  *             (writable 1 -> IDLE)           / IDLE
  *   IN USE    put, n = 1, page table         BUSY 0    tr_start_devalidate
- *   BUSY 0    entries released               IDLE      tr_idle
- *   PARTIAL   release or teardown, or the    BUSY 1    abandon_partial:
- *             preempting CPU finding the               tr_resume, then
- *             frame given back                         release, tr_idle
+ *             (index 512)
+ *   BUSY 0    entry 0 released               IDLE      tr_idle
+ *   BUSY 0    preemption point (preemptible  PARTIAL   tr_preempt_down
+ *             put), or nested devalidation
+ *             preempted
+ *   PARTIAL   put continuation, release,     BUSY 0    tr_resume_down
+ *             teardown, or the preempting
+ *             CPU finding the frame given
+ *             back
  *   IN USE    pin (not pinned)               +pinned   tr_pin
  *   IN USE    unpin (pinned), or release     -pinned   tr_unpin,
  *             of a pinned frame                        tr_unpin_from
@@ -48,17 +69,27 @@
  * The pinned flag and the linear counts (pte.c) change in any state
  * where the rules allow it; every other transition keeps them.
  *
+ * What others see of a table being devalidated: BUSY 0, a wait until the
+ * next preemption point (at most one step); PARTIAL, the same as a half
+ * validated table: no writable mapping or other type (-EBUSY/-EINVAL),
+ * no linear entry to it, and a get of its type revalidates it. Its
+ * released entries' frames are idle and may change type meanwhile; a
+ * revalidation then fails on them like any validation.
+ *
  * Giving a frame back races with pins and validations on other CPUs
  * (mm_domain_release takes it off the page list, then calls
  * ptype_relinquish). Release waits out BUSY, then drops a pin or
- * abandons a PARTIAL state, each by compare-and-swap. A pin and a
- * preemption check the page list again after their transition, behind a
- * full fence that pairs with release's (still_held): whichever side's
- * compare-and-swap wins drops the references, so a pin or a partial
- * validation never outlives the frame's place on the list.
+ * devalidates a PARTIAL state, each by compare-and-swap. A pin and a
+ * preemption of a validation check the page list again after their
+ * transition, behind a full fence that pairs with release's
+ * (still_held): whichever side's compare-and-swap wins drops the
+ * references, so a pin or a partial validation never outlives the
+ * frame's place on the list. A preempted devalidation may outlive it:
+ * its continuation (a vCPU's or a teardown's pending put) holds a
+ * general reference and always finishes it; nothing can take it over
+ * for validation once the frame is given back.
  *
- * Locks: none (see the header). Only the CPU that made a frame BUSY
- * changes its index or leaves BUSY.
+ * Locks: none (see the header).
  */
 #include <xeno/arch.h>
 #include <xeno/atomic.h>
@@ -72,6 +103,16 @@
 
 static unsigned int preempt_interval;
 static unsigned int preempt_left[NR_CPUS];
+static bool budget_on[NR_CPUS];
+static unsigned int budget_left[NR_CPUS];
+static unsigned int arch_left[NR_CPUS];
+
+/*
+ * Entries looked at between two questions to the arch: asking reads the
+ * clock, which costs more than an entry (under TCG, several times an L1
+ * entry's release), and 64 entries take microseconds.
+ */
+#define ARCH_CHECK_EVERY 64
 static struct ptype_stats stats;
 
 static void count_event(uint64_t *counter)
@@ -272,12 +313,30 @@ static bool tr_put_more(struct page_info *pg, uint64_t x)
 	return atomic_cmpxchg64(&pg->type_info, &x, x - 1);
 }
 
-/* IN USE 1 -> BUSY 0, devalidating from entry 0. */
+/* IN USE 1 -> BUSY 0, devalidating downwards from the last entry. */
 static bool tr_start_devalidate(struct page_info *pg, uint64_t x)
 {
 	uint64_t n = (x & ~(PGT_validated | PGT_count_mask)) | PGT_busy;
 
-	return atomic_cmpxchg64(&pg->type_info, &x, ti_with_index(n, 0));
+	return atomic_cmpxchg64(&pg->type_info, &x,
+				ti_with_index(n, PT_ENTRIES));
+}
+
+/* BUSY 0 -> PARTIAL at index: entries [0, index) still hold references. */
+static void tr_preempt_down(struct page_info *pg, unsigned int index)
+{
+	ti_update(pg, PGT_busy | PGT_index_mask | PGT_count_mask,
+		  PGT_partial | ti_with_index(0, index) | 1);
+	count_event(&stats.devalidation_preemptions);
+}
+
+/* PARTIAL -> BUSY 0: the caller devalidates downwards from index. */
+static bool tr_resume_down(struct page_info *pg, uint64_t x)
+{
+	ASSERT((x & PGT_partial) && ti_count(x) == 1);
+	return atomic_cmpxchg64(&pg->type_info, &x,
+				(x & ~(PGT_partial | PGT_count_mask)) |
+					PGT_busy);
 }
 
 static bool tr_pin(struct page_info *pg)
@@ -392,22 +451,66 @@ void ptype_set_preempt_interval(unsigned int n)
 	}
 }
 
+void ptype_budget_begin(unsigned int entries)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	budget_on[cpu] = true;
+	budget_left[cpu] = entries;
+}
+
+bool ptype_budget_end(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	budget_on[cpu] = false;
+	return budget_left[cpu] == 0;
+}
+
 /*
  * A preemption point: whether the current operation should stop now,
- * because the arch says so or the forced interval (tests) ran out.
+ * because the arch says so (in a hypercall; asked every
+ * ARCH_CHECK_EVERY points) or the step's budget is spent (teardown,
+ * ptype_budget_begin), or the forced interval (tests) ran out. A spent
+ * budget stops every later point of the step too.
  */
 static bool preempt_check(void)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (arch_hypercall_preempt_check()) {
-		return true;
+	if (budget_on[cpu]) {
+		if (budget_left[cpu] == 0) {
+			return true;
+		}
+		budget_left[cpu]--;
+	} else if (arch_left[cpu] > 1) {
+		arch_left[cpu]--;
+	} else {
+		arch_left[cpu] = ARCH_CHECK_EVERY;
+		if (arch_hypercall_preempt_check()) {
+			return true;
+		}
 	}
 	if (preempt_interval == 0 || --preempt_left[cpu] != 0) {
 		return false;
 	}
 	preempt_left[cpu] = preempt_interval;
 	return true;
+}
+
+/*
+ * n entries done without a preemption point (an L1's release): they
+ * count towards the step's budget and the next question to the arch.
+ */
+static void preempt_note(unsigned int n)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (budget_on[cpu]) {
+		budget_left[cpu] -= MIN(n, budget_left[cpu]);
+	} else {
+		arch_left[cpu] -= MIN(n, arch_left[cpu]);
+	}
 }
 
 static uint64_t *table_map(struct page_info *pg)
@@ -488,19 +591,21 @@ static int table_validate(struct page_info *pg, unsigned int level,
 	return 0;
 }
 
+static int devalidate(struct page_info *pg, unsigned int level,
+		      unsigned int flags, bool own_ref);
+
 /*
- * Abandons a preempted validation if pg is still PARTIAL as x: releases
- * the entries it validated and the references it holds. Returns false if
- * another CPU took the state over first (it then does the work).
+ * Takes a PARTIAL pg (still as x) over and devalidates it to the end,
+ * without preemption: release and teardown giving up a preempted
+ * validation or devalidation. Returns false if another CPU took the state
+ * over first (it then does the work).
  */
 static bool abandon_partial(struct page_info *pg, uint64_t x)
 {
-	if (!tr_resume(pg, x)) {
+	if (!tr_resume_down(pg, x)) {
 		return false;
 	}
-	table_release(pg, type_level(ti_type(x)), ti_index(x));
-	tr_idle(pg);
-	page_put(pg);
+	(void)devalidate(pg, type_level(ti_type(x)), 0, true);
 	return true;
 }
 
@@ -567,16 +672,127 @@ static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	return rc;
 }
 
-/* Releases every entry of a table whose last reference went, then IDLE. */
-static void devalidate(struct page_info *pg, unsigned int level,
-		       unsigned int end)
+/*
+ * Releases entries *index - 1 down to 0 of a BUSY 0 table. Returns 0, or
+ * -EAGAIN at a preemption point or when a nested devalidation stopped,
+ * with *index the new boundary: entries below it still hold references.
+ * In the second case entry *index's table is an orphan (see the top).
+ * Preemption points are between the entries of L2-L4 tables only.
+ */
+static int table_unwind(struct page_info *pg, unsigned int level,
+			unsigned int flags, unsigned int *index)
 {
-	table_release(pg, level, end);
-	if (level == 4 && end == PT_ENTRIES) {
+	uint64_t *t = table_map(pg);
+	unsigned int i = *index, start = *index;
+
+	if (level == 1 || !(flags & PTYPE_PREEMPTIBLE)) {
+		/*
+		 * Without preemption points: an L1's entries hold nothing
+		 * that cascades, so its at most 512 releases are one step.
+		 */
+		while (i > 0) {
+			i--;
+			if (!(level == 4 && l4_slot_is_hyp(i))) {
+				pte_put(level, t[i], pg);
+			}
+		}
+		if (flags & PTYPE_PREEMPTIBLE) {
+			preempt_note(start);
+		}
+		*index = 0;
+		return 0;
+	}
+	while (i > 0) {
+		if (i < start && (flags & PTYPE_PREEMPTIBLE) &&
+		    preempt_check()) {
+			*index = i;
+			return -EAGAIN;
+		}
+		i--;
+		if (level == 4 && l4_slot_is_hyp(i)) {
+			continue;
+		}
+		if (pte_put_flags(level, t[i], pg, flags) == -EAGAIN) {
+			*index = i;
+			return -EAGAIN;
+		}
+	}
+	*index = 0;
+	return 0;
+}
+
+/*
+ * Entry index of pg, a table being devalidated from index down, may
+ * point at an orphan: a table left PARTIAL when its own devalidation (or
+ * validation) stopped inside that entry, which holds nothing from us.
+ * If it is still PARTIAL (nobody took it over), devalidate it now: the
+ * put that orphaned it must not leave it behind. Returns 0 or -EAGAIN.
+ * The owner check keeps us away from a frame reused meanwhile (whose
+ * work we would only have redone, never corrupted: a PARTIAL state is
+ * taken over by compare-and-swap with the reference it owns).
+ */
+static int finish_orphan(struct page_info *pg, unsigned int level,
+			 unsigned int index, unsigned int flags)
+{
+	struct page_info *c;
+	uint64_t e, x;
+
+	if (level == 1 || index >= PT_ENTRIES ||
+	    (level == 4 && l4_slot_is_hyp(index))) {
+		return 0;
+	}
+	e = table_map(pg)[index];
+	if (!(e & PTE_P) || (level < 4 && (e & PTE_PS)) ||
+	    !mfn_valid(pte_mfn(e))) {
+		return 0;
+	}
+	c = mfn_to_page(pte_mfn(e));
+	x = atomic_read64(&c->type_info);
+	if (c == pg || !(c->flags & PGF_DOMAIN) || c->owner != pg->owner ||
+	    !(x & PGT_partial) || !is_table_type(ti_type(x)) ||
+	    !tr_resume_down(c, x)) {
+		return 0;
+	}
+	return devalidate(c, type_level(ti_type(x)), flags, true);
+}
+
+/*
+ * Runs (or continues) the devalidation of a BUSY 0 table from its index
+ * down, then leaves it IDLE. own_ref: it took over a PARTIAL state and
+ * with it that state's general reference (dropped at the end). Stopped
+ * (preemptible only), it goes PARTIAL owning a general reference (taken
+ * now if it had none) and returns -EAGAIN.
+ */
+static int devalidate(struct page_info *pg, unsigned int level,
+		      unsigned int flags, bool own_ref)
+{
+	unsigned int index = ti_index(atomic_read64(&pg->type_info));
+	int rc = 0;
+
+	if (own_ref) {
+		rc = finish_orphan(pg, level, index, flags);
+	}
+	if (rc == 0) {
+		rc = table_unwind(pg, level, flags, &index);
+	}
+	if (rc == -EAGAIN) {
+		if (own_ref || page_get_foreign(pg)) {
+			tr_preempt_down(pg, index);
+			return rc;
+		}
+		/* The general count is full: finish in one go instead. */
+		(void)finish_orphan(pg, level, index, 0);
+		(void)table_unwind(pg, level, 0, &index);
+	}
+	if (level == 4) {
 		pte_l4_clear(table_map(pg));
 	}
 	tr_idle(pg);
 	count_event(&stats.devalidations);
+	if (own_ref) {
+		page_put(pg);
+	}
+	return 0;
 }
 
 /* ---- segment-descriptor frames ------------------------------------------ */
@@ -646,6 +862,21 @@ static int conflict(struct page_info *pg, uint64_t type)
 	return -EINVAL;
 }
 
+/*
+ * A PARTIAL frame given back (a devalidation stopped after the release;
+ * its continuation holds it): it cannot become a table again, and
+ * whoever finds it helps its devalidation along before refusing.
+ */
+static int given_back_partial(struct page_info *pg, uint64_t type,
+			      unsigned int flags)
+{
+	if (ptype_finish_put(pg, flags) == -EAGAIN) {
+		return -EAGAIN;
+	}
+	mm_why_note(XENO_WHY_GIVEN_BACK, type, page_to_mfn(pg));
+	return -EINVAL;
+}
+
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	      unsigned int flags)
 {
@@ -686,6 +917,9 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			return conflict(pg, type);
 		}
 		if (x & PGT_partial) {
+			if (!mm_domain_holds(pg)) {
+				return given_back_partial(pg, type, flags);
+			}
 			if (!tr_resume(pg, x)) {
 				continue;
 			}
@@ -702,19 +936,46 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	}
 }
 
-void ptype_put(struct page_info *pg)
+static int put_flags(struct page_info *pg, unsigned int flags)
 {
 	uint64_t x;
 
 	for (;;) {
 		x = atomic_read64(&pg->type_info);
 		if (tr_put_more(pg, x)) {
-			return;
+			return 0;
 		}
 		if (ti_count(x) == 1 && is_table_type(ti_type(x)) &&
 		    tr_start_devalidate(pg, x)) {
-			devalidate(pg, type_level(ti_type(x)), PT_ENTRIES);
-			return;
+			return devalidate(pg, type_level(ti_type(x)), flags,
+					  false);
+		}
+	}
+}
+
+void ptype_put(struct page_info *pg)
+{
+	(void)put_flags(pg, 0);
+}
+
+int ptype_put_preemptible(struct page_info *pg)
+{
+	return put_flags(pg, PTYPE_PREEMPTIBLE);
+}
+
+int ptype_finish_put(struct page_info *pg, unsigned int flags)
+{
+	uint64_t x;
+
+	for (;;) {
+		x = atomic_read64(&pg->type_info);
+		if (!(x & PGT_partial)) {
+			/* Done, or taken over by someone who finishes it. */
+			return 0;
+		}
+		if (tr_resume_down(pg, x)) {
+			return devalidate(pg, type_level(ti_type(x)), flags,
+					  true);
 		}
 	}
 }
@@ -817,7 +1078,24 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 	return 0;
 }
 
-int ptype_unpin(struct mm_domain *d, mfn_t m)
+/*
+ * Drops the type reference of a pin or root, and its general one unless
+ * pending is given and the devalidation this starts stops: then the
+ * general reference stays for the continuation, in *pending.
+ */
+static void put_deferred(struct page_info *pg, struct page_info **pending)
+{
+	if (pending != NULL && ptype_put_preemptible(pg) == -EAGAIN) {
+		*pending = pg;
+		return;
+	}
+	if (pending == NULL) {
+		ptype_put(pg);
+	}
+	page_put(pg);
+}
+
+static int unpin(struct mm_domain *d, mfn_t m, struct page_info **pending)
 {
 	struct page_info *pg = get_own_frame(d, m);
 
@@ -829,15 +1107,39 @@ int ptype_unpin(struct mm_domain *d, mfn_t m)
 		page_put(pg);
 		return -EINVAL;
 	}
-	page_put_and_type(pg);
+	put_deferred(pg, pending);
 	page_put(pg);
 	return 0;
 }
 
+int ptype_unpin(struct mm_domain *d, mfn_t m)
+{
+	return unpin(d, m, NULL);
+}
+
+int ptype_unpin_deferred(struct mm_domain *d, mfn_t m,
+			 struct page_info **pending)
+{
+	*pending = NULL;
+	return unpin(d, m, pending);
+}
+
+void ptype_put_deferred(struct page_info *pg, struct page_info **pending)
+{
+	*pending = NULL;
+	put_deferred(pg, pending);
+}
+
 /* ---- teardown ------------------------------------------------------------ */
 
-void ptype_relinquish(struct page_info *pg)
+/*
+ * Gives up pg's pin or PARTIAL state (see ptype_relinquish). With
+ * pending, a devalidation this starts or continues may stop: it returns
+ * -EAGAIN with *pending = pg holding a general reference of its own.
+ */
+static int relinquish(struct page_info *pg, struct page_info **pending)
 {
+	unsigned int flags = pending != NULL ? PTYPE_PREEMPTIBLE : 0;
 	uint64_t x;
 
 	for (;;) {
@@ -852,17 +1154,42 @@ void ptype_relinquish(struct page_info *pg)
 			continue;
 		}
 		if (x & PGT_pinned) {
-			if (tr_unpin_from(pg, x)) {
-				page_put_and_type(pg);
-				return;
+			if (!tr_unpin_from(pg, x)) {
+				continue;
 			}
+			put_deferred(pg, pending);
+			return pending != NULL && *pending != NULL ? -EAGAIN
+								   : 0;
+		}
+		if (!(x & PGT_partial)) {
+			return 0;
+		}
+		if (!tr_resume_down(pg, x)) {
 			continue;
 		}
-		if ((x & PGT_partial) && !abandon_partial(pg, x)) {
-			continue;
+		if (devalidate(pg, type_level(ti_type(x)), flags, true) == 0) {
+			return 0;
 		}
-		return;
+		/* The release's reference is not gone yet: count > 0. */
+		if (!page_get_foreign(pg)) {
+			/* The general count is full: finish in one go. */
+			(void)ptype_finish_put(pg, 0);
+			return 0;
+		}
+		*pending = pg;
+		return -EAGAIN;
 	}
+}
+
+void ptype_relinquish(struct page_info *pg)
+{
+	(void)relinquish(pg, NULL);
+}
+
+int ptype_relinquish_deferred(struct page_info *pg, struct page_info **pending)
+{
+	*pending = NULL;
+	return relinquish(pg, pending);
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -875,6 +1202,8 @@ void ptype_stats_read(struct ptype_stats *out)
 		__atomic_load_n(&stats.devalidations, __ATOMIC_RELAXED);
 	out->preemptions =
 		__atomic_load_n(&stats.preemptions, __ATOMIC_RELAXED);
+	out->devalidation_preemptions = __atomic_load_n(
+		&stats.devalidation_preemptions, __ATOMIC_RELAXED);
 	out->stale_flushes =
 		__atomic_load_n(&stats.stale_flushes, __ATOMIC_RELAXED);
 }

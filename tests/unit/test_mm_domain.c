@@ -136,6 +136,107 @@ static void test_release_while_referenced(void **state)
 	assert_int_equal(frame_free_count(), free_at_start);
 }
 
+/*
+ * A frame released while the domain's own L1 still maps it stays
+ * allocated and keeps counting against max_pages: the domain cannot
+ * release-and-reallocate its way past its limit. Unmapping frees it and
+ * the count drops.
+ */
+static void test_released_mapped_counts(void **state)
+{
+	struct page_info *a, *b, *data[2], *pg = NULL;
+
+	d1.max_pages = 6;
+	a = new_frame(&d1);
+	b = new_frame(&d1);
+	data[0] = new_frame(&d1);
+	data[1] = new_frame(&d1);
+	tab(a)[0] = ent(data[0], PTE_P);
+	tab(b)[9] = ent(data[1], PTE_P | PTE_RW);
+	assert_int_equal(ptype_pin(&d1, mfn_of(a), PGT_l1, 0), 0);
+	assert_int_equal(ptype_pin(&d1, mfn_of(b), PGT_l1, 0), 0);
+	/* Release both mapped frames (one mapped writable). */
+	assert_int_equal(mm_domain_release(&d1, data[0]), 0);
+	assert_int_equal(mm_domain_release(&d1, data[1]), 0);
+	assert_int_equal(d1.tot_pages, 2);
+	assert_int_equal(d1.released_pages, 2);
+	assert_int_equal(page_count(data[0]), 1);
+	assert_true(data[0]->order & PGO_RELEASED);
+	assert_false(mm_domain_holds(data[0]));
+	assert_int_equal(mm_audit(), 0);
+	/* 2 + 2 of 6: two more, then the limit, with the exact error. */
+	new_frame(&d1);
+	new_frame(&d1);
+	assert_int_equal(mm_domain_alloc(&d1, &pg), -ENOMEM);
+	assert_null(pg);
+	assert_int_equal(frame_free_count(), free_at_start - 6);
+	/* Released frames are not the domain's: no pin, no release. */
+	assert_int_equal(mm_domain_release(&d1, data[0]), -EINVAL);
+	assert_int_equal(ptype_pin(&d1, mfn_of(data[0]), PGT_l1, 0), -EINVAL);
+	/* Unmapping one frees it: the count drops, one frame fits again. */
+	assert_int_equal(ptype_unpin(&d1, mfn_of(a)), 0);
+	assert_int_equal(d1.released_pages, 1);
+	assert_false(data[0]->flags & PGF_DOMAIN);
+	assert_int_equal(frame_free_count(), free_at_start - 5);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(mm_domain_alloc(&d1, &pg), 0);
+	assert_int_equal(mm_domain_alloc(&d1, &pg), -ENOMEM);
+	/* The domain's teardown frees the other with its table. */
+	mm_domain_relinquish(&d1);
+	assert_int_equal(d1.released_pages, 0);
+	assert_int_equal(frame_free_count(), free_at_start);
+}
+
+/*
+ * A released frame another domain still maps outlives its domain: the
+ * domain's end forgets it, and its last unmap later frees it without
+ * touching a new domain that took the same id.
+ */
+static void test_released_outlives_domain(void **state)
+{
+	struct page_info *pg = new_frame(&d1), *l1 = new_frame(&dp);
+
+	tab(l1)[4] = ent(pg, PTE_P);
+	assert_int_equal(ptype_pin(&dp, mfn_of(l1), PGT_l1, 0), 0);
+	assert_int_equal(mm_domain_release(&d1, pg), 0);
+	assert_int_equal(d1.released_pages, 1);
+	mm_domain_relinquish(&d1);
+	assert_int_equal(d1.released_pages, 1);
+	assert_int_equal(mm_audit(), 0);
+	mm_domain_fini(&d1);
+	assert_false(pg->order & PGO_RELEASED);
+	assert_true(pg->flags & PGF_DOMAIN);
+	mm_domain_init(&d1, 1, 1000);
+	new_frame(&d1);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(ptype_unpin(&dp, mfn_of(l1)), 0);
+	assert_false(pg->flags & PGF_DOMAIN);
+	assert_int_equal(d1.released_pages, 0);
+	assert_int_equal(d1.tot_pages, 1);
+	assert_int_equal(mm_audit(), 0);
+}
+
+/* The audit notices a released frame off its list or miscounted. */
+static void test_audit_released(void **state)
+{
+	struct page_info *pg = new_frame(&d1);
+
+	assert_true(page_get(pg, &d1));
+	mm_hold_outside_ref(pg);
+	assert_int_equal(mm_domain_release(&d1, pg), 0);
+	assert_int_equal(mm_audit(), 0);
+	d1.released_pages++;
+	assert_int_equal(mm_domain_audit(), -1);
+	d1.released_pages--;
+	pg->order &= (uint8_t)~PGO_RELEASED;
+	assert_int_equal(mm_domain_audit(), -1);
+	pg->order |= PGO_RELEASED;
+	assert_int_equal(mm_domain_audit(), 0);
+	mm_drop_outside_ref(pg);
+	page_put(pg);
+	assert_int_equal(d1.released_pages, 0);
+}
+
 /* Relinquish releases everything; a domain can then be reused. */
 static void test_relinquish(void **state)
 {
@@ -196,6 +297,9 @@ int main(void)
 		MM_TEST(test_page_get_not_domain),
 		MM_TEST(test_page_get_overflow),
 		MM_TEST(test_release_while_referenced),
+		MM_TEST(test_released_mapped_counts),
+		MM_TEST(test_released_outlives_domain),
+		MM_TEST(test_audit_released),
 		MM_TEST(test_relinquish),
 		MM_TEST(test_audit_detects),
 		MM_TEST(test_scrubbed),

@@ -4,7 +4,9 @@
  * (docs/mm.md §9, defects fixed): one CPU (a thread with its own CPU
  * index) pins or validates tables while another releases them, in the
  * same order, so that most releases land on a frame being pinned or
- * validated at that moment. Afterwards no frame given back may keep a
+ * validated at that moment. Then preemptible devalidation (§7): two CPUs
+ * pinning and unpinning one tree, each unpin stopping every few entries,
+ * and a tree given back while its devalidation is stopped. Afterwards no frame given back may keep a
  * pin or a partial validation (it would never be dropped), the audit must
  * pass, and every released table must be free again.
  *
@@ -178,6 +180,169 @@ static void test_release_vs_validate(void **state)
 	race_run(RACE_VALIDATE, 0);
 }
 
+/* ---- preemptible devalidation against pins and releases ------------------- */
+
+#define DV_ROUNDS 40
+#define DV_L1S	  6
+
+struct dv_race {
+	struct page_info *l4, *l3, *l2, *l1[DV_L1S];
+	pthread_barrier_t start;
+	unsigned int pins[3], refused[3], stops[3]; /* by CPU */
+	bool release; /* CPU 2 gives the tree back instead of pinning */
+};
+
+/* An L4 -> L3 -> L2 -> DV_L1S L1s of 60 entries each. */
+static void dv_build(struct dv_race *r, struct page_info *data)
+{
+	unsigned int i, j;
+
+	r->l4 = new_frame(&d1);
+	r->l3 = new_frame(&d1);
+	r->l2 = new_frame(&d1);
+	for (i = 0; i < DV_L1S; i++) {
+		r->l1[i] = new_frame(&d1);
+		for (j = 0; j < 60; j++) {
+			tab(r->l1[i])[j * 2] = ent(data, PTE_P);
+		}
+		tab(r->l2)[i * 50] = ent(r->l1[i], PTE_P | PTE_RW);
+	}
+	tab(r->l3)[7] = ent(r->l2, PTE_P | PTE_RW);
+	tab(r->l4)[2] = ent(r->l3, PTE_P | PTE_RW);
+}
+
+/* Pins the L4 (continuing its validation), then unpins it preemptibly. */
+static void dv_pin_unpin(struct dv_race *r, unsigned int cpu)
+{
+	struct page_info *pending;
+	int rc;
+
+	do {
+		rc = ptype_pin(&d1, mfn_of(r->l4), PGT_l4, PTYPE_PREEMPTIBLE);
+	} while (rc == -EAGAIN);
+	if (rc != 0) {
+		assert_int_equal(rc, -EINVAL);
+		r->refused[cpu]++;
+		return;
+	}
+	__atomic_fetch_add(&r->pins[cpu], 1, __ATOMIC_RELAXED);
+	rc = ptype_unpin_deferred(&d1, mfn_of(r->l4), &pending);
+	if (rc != 0) {
+		/* Released meanwhile: the release dropped the pin. */
+		assert_int_equal(rc, -EINVAL);
+		return;
+	}
+	if (pending == NULL) {
+		return;
+	}
+	while (ptype_finish_put(pending, PTYPE_PREEMPTIBLE) == -EAGAIN) {
+		r->stops[cpu]++;
+	}
+	page_put(pending);
+}
+
+struct dv_thread {
+	struct dv_race *r;
+	unsigned int cpu;
+};
+
+static void *dv_pinner(void *arg)
+{
+	const struct dv_thread *t = arg;
+	unsigned int i;
+
+	host_set_cpu(t->cpu);
+	pthread_barrier_wait(&t->r->start);
+	for (i = 0; i < 6; i++) {
+		dv_pin_unpin(t->r, t->cpu);
+	}
+	return NULL;
+}
+
+static void *dv_releaser(void *arg)
+{
+	struct dv_race *r = ((const struct dv_thread *)arg)->r;
+	unsigned int i;
+
+	host_set_cpu(2);
+	pthread_barrier_wait(&r->start);
+	for (i = 0;
+	     i < 2000 && __atomic_load_n(&r->pins[1], __ATOMIC_RELAXED) == 0;
+	     i++) {
+		arch_cpu_relax();
+	}
+	assert_int_equal(mm_domain_release(&d1, r->l4), 0);
+	assert_int_equal(mm_domain_release(&d1, r->l3), 0);
+	assert_int_equal(mm_domain_release(&d1, r->l2), 0);
+	for (i = 0; i < DV_L1S; i++) {
+		assert_int_equal(mm_domain_release(&d1, r->l1[i]), 0);
+	}
+	return NULL;
+}
+
+static void dv_run(bool release)
+{
+	struct page_info *data = new_frame(&d1);
+	unsigned int round, i, pins = 0, stops = 0;
+	pthread_t a, b;
+
+	for (round = 0; round < DV_ROUNDS; round++) {
+		struct dv_race r = { .release = release };
+		struct dv_thread ta = { &r, 1 }, tb = { &r, 2 };
+
+		dv_build(&r, data);
+		ptype_set_preempt_interval(3 + round % 5);
+		pthread_barrier_init(&r.start, NULL, 2);
+		assert_int_equal(pthread_create(&a, NULL, dv_pinner, &ta), 0);
+		assert_int_equal(
+			pthread_create(&b, NULL,
+				       release ? dv_releaser : dv_pinner, &tb),
+			0);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		pthread_barrier_destroy(&r.start);
+		ptype_set_preempt_interval(0);
+		host_set_cpu(0);
+		assert_int_equal(mm_audit(), 0);
+		/* Nobody holds the tree: it is idle, or freed if given back. */
+		assert_false(ptype_pinned(r.l4) || ptype_partial(r.l4));
+		for (i = 0; i < DV_L1S; i++) {
+			if (release) {
+				assert_false(r.l1[i]->flags & PGF_DOMAIN);
+			} else {
+				assert_int_equal(ptype_count(r.l1[i]), 0);
+				assert_false(ptype_partial(r.l1[i]));
+			}
+		}
+		if (release) {
+			assert_false(r.l4->flags & PGF_DOMAIN);
+		} else {
+			assert_int_equal(ptype_count(r.l4), 0);
+		}
+		pins += r.pins[1] + r.pins[2];
+		stops += r.stops[1] + r.stops[2];
+	}
+	assert_int_equal(page_count(data), 1);
+	print_message("      %u pins, %u devalidation stops continued\n", pins,
+		      stops);
+}
+
+/*
+ * Two CPUs pin and unpin the same tree, each unpin's devalidation
+ * preempted and continued: a pin lands on a half-devalidated tree and
+ * takes it over, the other's continuation then finds nothing to do.
+ */
+static void test_unpin_vs_repin(void **state)
+{
+	dv_run(false);
+}
+
+/* The tree is given back while one CPU's devalidation is stopped. */
+static void test_release_vs_devalidation(void **state)
+{
+	dv_run(true);
+}
+
 /* ---- concurrent single-entry updates ----------------------------------------- */
 
 #define UPDATES 400
@@ -243,6 +408,8 @@ int main(void)
 		MM_TEST(test_release_vs_pin),
 		MM_TEST(test_release_vs_preempted_pin),
 		MM_TEST(test_release_vs_validate),
+		MM_TEST(test_unpin_vs_repin),
+		MM_TEST(test_release_vs_devalidation),
 		MM_TEST(test_concurrent_updates),
 	};
 

@@ -133,6 +133,139 @@ static void test_pin_continued(void **state)
 	assert_false(ptype_partial(l2));
 }
 
+/* An L2 of n L1s, each with 60 read-only entries of g's pages. */
+static struct page_info *wide_l2(unsigned int n, struct page_info **l1s)
+{
+	struct page_info *l2 = new_frame(&d1);
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		l1s[i] = new_frame(&d1);
+		tab(l2)[i] = ent(l1s[i], PTE_P | PTE_RW);
+		for (j = 0; j < 60; j++) {
+			tab(l1s[i])[j] = ent(g.page[j % GUEST_PAGES], PTE_P);
+		}
+	}
+	return l2;
+}
+
+/*
+ * An unpin whose devalidation is preempted is done (pdone counts it);
+ * the continuation finishes the devalidation before the next element,
+ * and every stop passes the audit (hc_run), the pending put included.
+ */
+static void test_unpin_continued(void **state)
+{
+	struct page_info *l1s[8], *l2, *t;
+	struct mmuext_op o[2];
+	struct ptype_stats st;
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = wide_l2(8, l1s);
+	t = new_frame(&d1);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
+			      DOMID_SELF),
+			 0);
+	o[0] = eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(l2)), 0);
+	o[1] = eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0);
+	ptype_stats_reset();
+	ptype_set_preempt_interval(25);
+	assert_int_equal(ext(&g, o, 2, &done, DOMID_SELF), 0);
+	ptype_set_preempt_interval(0);
+	assert_int_equal(done, 2);
+	assert_true(last_restarts >= 15);
+	ptype_stats_read(&st);
+	/* The L2's 512 entries, every 25th a stop (an L1 is one step). */
+	assert_int_equal(st.devalidation_preemptions, 20);
+	assert_true(st.preemptions + st.devalidation_preemptions >=
+		    last_restarts);
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(l2), 0);
+	assert_false(ptype_partial(l2));
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(ptype_count(l1s[i]), 0);
+		assert_int_equal(page_count(l1s[i]), 1);
+	}
+	assert_int_equal(page_count(g.page[0]), 2);
+	assert_true(ptype_pinned(t));
+}
+
+/*
+ * Between the parts of a continued unpin the guest may make another
+ * mmuext_op (an event handler): it finishes the pending devalidation
+ * first; the original call's continuation then just goes on.
+ */
+static void test_unpin_interleaved(void **state)
+{
+	struct page_info *l1s[8], *l2, *t;
+	struct hcall_args h, hh;
+	uint32_t done;
+	long rc;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	l2 = wide_l2(8, l1s);
+	t = new_frame(&d1);
+	assert_int_equal(ext1(&g, eo(MMUEXT_PIN_L2_TABLE, mfn_x(mfn_of(l2)), 0),
+			      DOMID_SELF),
+			 0);
+	*(struct mmuext_op *)gmem(&g, REQ_VA) =
+		eo(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(l2)), 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, DOMID_SELF, 0 } };
+	ptype_set_preempt_interval(25);
+	assert_int_equal(do_mmuext_op(&h), -ERESTART);
+	assert_ptr_equal(g.v.put_pending, l2);
+	assert_true(ptype_partial(l2));
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 1);
+	assert_int_equal(h.a[1], MMU_UPDATE_PREEMPTED);
+	assert_int_equal(mm_audit(), 0);
+	/*
+	 * Meanwhile (another vCPU, or the handler) the half-devalidated L2
+	 * can be neither mapped writable, nor written, nor pinned as
+	 * another type; the exact error and reason of each.
+	 */
+	{
+		struct mmu_update r =
+			mu(ma(g.l1, 30), 0, ent(l2, PTE_P | PTE_RW));
+		/* mmu() uses the same pdone: keep the original call's. */
+		uint32_t keep = *(uint32_t *)gmem(&g, PDONE_VA);
+
+		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
+		assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(why(&g)->flags & XENO_FRAME_PARTIAL);
+		r = mu(ma(l2, 3), 0, 0);
+		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
+		assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
+		/* Another vCPU (g's own mmuext_op would finish it first). */
+		assert_int_equal(
+			ext1(&h2, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(l2)), 0),
+			     DOMID_SELF),
+			-EINVAL);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(ptype_partial(l2));
+		*(uint32_t *)gmem(&g, PDONE_VA) = keep;
+	}
+	/* The handler's call, with a pdone elsewhere. */
+	*(struct mmuext_op *)gmem(&g, gva(1, 0)) =
+		eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(t)), 0);
+	hh = (struct hcall_args){ { gva(1, 0), 1, gva(1, 64), DOMID_SELF, 0 } };
+	guest_enter(&g);
+	while ((rc = do_mmuext_op(&hh)) == -ERESTART) {
+		assert_int_equal(mm_audit(), 0);
+	}
+	assert_int_equal(rc, 0);
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(l2), 0);
+	assert_true(ptype_pinned(t));
+	/* The original continuation: nothing left, pdone stays 1. */
+	assert_int_equal(do_mmuext_op(&h), 0);
+	done = *(uint32_t *)gmem(&g, PDONE_VA);
+	assert_int_equal(done, 1);
+	ptype_set_preempt_interval(0);
+}
+
 /* ---- roots ---------------------------------------------------------------- */
 
 static void test_new_baseptr(void **state)
@@ -239,6 +372,92 @@ static void test_baseptr_continued(void **state)
 	assert_true(last_restarts >= 10);
 	assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
 	assert_int_equal(ptype_count(g.l2), 101);
+}
+
+/*
+ * The old root's devalidation, preempted: the base pointer is done at
+ * once (the new root loaded), the continuation releases the old tree.
+ */
+static void test_old_root_continued(void **state)
+{
+	struct page_info *l1s[8], *l2, *l3, *l4;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = wide_l2(8, l1s);
+	l3 = new_frame(&d1);
+	l4 = new_frame(&d1);
+	tab(l3)[5] = ent(l2, PTE_P | PTE_RW);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	tab(l4)[7] = ent(l3, PTE_P | PTE_RW);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
+			      DOMID_SELF),
+			 0);
+	assert_int_equal(ptype_count(l2), 1);
+	ptype_set_preempt_interval(25);
+	assert_int_equal(ext1(&g,
+			      eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(g.l4)), 0),
+			      DOMID_SELF),
+			 0);
+	ptype_set_preempt_interval(0);
+	assert_true(last_restarts >= 15);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(g.l4)));
+	assert_true(mfn_eq(host_loaded_root(1), mfn_of(g.l4)));
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(l4), 0);
+	assert_int_equal(page_count(l4), 1);
+	assert_int_equal(ptype_count(l3), 0);
+	assert_int_equal(ptype_count(l2), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(ptype_count(l1s[i]), 0);
+	}
+	assert_int_equal(ptype_count(g.l3), 1);
+}
+
+/*
+ * A vCPU torn down with its old root's devalidation pending: the
+ * teardown steps finish it (bounded), then drop its roots.
+ */
+static void test_vcpu_teardown_pending(void **state)
+{
+	struct page_info *l1s[8], *l2, *l3, *l4;
+	struct hcall_args h;
+	unsigned int steps = 0;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = wide_l2(8, l1s);
+	l3 = new_frame(&d1);
+	l4 = new_frame(&d1);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	tab(l4)[9] = ent(l3, PTE_P | PTE_RW);
+	tab(l3)[3] = ent(l2, PTE_P | PTE_RW);
+	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
+			      DOMID_SELF),
+			 0);
+	*(struct mmuext_op *)gmem(&g, REQ_VA) =
+		eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(g.l4)), 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, DOMID_SELF, 0 } };
+	ptype_set_preempt_interval(25);
+	/* Validating g.l4 again (parts), then the old root's stop. */
+	while (g.v.put_pending == NULL) {
+		assert_int_equal(do_mmuext_op(&h), -ERESTART);
+	}
+	assert_ptr_equal(g.v.put_pending, l4);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(g.l4)));
+	/* The guest dies instead of continuing. */
+	mm_vcpu_switch(&g.v, NULL);
+	while (mm_vcpu_release_step(&g.v) == -EAGAIN) {
+		steps++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_true(steps >= 2);
+	assert_null(g.v.put_pending);
+	assert_true(mfn_eq(g.v.kernel_root, INVALID_MFN));
+	assert_int_equal(ptype_count(l4), 0);
+	assert_int_equal(ptype_count(l2), 0);
+	assert_int_equal(ptype_count(g.l4), 0);
+	assert_int_equal(mm_audit(), 0);
 }
 
 /* ---- TLB commands ------------------------------------------------------------- */
@@ -450,10 +669,14 @@ int main(void)
 		MM_TEST(test_pin_unpin),
 		MM_TEST(test_pin_foreign),
 		MM_TEST(test_pin_continued),
+		MM_TEST(test_unpin_continued),
+		MM_TEST(test_unpin_interleaved),
 		MM_TEST(test_new_baseptr),
 		MM_TEST(test_new_user_baseptr),
 		MM_TEST(test_m2p_strict),
 		MM_TEST(test_baseptr_continued),
+		MM_TEST(test_old_root_continued),
+		MM_TEST(test_vcpu_teardown_pending),
 		MM_TEST(test_tlb_commands),
 		MM_TEST(test_flush_cache),
 		MM_TEST(test_set_ldt),

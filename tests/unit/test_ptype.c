@@ -601,6 +601,254 @@ static void test_partial_abandoned(void **state)
 	assert_int_equal(frame_free_count(), free_at_start);
 }
 
+/* ---- preemptible devalidation ---------------------------------------------- */
+
+/*
+ * Unpins tr's L4 with a preemptible devalidation; returns the pending
+ * frame (NULL if it finished), registered with the audit as the
+ * outside reference it is.
+ */
+static struct page_info *unpin_deferred(struct mm_domain *d, mfn_t m)
+{
+	struct page_info *pending = (struct page_info *)1;
+
+	assert_int_equal(ptype_unpin_deferred(d, m, &pending), 0);
+	if (pending != NULL) {
+		mm_hold_outside_ref(pending);
+	}
+	return pending;
+}
+
+/* Continues a pending put to the end, auditing every stop. */
+static unsigned int finish_pending(struct page_info *pending)
+{
+	unsigned int stops = 0;
+
+	while (ptype_finish_put(pending, PTYPE_PREEMPTIBLE) == -EAGAIN) {
+		stops++;
+		assert_true(ptype_partial(pending));
+		assert_int_equal(mm_audit(), 0);
+	}
+	mm_drop_outside_ref(pending);
+	page_put(pending);
+	return stops;
+}
+
+/*
+ * The first preemption point at every possible place of the whole
+ * tree's devalidation (the L4's entries, the L3's, the L2's, both L1s'):
+ * the stopped state passes the audit, the continuation ends with every
+ * count back to idle, and the stats count each stop.
+ */
+static void test_devalidate_preempt_everywhere(void **state)
+{
+	struct ptype_stats st;
+	struct page_info *pending;
+	struct tree tr;
+	unsigned int k, stops, stopped_somewhere = 0;
+
+	build_tree(&d1, &tr);
+	for (k = 1; k < 2700; k += (k < 600 ? 1 : 7)) {
+		ptype_set_preempt_interval(0);
+		assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), 0);
+		assert_tree_validated(&tr);
+		ptype_stats_reset();
+		ptype_set_preempt_interval(k);
+		pending = unpin_deferred(&d1, mfn_of(tr.l4));
+		stops = 0;
+		if (pending != NULL) {
+			assert_ptr_equal(pending, tr.l4);
+			assert_true(ptype_partial(tr.l4));
+			assert_false(ptype_pinned(tr.l4));
+			assert_int_equal(ptype_count(tr.l4), 1);
+			assert_int_equal(mm_audit(), 0);
+			stops = 1 + finish_pending(pending);
+			stopped_somewhere++;
+		}
+		ptype_stats_read(&st);
+		/* Each stop stops the L4 and the tables below it on the way. */
+		assert_true(st.devalidation_preemptions >= stops);
+		assert_int_equal(st.devalidations, 5);
+		assert_tree_idle(&tr);
+		assert_int_equal(page_count(tr.l4), 1);
+		assert_int_equal(mm_audit(), 0);
+	}
+	/* Beyond the tree's ~2500 points nothing stops any more. */
+	assert_true(stopped_somewhere > 600);
+}
+
+/*
+ * The guest pins the table again while its devalidation is stopped, at
+ * every place: the pin revalidates only what was released (adopting
+ * the orphaned lower tables), and the pending put then finds nothing to
+ * do. The table is exactly as validated before.
+ */
+static void test_repin_during_devalidation(void **state)
+{
+	uint64_t want[PT_ENTRIES];
+	struct page_info *pending;
+	struct tree tr;
+	unsigned int k, stops;
+
+	build_tree(&d1, &tr);
+	assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), 0);
+	memcpy(want, tab(tr.l4), sizeof(want));
+	for (k = 1; k < 2600; k += (k < 300 ? 1 : 13)) {
+		ptype_set_preempt_interval(k);
+		pending = unpin_deferred(&d1, mfn_of(tr.l4));
+		if (pending == NULL) {
+			ptype_set_preempt_interval(0);
+			assert_tree_idle(&tr);
+			assert_int_equal(
+				ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), 0);
+			continue;
+		}
+		/* Half-devalidated: no other use, no writable mapping. */
+		assert_int_equal(page_get_and_type(tr.l4, &d1, PGT_writable, 0),
+				 -EINVAL);
+		assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l3, 0),
+				 -EINVAL);
+		assert_int_equal(
+			pin_to_completion(&d1, mfn_of(tr.l4), PGT_l4, &stops),
+			0);
+		assert_true(ptype_pinned(tr.l4));
+		assert_tree_validated(&tr);
+		assert_memory_equal(want, tab(tr.l4), sizeof(want));
+		assert_int_equal(mm_audit(), 0);
+		/* The continuation of the unpin has nothing left to do. */
+		assert_int_equal(finish_pending(pending), 0);
+		assert_tree_validated(&tr);
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_int_equal(ptype_unpin(&d1, mfn_of(tr.l4)), 0);
+	assert_tree_idle(&tr);
+}
+
+/*
+ * A revalidation that fails on a table released meanwhile (the guest
+ * mapped it writable once it was idle) releases what the stopped
+ * devalidation had kept, and the continuation finds nothing to do.
+ */
+static void test_repin_after_change_fails(void **state)
+{
+	struct page_info *pending = NULL;
+	struct tree tr;
+	unsigned int k;
+
+	build_tree(&d1, &tr);
+	/* Find a stop with L1[1] idle but the L2 above it still partial. */
+	for (k = 1; k < 2600; k++) {
+		ptype_set_preempt_interval(0);
+		assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), 0);
+		ptype_set_preempt_interval(k);
+		pending = unpin_deferred(&d1, mfn_of(tr.l4));
+		if (pending != NULL && ptype_partial(tr.l2) &&
+		    ptype_count(tr.l1[1]) == 0 && !ptype_partial(tr.l1[1])) {
+			break;
+		}
+		ptype_set_preempt_interval(0);
+		if (pending != NULL) {
+			(void)finish_pending(pending);
+		}
+	}
+	assert_true(k < 2600);
+	ptype_set_preempt_interval(0);
+	assert_int_equal(page_get_and_type(tr.l1[1], &d1, PGT_writable, 0), 0);
+	mm_hold_outside_typed_ref(tr.l1[1]);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), -EINVAL);
+	assert_false(ptype_partial(tr.l4));
+	assert_false(ptype_partial(tr.l2));
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(finish_pending(pending), 0);
+	mm_drop_outside_typed_ref(tr.l1[1]);
+	page_put_and_type(tr.l1[1]);
+	assert_tree_idle(&tr);
+}
+
+/*
+ * The domain is torn down while a devalidation is stopped (its
+ * continuation still holds the frame): teardown finishes the tree, the
+ * continuation then has nothing to do, and every frame comes back.
+ */
+static void test_teardown_half_devalidated(void **state)
+{
+	struct page_info *pending;
+	struct tree tr;
+	unsigned int k;
+
+	for (k = 1; k < 1500; k += 37) {
+		build_tree(&d1, &tr);
+		assert_int_equal(ptype_pin(&d1, mfn_of(tr.l4), PGT_l4, 0), 0);
+		ptype_set_preempt_interval(k);
+		pending = unpin_deferred(&d1, mfn_of(tr.l4));
+		assert_int_equal(mm_audit(), 0);
+		ptype_set_preempt_interval(0);
+		mm_domain_relinquish(&d1);
+		assert_int_equal(mm_audit(), 0);
+		if (pending != NULL) {
+			assert_false(ptype_partial(pending));
+			assert_int_equal(page_count(pending), 1);
+			assert_int_equal(finish_pending(pending), 0);
+		}
+		assert_int_equal(frame_free_count(), free_at_start);
+		mm_domain_fini(&d1);
+		mm_domain_init(&d1, 1, 1000);
+	}
+}
+
+/*
+ * A "1 GiB" tree (L4 -> L3 -> L2 -> 512 L1s of 512 entries, all mapping
+ * one data frame) pinned at teardown: the teardown goes in bounded steps,
+ * each passing the audit, and counts back to nothing.
+ */
+static struct page_info *gig_tree(struct mm_domain *d, struct page_info **data)
+{
+	struct page_info *l4 = new_frame(d), *l3 = new_frame(d);
+	struct page_info *l2 = new_frame(d);
+	unsigned int i, j;
+
+	*data = new_frame(d);
+	for (i = 0; i < PT_ENTRIES; i++) {
+		struct page_info *l1 = new_frame(d);
+
+		for (j = 0; j < PT_ENTRIES; j++) {
+			tab(l1)[j] = ent(*data, PTE_P | PTE_RW);
+		}
+		tab(l2)[i] = ent(l1, PTE_P | PTE_RW);
+	}
+	tab(l3)[0] = ent(l2, PTE_P | PTE_RW);
+	tab(l4)[0] = ent(l3, PTE_P | PTE_RW);
+	return l4;
+}
+
+static void test_teardown_steps(void **state)
+{
+	struct page_info *data, *l4;
+	struct ptype_stats st;
+	unsigned int steps = 0;
+
+	mm_domain_fini(&d1);
+	mm_domain_init(&d1, 1, 2000);
+	l4 = gig_tree(&d1, &data);
+	assert_int_equal(ptype_pin(&d1, mfn_of(l4), PGT_l4, 0), 0);
+	assert_int_equal(page_count(data), 1 + PT_ENTRIES * PT_ENTRIES);
+	assert_int_equal(ptype_count(data), PT_ENTRIES * PT_ENTRIES);
+	ptype_stats_reset();
+	while (mm_domain_relinquish_step(&d1) == -EAGAIN) {
+		steps++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_stats_read(&st);
+	/* 262144 L1 entries at most 4096 per step. */
+	assert_true(steps >= PT_ENTRIES * PT_ENTRIES / PTYPE_STEP_ENTRIES);
+	assert_true(st.devalidation_preemptions >= steps);
+	assert_int_equal(st.devalidations, PT_ENTRIES + 3);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(frame_free_count(), free_at_start);
+}
+
 /* ---- the audit ------------------------------------------------------------- */
 
 /* The audit catches a wrong general count, type count, linear count, and
@@ -657,6 +905,11 @@ int main(void)
 		MM_TEST(test_preempt_then_fail),
 		MM_TEST(test_partial_state),
 		MM_TEST(test_partial_abandoned),
+		MM_TEST(test_devalidate_preempt_everywhere),
+		MM_TEST(test_repin_during_devalidation),
+		MM_TEST(test_repin_after_change_fails),
+		MM_TEST(test_teardown_half_devalidated),
+		MM_TEST(test_teardown_steps),
 		MM_TEST(test_audit_detects),
 	};
 

@@ -326,6 +326,9 @@ static void test_release_under_superpage(void **state)
 	assert_true(r[42].order & PGO_SP_HELD);
 	assert_false(mm_domain_holds(&r[42]));
 	assert_int_equal(superpage_region(2, mfn_of(r))->held, 1);
+	/* Still counted against the domain's limit until it is freed. */
+	assert_int_equal(d1.released_pages, 1);
+	assert_true(r[42].order & PGO_RELEASED);
 	assert_int_equal(mm_audit(), 0);
 	/* Still mapped: the guest can use it. */
 	assert_int_equal(guest_copy_to(SP_VA + 42 * PAGE_SIZE, "x", 1), 0);
@@ -338,6 +341,7 @@ static void test_release_under_superpage(void **state)
 	assert_int_equal(set_entry(g.l2, SP_SLOT, 0), 0);
 	assert_int_equal(frame_free_count(), free_before + 1);
 	assert_int_equal(superpage_region(2, mfn_of(r))->held, 0);
+	assert_int_equal(d1.released_pages, 0);
 	superpage_stats_read(&st);
 	assert_int_equal(st.holds, 1);
 	assert_int_equal(st.hold_drops, 1);

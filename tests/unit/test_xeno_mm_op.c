@@ -235,12 +235,48 @@ static void test_entry_reasons(void **state)
 	}
 }
 
+/* The page-type counters: validations, devalidations and their stops. */
+static void test_ptype_counts(void **state)
+{
+	struct xeno_mm_ptype_counts c;
+	struct page_info *l1;
+	unsigned int i;
+	uint64_t cont;
+
+	guest_init(&g, &d1, 0, 1);
+	l1 = new_frame(&d1);
+	for (i = 0; i < 100; i++) {
+		tab(l1)[i] = ent(g.page[1], PTE_P);
+	}
+	assert_int_equal(xop(&g, XENO_MM_ptype_counts, gva(3, 0)), 0);
+	memcpy(&c, gmem(&g, gva(3, 0)), sizeof(c));
+	cont = c.continuations;
+	ptype_stats_reset();
+	ptype_set_preempt_interval(30);
+	assert_int_equal(ext1(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(l1))), 0);
+	assert_int_equal(ext1(MMUEXT_UNPIN_TABLE, mfn_x(mfn_of(l1))), 0);
+	ptype_set_preempt_interval(0);
+	assert_int_equal(xop(&g, XENO_MM_ptype_counts, gva(3, 0)), 0);
+	memcpy(&c, gmem(&g, gva(3, 0)), sizeof(c));
+	assert_int_equal(c.validations, 1);
+	assert_int_equal(c.devalidations, 1);
+	/*
+	 * Validation: 512 entries looked at, every 30th a stop: 17. An L1's
+	 * devalidation is one step (nothing in it cascades): no stop.
+	 */
+	assert_int_equal(c.preemptions, 17);
+	assert_int_equal(c.devalidation_preemptions, 0);
+	/* Each stop is one continuation. */
+	assert_int_equal(c.continuations - cont, 17);
+	assert_int_equal(xop(&g, XENO_MM_ptype_counts, 0x1000), -EFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MM_TEST(test_last_refusal),  MM_TEST(test_reason_names),
 		MM_TEST(test_frame_info),    MM_TEST(test_frame_info_linear),
-		MM_TEST(test_entry_reasons),
+		MM_TEST(test_entry_reasons), MM_TEST(test_ptype_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,15 +97,25 @@ static int shared_info_alloc(struct domain *d)
 	return 0;
 }
 
-/* Frees everything of d but the structure itself. */
+/*
+ * Frees everything of d but the structure itself. The page tables go in
+ * bounded steps (mm_vcpu_release_step, mm_domain_relinquish_step: a big
+ * tree's devalidation continues where the step before stopped), with a
+ * park point between steps, so that an invariant check or another CPU's
+ * quiesce never waits for a whole teardown.
+ */
 static void domain_release(struct domain *d)
 {
 	unsigned int i;
 
 	for (i = 0; i < d->nr_vcpus; i++) {
-		if (d->vcpu[i] != NULL) {
-			vcpu_destroy(d->vcpu[i]);
+		if (d->vcpu[i] == NULL) {
+			continue;
 		}
+		while (mm_vcpu_release_step(&d->vcpu[i]->mm) == -EAGAIN) {
+			sched_park_point();
+		}
+		vcpu_destroy(d->vcpu[i]);
 	}
 	if (d->evtchn != NULL) {
 		evtchn_domain_destroy(d);
@@ -114,7 +124,9 @@ static void domain_release(struct domain *d)
 		mm_drop_outside_ref(d->shared_info_pg);
 		page_put(d->shared_info_pg);
 	}
-	mm_domain_relinquish(&d->mm);
+	while (mm_domain_relinquish_step(&d->mm) == -EAGAIN) {
+		sched_park_point();
+	}
 	mm_domain_fini(&d->mm);
 }
 

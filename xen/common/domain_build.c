@@ -37,9 +37,11 @@ static void *pfn_ptr(const struct build *b, uint64_t pfn)
 	return arch_mfn_to_virt(mfn(b->p2m[pfn]));
 }
 
-/* Frames per 2 MiB chunk of pseudo-physical memory. */
+/* Frames per 2 MiB and per 1 GiB chunk of pseudo-physical memory. */
 #define CHUNK_ORDER  9
 #define CHUNK_FRAMES (1ULL << CHUNK_ORDER)
+#define GIG_ORDER    18
+#define GIG_FRAMES   (1ULL << GIG_ORDER)
 
 static void set_frame(struct build *b, uint64_t pfn, struct page_info *pg)
 {
@@ -48,25 +50,26 @@ static void set_frame(struct build *b, uint64_t pfn, struct page_info *pg)
 }
 
 /*
- * Gives the domain PFNs [pfn, pfn + 512) as one aligned 2 MiB block of
- * machine memory, so that the guest may map them with a superpage
- * (docs/mm.md §13). Returns 0; 1 if the allocator has no such block (the
- * caller falls back to single frames); or -ENOMEM if the domain is full.
+ * Gives the domain PFNs [pfn, pfn + 2^order) as one aligned block of
+ * machine memory of that size (2 MiB or 1 GiB), so that the guest may
+ * map them with a superpage (docs/mm.md §13). Returns 0; 1 if the
+ * allocator has no such block (the caller falls back to smaller ones);
+ * or -ENOMEM if the domain is full.
  */
-static int alloc_chunk(struct build *b, uint64_t pfn)
+static int alloc_chunk(struct build *b, uint64_t pfn, unsigned int order)
 {
-	struct page_info *pg = frame_alloc(CHUNK_ORDER, FA_DOMAIN);
-	uint64_t i, j;
+	struct page_info *pg = frame_alloc(order, FA_DOMAIN);
+	uint64_t i, j, n = 1ULL << order;
 	int rc;
 
 	if (pg == NULL) {
 		return 1;
 	}
-	for (i = 0; i < CHUNK_FRAMES; i++) {
+	for (i = 0; i < n; i++) {
 		rc = mm_domain_assign(&b->d->mm, &pg[i]);
 		if (rc != 0) {
 			/* The ones assigned go with the domain. */
-			for (j = i; j < CHUNK_FRAMES; j++) {
+			for (j = i; j < n; j++) {
 				frame_free(&pg[j], 0, 0);
 			}
 			return rc;
@@ -76,17 +79,46 @@ static int alloc_chunk(struct build *b, uint64_t pfn)
 	return 0;
 }
 
+/*
+ * The largest chunk worth trying at pfn: 1 GiB for a whole aligned GiB
+ * of PFNs above the bootstrap region (which holds the page tables, so a
+ * 1 GiB superpage could never map a GiB containing it), else 2 MiB for a
+ * whole aligned 2 MiB, else none (0).
+ */
+static unsigned int chunk_order(const struct build *b, uint64_t pfn)
+{
+	uint64_t left = b->l.nr_pages - pfn;
+
+	if (pfn % GIG_FRAMES == 0 && left >= GIG_FRAMES &&
+	    pfn >= b->l.bootstrap_pages) {
+		return GIG_ORDER;
+	}
+	if (pfn % CHUNK_FRAMES == 0 && left >= CHUNK_FRAMES) {
+		return CHUNK_ORDER;
+	}
+	return 0;
+}
+
 static int alloc_memory(struct build *b)
 {
-	uint64_t pfn = 0, chunks = 0;
+	uint64_t pfn = 0, chunks = 0, gigs = 0;
 
 	while (pfn < b->l.nr_pages) {
+		unsigned int order = chunk_order(b, pfn);
 		struct page_info *pg;
 		int rc = 1;
 
-		if (pfn % CHUNK_FRAMES == 0 &&
-		    b->l.nr_pages - pfn >= CHUNK_FRAMES) {
-			rc = alloc_chunk(b, pfn);
+		if (order == GIG_ORDER) {
+			rc = alloc_chunk(b, pfn, GIG_ORDER);
+			if (rc == 0) {
+				pfn += GIG_FRAMES;
+				gigs++;
+				continue;
+			}
+			order = CHUNK_ORDER;
+		}
+		if (rc > 0 && order == CHUNK_ORDER) {
+			rc = alloc_chunk(b, pfn, CHUNK_ORDER);
 		}
 		if (rc == 0) {
 			pfn += CHUNK_FRAMES;
@@ -102,9 +134,12 @@ static int alloc_memory(struct build *b)
 		}
 		set_frame(b, pfn++, pg);
 	}
-	printk(LOG_DEBUG, "d%u: %llu of %llu pages in 2 MiB chunks\n",
+	printk(LOG_DEBUG,
+	       "d%u: %llu of %llu pages in 2 MiB chunks, %llu in 1 GiB "
+	       "chunks\n",
 	       b->d->domid, (unsigned long long)(chunks * CHUNK_FRAMES),
-	       (unsigned long long)b->l.nr_pages);
+	       (unsigned long long)b->l.nr_pages,
+	       (unsigned long long)(gigs * GIG_FRAMES));
 	return 0;
 }
 

@@ -47,6 +47,7 @@ const hcall_fn hypercall_table[HYPERCALL_SLOTS] = {
 	[__HYPERVISOR_update_descriptor] = do_update_descriptor,
 	[__HYPERVISOR_multicall] = do_multicall,
 	[__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
+	[__HYPERVISOR_memory_op] = do_memory_op,
 	[__HYPERVISOR_set_timer_op] = do_set_timer_op,
 	[__HYPERVISOR_event_channel_op_compat] = do_event_channel_op_compat,
 	[__HYPERVISOR_xen_version] = do_xen_version,

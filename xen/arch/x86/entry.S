@@ -26,6 +26,7 @@
  * idle loop) returns with a plain IRETQ.
  */
 #include <asm/layout.h>
+#include <asm/offsets.h>
 #include <xeno/errno.h>
 #include <xeno/hypercall.h>
 

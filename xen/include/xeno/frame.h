@@ -164,6 +164,14 @@ _Static_assert(offsetof(struct page_info, count) == 16 &&
  */
 #define PGO_SP_HELD 0x01
 
+/*
+ * Domain frames' order byte (mm/mm_domain.c): the domain released the
+ * frame but it is still allocated (mapped, held by a superpage, or in
+ * use by another domain): it sits on the domain's released list and
+ * counts against its max_pages until its last reference goes.
+ */
+#define PGO_RELEASED 0x02
+
 /* The table itself and its length (frames 0 .. frame_table_nr - 1). */
 extern struct page_info *frame_table;
 extern uint64_t frame_table_nr;

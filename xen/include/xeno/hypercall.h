@@ -59,6 +59,9 @@ long do_mmuext_op(struct hcall_args *h);
 long do_update_va_mapping(struct hcall_args *h);
 long do_update_va_mapping_otherdomain(struct hcall_args *h);
 
+/* mm/memory_op.c: the reservation part of memory_op (pv-abi §6.4). */
+long do_memory_op(struct hcall_args *h);
+
 /* mm/: Xeno's diagnostics extension (docs/mm.md). */
 long do_xeno_mm_op(struct hcall_args *h);
 

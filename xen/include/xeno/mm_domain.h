@@ -27,10 +27,12 @@
  * returned): operations on it fail the way they fail on frames it no
  * longer owns.
  *
- * Locks: d->lock (LOCK_RANK_DOMAIN) protects the page list and tot_pages;
- * the frame allocator's locks may be taken inside it. Counts are atomic
- * and need no lock. A registry lock (same rank, never held with a domain
- * lock) protects the list of domains.
+ * Locks: d->lock (LOCK_RANK_DOMAIN) protects the page list and tot_pages,
+ * the released list and released_pages; the frame allocator's locks may
+ * be taken inside it. Counts are atomic and need no lock. A registry lock
+ * (same rank, never held with a domain lock) protects the list of
+ * domains. The put freeing a released frame takes the registry lock,
+ * then the owner's lock: page_put must not be called under either.
  */
 #ifndef XENO_MM_DOMAIN_H
 #define XENO_MM_DOMAIN_H
@@ -78,6 +80,18 @@ struct mm_domain {
 	struct list_head page_list;
 	uint64_t tot_pages;
 
+	/*
+	 * Under lock: frames the domain released that are still allocated
+	 * because something still references them (its own mappings or
+	 * tables, a superpage over them, another domain): PGO_RELEASED, off
+	 * page_list, on this list until the last reference goes (or the
+	 * domain is finished, mm_domain_fini). They count against max_pages
+	 * with tot_pages, so releasing a frame and allocating another while
+	 * keeping the first mapped gains nothing.
+	 */
+	struct list_head released_list;
+	uint64_t released_pages;
+
 	/* Most frames the domain may own; set at creation. */
 	uint64_t max_pages;
 
@@ -107,6 +121,13 @@ struct mm_domain {
 	bool dying;
 
 	/*
+	 * Teardown (mm_domain_relinquish_step, one CPU at a time): the
+	 * frame whose devalidation the last step left unfinished, with a
+	 * general reference the teardown holds; NULL if none.
+	 */
+	struct page_info *put_pending;
+
+	/*
 	 * Some validated leaf entry (L1 or superpage) of the domain is
 	 * global, so its translations survive CR3 loads: mm/tlb.c flushes
 	 * them when a CPU switches away. Set (atomically, never cleared)
@@ -126,7 +147,8 @@ void mm_domain_init(struct mm_domain *d, domid_t domid, uint64_t max_pages);
 
 /*
  * Unregisters d, which must own no frame any more, and waits until no
- * find reference is left.
+ * find reference is left. Released frames still alive (other domains'
+ * references) leave its released list first: nobody counts them now.
  */
 void mm_domain_fini(struct mm_domain *d);
 
@@ -141,7 +163,8 @@ void mm_domain_unfind(struct mm_domain *d);
  * Gives d a frame frame_alloc() just returned (count 0, untyped), with
  * the allocation reference, and sets its M2P entry to ~0 (no PFN until
  * the domain builder or the guest says). Returns 0, or -ENOMEM if d is
- * at max_pages or dying (the frame is then untouched).
+ * dying or at max_pages: tot_pages + released_pages, so frames it
+ * released but still keeps alive count too (the frame is then untouched).
  */
 int mm_domain_assign(struct mm_domain *d, struct page_info *pg);
 
@@ -154,10 +177,20 @@ int mm_domain_alloc(struct mm_domain *d, struct page_info **out);
 /*
  * Takes pg from d, drops its pin or preempted validation if it has one
  * (ptype_relinquish), and drops the allocation reference; the frame is
- * freed now or when its last other reference goes. Returns 0, or -EINVAL
+ * freed now or when its last other reference goes, and until then stays
+ * on d's released list, counted against max_pages. Returns 0, or -EINVAL
  * if pg is not on d's page list.
  */
 int mm_domain_release(struct mm_domain *d, struct page_info *pg);
+
+/*
+ * The same with a preemptible devalidation of a pinned or partly
+ * (de)validated table: on 0, *pending is NULL or pg, whose devalidation
+ * stopped, with a general reference for the caller to finish it
+ * (ptype_finish_put) and then drop.
+ */
+int mm_domain_release_deferred(struct mm_domain *d, struct page_info *pg,
+			       struct page_info **pending);
 
 /*
  * Tears down d's memory: marks it dying (no frame joins any more), then
@@ -167,6 +200,16 @@ int mm_domain_release(struct mm_domain *d, struct page_info *pg);
  * other domains may still work on its frames concurrently.
  */
 void mm_domain_relinquish(struct mm_domain *d);
+
+/*
+ * mm_domain_relinquish in bounded steps: each releases at most
+ * MM_RELINQUISH_FRAMES frames and looks at most PTYPE_STEP_ENTRIES
+ * table entries (a devalidation that runs out stops and is continued by
+ * the next step). Returns -EAGAIN while work is left, 0 when every frame
+ * is released. Steps of one domain must not run on two CPUs at once.
+ */
+#define MM_RELINQUISH_FRAMES 256
+int mm_domain_relinquish_step(struct mm_domain *d);
 
 /*
  * Takes a general reference on pg if it is a live frame of d (or, for the
@@ -185,12 +228,18 @@ uint32_t page_count(const struct page_info *pg);
 /*
  * Checks every registered domain's page list: each frame on it is a
  * domain frame of that domain with a nonzero count, and the list's length
- * is tot_pages, at most max_pages. Must run while nothing changes the
- * lists. Returns 0, or -1 after printing the first mismatch.
+ * is tot_pages; the same for the released list (PGO_RELEASED frames,
+ * released_pages); tot_pages + released_pages is at most max_pages, and
+ * every PGO_RELEASED frame is on a registered domain's released list.
+ * Must run while nothing changes the lists. Returns 0, or -1 after
+ * printing the first mismatch.
  */
 int mm_domain_audit(void);
 
-/* Whether pg is on its owner's page list (holds the allocation ref). */
+/*
+ * Whether pg is on its owner's page list (holds the allocation ref); a
+ * released frame (on the released list) is not.
+ */
 bool mm_domain_holds(const struct page_info *pg);
 
 /*

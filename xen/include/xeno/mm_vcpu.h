@@ -62,6 +62,15 @@ struct mm_vcpu {
 	struct mm_ldt ldt;
 
 	struct mm_why why; /* the last refusal (mm_why.h) */
+
+	/*
+	 * A table whose devalidation one of its hypercalls started (an
+	 * unpin, an old root) and that stopped at a preemption point: the
+	 * vCPU holds a general reference on it and finishes it before its
+	 * next mmuext_op element (mm_vcpu_finish_put). At most one; NULL if
+	 * none. Only the vCPU itself (or its teardown) touches it.
+	 */
+	struct page_info *put_pending;
 };
 
 /*
@@ -81,13 +90,30 @@ void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id);
 void mm_vcpu_fini(struct mm_vcpu *v);
 
 /*
+ * Teardown of a vCPU that no longer runs, one bounded step
+ * (PTYPE_STEP_ENTRIES entries) at a time: drops its roots and finishes
+ * its pending put. Returns -EAGAIN until nothing is left, then 0. Without
+ * it, mm_vcpu_fini() devalidates whatever the roots held (and finishes a
+ * pending put) in one go.
+ */
+int mm_vcpu_release_step(struct mm_vcpu *v);
+
+/*
+ * Continues v's pending put (flags: PTYPE_PREEMPTIBLE or 0). Returns 0
+ * when there is none (any more), or -EAGAIN.
+ */
+int mm_vcpu_finish_put(struct mm_vcpu *v, unsigned int flags);
+
+/*
  * MMUEXT_NEW_BASEPTR (user false) / MMUEXT_NEW_USER_BASEPTR (user true):
  * makes the L4 m the vCPU's root; for the user root, m = 0 means none.
  * Takes the new references (validating m if needed) before dropping the
  * old ones, and loads m if v is current on this CPU and that root is the
  * active one. flags: PTYPE_PREEMPTIBLE allowed. Returns 0; -EINVAL if m
  * is not an L4 of v's domain (see ptype_get); -EAGAIN (preemptible); or
- * the validation's error. Nothing changes on failure.
+ * the validation's error. Nothing changes on failure. Preemptible, the
+ * old root's devalidation may stop too: the call still succeeds, with
+ * the old root left in v->put_pending.
  */
 int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags);
 

@@ -92,6 +92,15 @@ uint64_t pte_adjust(unsigned int level, uint64_t e);
 void pte_put(unsigned int level, uint64_t e, struct page_info *table);
 
 /*
+ * pte_put, with PTYPE_PREEMPTIBLE in flags letting the devalidation of
+ * the table below stop (ptype_put_preemptible): returns -EAGAIN then,
+ * with every reference of the entry dropped all the same and that table
+ * left PARTIAL on its own (an orphan, see mm/ptype.c). Returns 0 else.
+ */
+int pte_put_flags(unsigned int level, uint64_t e, struct page_info *table,
+		  unsigned int flags);
+
+/*
  * Boot settings: whether the CPU has NX (bit 63 allowed) and whether
  * linear page tables are allowed (pv-linear-pt, default on).
  */

@@ -15,7 +15,9 @@
  *    frame keeps its progress, and the caller must repeat the same call
  *    later (a hypercall continuation). Whoever asks for that type next
  *    continues the validation, so a repeated call never loses work.
- *    Without the flag, validations run to the end.
+ *    Without the flag, validations run to the end. Devalidations stop
+ *    only in ptype_put_preemptible and the _deferred calls below, whose
+ *    caller keeps the frame and continues with ptype_finish_put.
  *  - ptype_pin/unpin are the checks and actions of MMUEXT_PIN_Ln_TABLE
  *    and MMUEXT_UNPIN_TABLE, with their error codes.
  *
@@ -59,6 +61,40 @@ void ptype_set_seg_desc_check(int (*check)(uint64_t *descs));
 /* Drops a type reference; the last one of a page table devalidates it. */
 void ptype_put(struct page_info *pg);
 
+/*
+ * Preemptible devalidation (docs/mm.md §7). ptype_put_preemptible drops
+ * a type reference like ptype_put but may stop the devalidation it
+ * starts at a preemption point: it returns -EAGAIN and pg is left
+ * PARTIAL, still holding the references of the entries not yet
+ * released. The caller, still holding its general reference, must then
+ * call ptype_finish_put(pg, PTYPE_PREEMPTIBLE) (its continuation) until
+ * it returns 0, and only then drop that reference. ptype_finish_put
+ * returns 0 at once if pg is no longer PARTIAL: someone else took it
+ * over (a get of its type revalidates it; release and teardown finish
+ * it). Returns 0 or -EAGAIN.
+ */
+int ptype_put_preemptible(struct page_info *pg);
+int ptype_finish_put(struct page_info *pg, unsigned int flags);
+
+/*
+ * Drops a type and a general reference (a root, a pin) with a
+ * preemptible devalidation: *pending is NULL when all is done, or pg when
+ * it stopped; the general reference then stays with the caller, for
+ * ptype_finish_put and a page_put at the end.
+ */
+void ptype_put_deferred(struct page_info *pg, struct page_info **pending);
+
+/*
+ * Teardown steps: until ptype_budget_end(), preemption points on this
+ * CPU (PTYPE_PREEMPTIBLE) fire once entries entries have been looked at,
+ * instead of when the arch asks. ptype_budget_end() returns whether the
+ * budget was spent. PTYPE_STEP_ENTRIES bounds one step of a domain's
+ * teardown.
+ */
+#define PTYPE_STEP_ENTRIES 4096
+void ptype_budget_begin(unsigned int entries);
+bool ptype_budget_end(void);
+
 /* page_get(pg, d) then ptype_get(); undoes the first if the second fails. */
 int page_get_and_type(struct page_info *pg, struct mm_domain *d, uint64_t type,
 		      unsigned int flags);
@@ -76,12 +112,27 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags);
 int ptype_unpin(struct mm_domain *d, mfn_t m);
 
 /*
+ * The same with a preemptible devalidation: on 0, *pending is NULL or
+ * the frame whose devalidation stopped, with the pin's general reference
+ * (see ptype_put_deferred).
+ */
+int ptype_unpin_deferred(struct mm_domain *d, mfn_t m,
+			 struct page_info **pending);
+
+/*
  * Release and teardown (mm_domain_release, after the frame left the page
  * list): drops pg's pin, or abandons its preempted validation, with every
  * reference either held. If another CPU is validating pg right now, waits
  * until it finishes or stops at a preemption point.
  */
 void ptype_relinquish(struct page_info *pg);
+
+/*
+ * The same with preemptible devalidation (teardown steps): returns 0, or
+ * -EAGAIN with *pending = pg holding a general reference of its own, to
+ * be finished with ptype_finish_put and then dropped.
+ */
+int ptype_relinquish_deferred(struct page_info *pg, struct page_info **pending);
 
 /* Snapshots of the type word's parts. */
 uint64_t ptype_type(const struct page_info *pg);
@@ -118,6 +169,7 @@ struct ptype_stats {
 	uint64_t validations;	/* validations started */
 	uint64_t devalidations; /* page tables devalidated */
 	uint64_t preemptions;	/* validations stopped with -EAGAIN */
+	uint64_t devalidation_preemptions; /* devalidations stopped */
 	uint64_t stale_flushes; /* changes of type (each flushes the CPUs
 				   that may cache the old use, mm/tlb.c) */
 };

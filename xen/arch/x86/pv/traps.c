@@ -30,13 +30,9 @@ _Static_assert(offsetof(struct cpu_regs, rcx) == 12 * 8, "FRAME_RCX");
 _Static_assert(offsetof(struct cpu_regs, rip) == 17 * 8, "FRAME_RIP");
 _Static_assert(offsetof(struct cpu_regs, ss) == 21 * 8, "FRAME_SS");
 _Static_assert(offsetof(struct cpu_regs, rax) == 14 * 8, "FRAME_RAX");
-/* And these of the SYSCALL entry's short path (asm/layout.h). */
-_Static_assert(offsetof(struct vcpu, mm.user_mode) == VCPU_USER_MODE,
-	       "VCPU_USER_MODE");
+/* The SYSCALL entry's short path reads user_mode as a byte. */
 _Static_assert(sizeof(((struct vcpu *)0)->mm.user_mode) == 1,
 	       "VCPU_USER_MODE is a byte");
-_Static_assert(offsetof(struct vcpu, vcpu_info) == VCPU_VCPU_INFO,
-	       "VCPU_VCPU_INFO");
 _Static_assert(offsetof(struct vcpu_info, evtchn_upcall_pending) == 0 &&
 		       offsetof(struct vcpu_info, evtchn_upcall_mask) == 1,
 	       "vcpu_info: pending, then mask");

@@ -73,11 +73,9 @@
 #define CPU_INFO_VCPU	 32
 
 /*
- * Offsets in struct vcpu and struct exit_work the SYSCALL entry's short
- * path reads (pv/traps.c checks them against the C layout).
+ * The stride of struct exit_work the SYSCALL entry's short path reads
+ * (its offsets in struct vcpu come from the generated asm/offsets.h).
  */
-#define VCPU_USER_MODE	 0x20
-#define VCPU_VCPU_INFO	 0x1a0
 #define EXIT_WORK_STRIDE 64
 
 /* sizeof(struct cpu_info) (percpu.h checks it). */
