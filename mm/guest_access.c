@@ -115,13 +115,16 @@ static bool entry_allows(uint64_t e, bool write, bool leaf, bool user_mode)
 }
 
 /*
- * The frame holding va in v's active tables, if v may access it so:
- * with a general reference, and a writable type reference for a write.
+ * The frame holding va in v's tables (its kernel ones if kernel, else
+ * the active ones), if v may access it so: with a general reference,
+ * and a writable type reference for a write.
  */
-static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
+static struct page_info *translate(struct mm_vcpu *v, bool kernel, uint64_t va,
+				   bool write)
 {
 	struct walk w = { .d = v->d };
-	mfn_t root = mm_vcpu_active_root(v);
+	mfn_t root = kernel ? v->kernel_root : mm_vcpu_active_root(v);
+	bool user_mode = !kernel && v->user_mode;
 	struct page_info *pg = NULL;
 	unsigned int level;
 	uint64_t *t, e = 0;
@@ -137,7 +140,7 @@ static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
 		e = __atomic_load_n(&t[slot_of(va, level)], __ATOMIC_RELAXED);
 		leaf = level == 1 || (level <= 3 && (e & PTE_PS));
 		if ((level == 4 && (e & PTE_PS)) ||
-		    !entry_allows(e, write, leaf, v->user_mode)) {
+		    !entry_allows(e, write, leaf, user_mode)) {
 			goto out;
 		}
 		if (leaf) {
@@ -174,10 +177,13 @@ static void untranslate(struct page_info *pg, bool write)
 	}
 }
 
-/* Copies n bytes between buf and guest address gva, page by page. */
-static int copy(uint64_t gva, void *buf, size_t n, bool write)
+/*
+ * Copies n bytes between buf and guest address gva of v, page by page,
+ * through v's kernel tables if kernel.
+ */
+static int copy(struct mm_vcpu *v, bool kernel, uint64_t gva, void *buf,
+		size_t n, bool write)
 {
-	struct mm_vcpu *v = mm_vcpu_current();
 	char *p = buf;
 
 	if (v == NULL || !guest_range_ok(gva, n)) {
@@ -186,7 +192,7 @@ static int copy(uint64_t gva, void *buf, size_t n, bool write)
 	while (n > 0) {
 		size_t off = gva & (PAGE_SIZE - 1);
 		size_t chunk = MIN(n, PAGE_SIZE - off);
-		struct page_info *pg = translate(v, gva, write);
+		struct page_info *pg = translate(v, kernel, gva, write);
 		char *frame;
 
 		if (pg == NULL) {
@@ -208,13 +214,20 @@ static int copy(uint64_t gva, void *buf, size_t n, bool write)
 
 int guest_copy_from(void *dst, uint64_t gva, size_t n)
 {
-	return copy(gva, dst, n, false);
+	return copy(mm_vcpu_current(), false, gva, dst, n, false);
 }
 
 int guest_copy_to(uint64_t gva, const void *src, size_t n)
 {
 	/* copy() writes through buf only when reading from the guest. */
-	return copy(gva, (void *)(uintptr_t)src, n, true);
+	return copy(mm_vcpu_current(), false, gva, (void *)(uintptr_t)src, n,
+		    true);
+}
+
+int guest_copy_to_kernel(struct mm_vcpu *v, uint64_t gva, const void *src,
+			 size_t n)
+{
+	return copy(v, true, gva, (void *)(uintptr_t)src, n, true);
 }
 
 int guest_l1_of(struct mm_vcpu *v, uint64_t va, struct page_info **l1,
