@@ -46,6 +46,7 @@
  * thief trylocks the victim while holding none of its own).
  */
 #include <xeno/arch.h>
+#include <xeno/cmdline.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
@@ -716,6 +717,20 @@ static void start_running(struct runq *rq, struct vcpu *v, uint64_t now)
 }
 
 /*
+ * test_move_delay_us (a test option): the mover holds a vCPU it took off
+ * the lists, other than its own current one (whose on_cpu still guards
+ * it), a while, so that a destroy racing with it is likely.
+ */
+static void test_move_delay(void)
+{
+	uint64_t until = arch_now_ns() + opt.test_move_delay_us * 1000;
+
+	while (arch_now_ns() < until) {
+		arch_cpu_relax();
+	}
+}
+
+/*
  * Ends this CPU's move of v (off every list, v->moving; see the
  * invariants): back on this queue if still runnable, else (shut down,
  * paused or taken down meanwhile) left off. Clearing moving is the last
@@ -741,7 +756,14 @@ static struct vcpu *start_next(unsigned int self, struct vcpu *next)
 	struct vcpu *better = steal(self, next ? next->vtime : NO_VTIME);
 	uint64_t now;
 
+	if (opt.test_move_delay_us != 0 &&
+	    ((next != NULL && next != rq->curr) || better != NULL)) {
+		test_move_delay();
+	}
 	spin_lock(&rq->lock);
+	/* Nobody destroyed them while they moved (v->moving). */
+	ASSERT(next == NULL || next->alive == VCPU_ALIVE);
+	ASSERT(better == NULL || better->alive == VCPU_ALIVE);
 	/* Its run starts now: waiting for locks was no vCPU's time. */
 	now = arch_now_ns();
 	/*

@@ -25,9 +25,21 @@
  *                    area kept up to date while vCPU 0 runs in guest user
  *                    mode (written through the kernel's page tables);
  *                    every refusal of the physical form.
+ *   churn            (with Xeno's test_move_delay_us) spinners keep the
+ *                    CPUs picking and stealing while a victim domain is
+ *                    created and destroyed 40 times: a destroy must wait
+ *                    for a CPU that has the victim's vCPU off the lists
+ *                    (Xeno asserts the vCPU is still alive after the move).
+ *   softreset        children that shut down with SHUTDOWN_soft_reset
+ *                    (sched_op and sched_op_compat): dom0 gets
+ *                    VIRQ_DOM_EXC, reads the reason with getinfo, finds
+ *                    them kept with their memory, and destroys them.
+ *                    "softreset leave": the last one is left behind as
+ *                    dom0 exits (Xeno must then destroy it itself).
  *
  * A child's command line: "spin" (loop on the CPU), "ping PORT N" (bind
- * dom0's PORT, then N times: send, block until dom0 answers).
+ * dom0's PORT, then N times: send, block until dom0 answers),
+ * "softreset" / "softreset_compat" (shut down with SHUTDOWN_soft_reset).
  */
 #include <libpv.h>
 #include <libpv/user.h>
@@ -226,7 +238,8 @@ static void run_steal(void)
 	struct xeno_domctl_vcpuinfo v;
 	struct xeno_domctl_sysinfo s0, s1;
 	domid_t ids[3];
-	uint64_t t0[3], t1[3], sum0, sum1, w0, w1;
+	uint64_t t0[3], t1[3], sum0, sum1, w0, w1, given;
+	struct xeno_domctl_sysinfo sa;
 	unsigned int i, on_cpu1 = 0;
 
 	pv_test_begin("sched.steal");
@@ -243,24 +256,33 @@ static void run_steal(void)
 	pv_sleep_ns(5 * SLICE_NS);
 	sum0 = cpu_times(ids, t0, 3);
 	w0 = pv_now_ns();
+	sa = sysinfo();
 	pv_sleep_ns(40 * SLICE_NS);
 	sum1 = cpu_times(ids, t1, 3);
 	w1 = pv_now_ns();
 	s1 = sysinfo();
+	/*
+	 * The time the CPUs were given to them: what they were charged,
+	 * and what their CPUs were held up by the host meanwhile (not
+	 * charged, docs/domains.md "Accounting"; we sleep, so it was
+	 * theirs).
+	 */
+	given = sum1 - sum0 + (s1.stalled_ns - sa.stalled_ns);
 	for (i = 0; i < N_OF(ids); i++) {
 		PV_CHECK_OK(pv_domctl_getinfo(ids[i], &info, &v, 1));
 		on_cpu1 += v.cpu == 1;
 		PV_CHECK_GT(t1[i], t0[i]);
 	}
-	printf("steal: %lu steals, %u of 3 on CPU 1, %lu ms of CPU in "
-	       "%lu ms\n",
+	printf("steal: %lu steals, %u of 3 on CPU 1, %lu ms of CPU (and "
+	       "%lu ms held up) in %lu ms\n",
 	       (unsigned long)(s1.steals - s0.steals), on_cpu1,
 	       (unsigned long)((sum1 - sum0) / MS),
+	       (unsigned long)((s1.stalled_ns - sa.stalled_ns) / MS),
 	       (unsigned long)((w1 - w0) / MS));
 	PV_CHECK_GT(s1.steals, s0.steals);
 	PV_CHECK_GE(on_cpu1, 1);
 	/* Two CPUs ran them: far more than one CPU's worth of time. */
-	PV_CHECK_GT((sum1 - sum0) * 10, (w1 - w0) * 15);
+	PV_CHECK_GT(given * 10, (w1 - w0) * 15);
 	for (i = 0; i < N_OF(ids); i++) {
 		PV_CHECK_OK(pv_domctl_destroy(ids[i]));
 	}
@@ -421,7 +443,7 @@ static void test_runstate_area(void)
 {
 	volatile struct vcpu_runstate_info *r = &runstate_area;
 	uint64_t addr = (uint64_t)(uintptr_t)&runstate_area, bad;
-	uint64_t entry0, running0, blocked0;
+	uint64_t entry0, running0, blocked0, until;
 
 	pv_test_begin("sched.runstate_area");
 	bad = 0xffff800000000000ULL;
@@ -442,7 +464,15 @@ static void test_runstate_area(void)
 	entry0 = r->state_entry_time;
 	running0 = r->time[RUNSTATE_running];
 	blocked0 = r->time[RUNSTATE_blocked];
-	pv_sleep_ns(5 * MS);
+	/*
+	 * Sleep until we have been blocked a while: on a busy host a 5 ms
+	 * sleep may be over before we ever get to block.
+	 */
+	until = pv_now_ns() + WAIT_NS;
+	do {
+		pv_sleep_ns(5 * MS);
+	} while (r->time[RUNSTATE_blocked] < blocked0 + 1 * MS &&
+		 pv_now_ns() < until);
 	PV_CHECK_EQ(r->state, RUNSTATE_running);
 	PV_CHECK_GT(r->state_entry_time, entry0);
 	PV_CHECK_GE(r->time[RUNSTATE_blocked], blocked0 + 1 * MS);
@@ -577,7 +607,8 @@ PV_USER static long u_wait(uint64_t deadline)
 static void test_runstate_user_mode(void)
 {
 	volatile struct vcpu_runstate_info *r = &rs0_va;
-	uint64_t addr = (uint64_t)(uintptr_t)&rs0_va, t_user, runnable0;
+	uint64_t addr = (uint64_t)(uintptr_t)&rs0_va, t_user, t_back, until;
+	uint64_t runnable0;
 	unsigned int i, n = sysinfo().nr_cpus;
 	domid_t ids[8];
 
@@ -594,12 +625,22 @@ static void test_runstate_user_mode(void)
 	}
 	pv_sleep_ns(20 * MS);
 	runnable0 = r->time[RUNSTATE_runnable];
-	t_user = pv_now_ns();
-	PV_CHECK_EQ(pv_user_run(u_wait, pv_rdtsc() + pv_tsc_hz() / 10,
-				pv_user_page(4)),
-		    0);
+	/*
+	 * 50 ms at a time in user mode until the spinners took the CPU from
+	 * us meanwhile (on a busy host, held-up time is not charged, so we
+	 * may keep the CPU longer).
+	 */
+	until = pv_now_ns() + WAIT_NS;
+	do {
+		t_user = pv_now_ns();
+		PV_CHECK_EQ(pv_user_run(u_wait, pv_rdtsc() + pv_tsc_hz() / 20,
+					pv_user_page(4)),
+			    0);
+		t_back = pv_now_ns();
+	} while (r->state_entry_time <= t_user && t_back < until);
 	/* Rewritten while in user mode: as it came back onto a CPU. */
 	PV_CHECK_GT(r->state_entry_time, t_user);
+	PV_CHECK_LE(r->state_entry_time, t_back);
 	PV_CHECK_EQ(r->state, RUNSTATE_running);
 	PV_CHECK_GT(r->time[RUNSTATE_runnable], runnable0);
 	PV_CHECK_EQ(r->state_entry_time & XEN_RUNSTATE_UPDATE, 0);
@@ -648,6 +689,112 @@ static void run_runstate(void)
 	test_runstate_user_mode();
 }
 
+/* ---- churn ----------------------------------------------------------------------- */
+
+#define CHURN_SPINNERS 6
+#define CHURN_ROUNDS   40
+
+static void run_churn(void)
+{
+	domid_t spin[CHURN_SPINNERS], victim;
+	struct xeno_domctl_sysinfo s0 = sysinfo(), s1;
+	unsigned int i;
+
+	pv_test_begin("sched.churn");
+	for (i = 0; i < CHURN_SPINNERS; i++) {
+		spin[i] = spawn("churn", "spin", NULL);
+	}
+	for (i = 0; i < CHURN_ROUNDS; i++) {
+		victim = spawn("victim", "spin", NULL);
+		pv_sleep_ns(3 * SLICE_NS);
+		PV_CHECK_OK(pv_domctl_destroy(victim));
+	}
+	s1 = sysinfo();
+	printf("churn: %u victims destroyed, %lu steals, %lu switches\n",
+	       CHURN_ROUNDS, (unsigned long)(s1.steals - s0.steals),
+	       (unsigned long)(s1.switches - s0.switches));
+	PV_CHECK_GT(s1.steals, s0.steals);
+	PV_CHECK_EQ(s1.nr_domains, 1 + CHURN_SPINNERS);
+	for (i = 0; i < CHURN_SPINNERS; i++) {
+		PV_CHECK_OK(pv_domctl_destroy(spin[i]));
+	}
+	pv_test_end();
+}
+
+/* ---- soft reset ---------------------------------------------------------------- */
+
+static volatile unsigned int dom_exc_events;
+
+PV_HANDLER static void on_dom_exc(evtchn_port_t port, struct pv_regs *regs,
+				  void *arg)
+{
+	dom_exc_events++;
+	(void)port;
+	(void)regs;
+	(void)arg;
+}
+
+/* The child: the shutdown must not return. */
+static int child_soft_reset(bool compat)
+{
+	struct sched_shutdown r = { .reason = SHUTDOWN_soft_reset };
+	long rc = compat ? HYPERVISOR_sched_op_compat(SCHEDOP_shutdown,
+						      SHUTDOWN_soft_reset)
+			 : HYPERVISOR_sched_op(SCHEDOP_shutdown, &r);
+
+	printf("softreset: shutdown returned %ld\n", rc);
+	return 1;
+}
+
+static void check_soft_reset(const char *cmd, bool leave)
+{
+	struct xeno_domctl_getinfo info;
+	struct xeno_domctl_vcpuinfo v;
+	unsigned int seen = dom_exc_events;
+	uint64_t until, pages;
+	domid_t id = spawn("softrst", cmd, NULL);
+
+	until = pv_now_ns() + WAIT_NS;
+	do {
+		pv_sleep_ns(5 * MS);
+		PV_CHECK_OK(pv_domctl_getinfo(id, &info, &v, 1));
+	} while (info.state != XENO_DOMSTATE_shutdown && pv_now_ns() < until);
+	PV_CHECK_EQ(info.state, XENO_DOMSTATE_shutdown);
+	PV_CHECK_EQ(info.shutdown_reason, SHUTDOWN_soft_reset);
+	while (dom_exc_events == seen && pv_now_ns() < until) {
+		pv_sleep_ns(MS);
+	}
+	PV_CHECK_GT(dom_exc_events, seen);
+	pages = info.tot_pages;
+	PV_CHECK_GT(pages, 0);
+	/* Kept, memory and all, until we act. */
+	pv_sleep_ns(50 * MS);
+	PV_CHECK_OK(pv_domctl_getinfo(id, &info, &v, 1));
+	PV_CHECK_EQ(info.state, XENO_DOMSTATE_shutdown);
+	PV_CHECK_EQ(info.shutdown_reason, SHUTDOWN_soft_reset);
+	PV_CHECK_EQ(info.tot_pages, pages);
+	PV_CHECK_EQ(v.state, RUNSTATE_offline);
+	if (leave) {
+		return;
+	}
+	PV_CHECK_OK(pv_domctl_destroy(id));
+	PV_CHECK_EQ(pv_domctl_getinfo(id, &info, &v, 1), -ESRCH);
+}
+
+static void run_soft_reset(bool leave)
+{
+	evtchn_port_t port;
+
+	pv_test_begin("sched.soft_reset");
+	if (PV_CHECK_OK(pv_evtchn_bind_virq(VIRQ_DOM_EXC, 0, &port)) &&
+	    PV_CHECK_OK(pv_evtchn_bind(port, on_dom_exc, NULL))) {
+		check_soft_reset("softreset", false);
+		check_soft_reset("softreset_compat", leave);
+	}
+	PV_CHECK_EQ(sysinfo().nr_domains, leave ? 2 : 1);
+	pv_test_end();
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int main(void)
@@ -663,6 +810,10 @@ int main(void)
 		if (strncmp(cmd, "ping ", 5) == 0) {
 			return child_ping(cmd + 5);
 		}
+		if (strcmp(cmd, "softreset") == 0 ||
+		    strcmp(cmd, "softreset_compat") == 0) {
+			return child_soft_reset(cmd[9] != '\0');
+		}
 		printf("unknown child command '%s'\n", cmd);
 		return 1;
 	}
@@ -674,6 +825,11 @@ int main(void)
 		run_race();
 	} else if (strcmp(cmd, "runstate") == 0) {
 		run_runstate();
+	} else if (strcmp(cmd, "churn") == 0) {
+		run_churn();
+	} else if (strcmp(cmd, "softreset") == 0 ||
+		   strcmp(cmd, "softreset leave") == 0) {
+		run_soft_reset(cmd[9] != '\0');
 	} else {
 		printf("dom0: unknown test '%s'\n", cmd);
 		return 1;

@@ -48,6 +48,9 @@ enum vcpu_state {
 
 struct evtchn; /* event_channel.c */
 
+/* vcpu.alive of an allocated vCPU (checked by the scheduler's asserts). */
+#define VCPU_ALIVE 0x76637075u
+
 struct vcpu {
 	struct mm_vcpu mm; /* page-table roots, last MMU refusal */
 	struct domain *domain;
@@ -68,6 +71,7 @@ struct vcpu {
 	bool pause;		/* held off the CPUs (domain paused) */
 	bool on_cpu;		/* its state is in a CPU's guest frame */
 	bool moving;		/* off every list, held by a picking CPU */
+	uint32_t alive;		/* VCPU_ALIVE from creation until freed */
 	bool (*block_check)(struct vcpu *); /* pending SCHEDOP_block */
 	uint64_t
 		runstate_gva; /* VCPUOP_register_runstate_memory_area, 0 = none:
@@ -118,6 +122,10 @@ struct domain {
 	enum domain_state state;
 	bool paused;		      /* by XENO_DOMCTL_pause */
 	bool destroying;	      /* domain_destroy() has it */
+	bool held;		      /* shut down with SHUTDOWN_soft_reset:
+					 kept, memory and all, for the control
+					 domain to destroy (not reaped while
+					 one runs) */
 	unsigned int shutdown_reason; /* SHUTDOWN_*, valid when not RUNNING */
 	unsigned int refs;	      /* domain_find references + 1 */
 
