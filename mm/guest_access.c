@@ -166,11 +166,16 @@ out:
 	return pg;
 }
 
-/* The same in v's active tables, as v accesses them now. */
-static struct page_info *translate(struct mm_vcpu *v, uint64_t va, bool write)
+/*
+ * The same in v's tables: its kernel ones if kernel, else the active
+ * ones, as v accesses them now.
+ */
+static struct page_info *translate(struct mm_vcpu *v, bool kernel, uint64_t va,
+				   bool write)
 {
-	return translate_in(v->d, mm_vcpu_active_root(v), v->user_mode, va,
-			    write);
+	mfn_t root = kernel ? v->kernel_root : mm_vcpu_active_root(v);
+
+	return translate_in(v->d, root, !kernel && v->user_mode, va, write);
 }
 
 struct page_info *guest_frame_in(struct mm_domain *d, mfn_t root, uint64_t va)
@@ -190,10 +195,13 @@ static void untranslate(struct page_info *pg, bool write)
 	}
 }
 
-/* Copies n bytes between buf and guest address gva, page by page. */
-static int copy(uint64_t gva, void *buf, size_t n, bool write)
+/*
+ * Copies n bytes between buf and guest address gva of v, page by page,
+ * through v's kernel tables if kernel.
+ */
+static int copy(struct mm_vcpu *v, bool kernel, uint64_t gva, void *buf,
+		size_t n, bool write)
 {
-	struct mm_vcpu *v = mm_vcpu_current();
 	char *p = buf;
 
 	if (v == NULL || !guest_range_ok(gva, n)) {
@@ -202,7 +210,7 @@ static int copy(uint64_t gva, void *buf, size_t n, bool write)
 	while (n > 0) {
 		size_t off = gva & (PAGE_SIZE - 1);
 		size_t chunk = MIN(n, PAGE_SIZE - off);
-		struct page_info *pg = translate(v, gva, write);
+		struct page_info *pg = translate(v, kernel, gva, write);
 		char *frame;
 
 		if (pg == NULL) {
@@ -224,13 +232,20 @@ static int copy(uint64_t gva, void *buf, size_t n, bool write)
 
 int guest_copy_from(void *dst, uint64_t gva, size_t n)
 {
-	return copy(gva, dst, n, false);
+	return copy(mm_vcpu_current(), false, gva, dst, n, false);
 }
 
 int guest_copy_to(uint64_t gva, const void *src, size_t n)
 {
 	/* copy() writes through buf only when reading from the guest. */
-	return copy(gva, (void *)(uintptr_t)src, n, true);
+	return copy(mm_vcpu_current(), false, gva, (void *)(uintptr_t)src, n,
+		    true);
+}
+
+int guest_copy_to_kernel(struct mm_vcpu *v, uint64_t gva, const void *src,
+			 size_t n)
+{
+	return copy(v, true, gva, (void *)(uintptr_t)src, n, true);
 }
 
 int guest_l1_of(struct mm_vcpu *v, uint64_t va, struct page_info **l1,

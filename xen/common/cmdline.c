@@ -34,6 +34,7 @@ static const struct param params[] = {
 	{ "bench_ops", P_UINT, &opt.bench_ops, 1, 100000000 },
 	{ "test_dead_cpu", P_UINT, &opt.test_dead_cpu, 0, 1 },
 	{ "pcid", P_BOOL, &opt.pcid, 0, 1 },
+	{ "test_move_delay_us", P_UINT, &opt.test_move_delay_us, 0, 100000 },
 	{ "selftest", P_STR, opt.selftest, 0, 0 },
 	{ "bench", P_STR, opt.bench, 0, 0 },
 };

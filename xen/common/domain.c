@@ -54,6 +54,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
 	}
 	v->domain = d;
 	v->id = id;
+	v->alive = VCPU_ALIVE;
 	v->state = VCPU_OFFLINE;
 	list_init(&v->runq);
 	mm_vcpu_init(&v->mm, &d->mm, id);
@@ -72,6 +73,7 @@ static void vcpu_destroy(struct vcpu *v)
 	arch_vcpu_destroy(v);
 	vtime_vcpu_fini(v);
 	mm_vcpu_fini(&v->mm);
+	v->alive = 0;
 	xfree(v);
 }
 
@@ -215,6 +217,27 @@ static const char *reason_name(unsigned int reason)
 	return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
 }
 
+/*
+ * Whether a control domain other than d is running (domains_lock held):
+ * a domain that asked for a soft reset is kept, with its memory, only
+ * for one, which alone could act on it (Xeno has no reset operation: it
+ * destroys it with xeno_domctl).
+ */
+static bool control_domain_other_than(const struct domain *d)
+{
+	struct list_head *p;
+
+	list_for_each(p, &domains)
+	{
+		const struct domain *o = list_entry(p, struct domain, link);
+
+		if (o != d && o->privileged && o->state == DOMAIN_RUNNING) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
 	bool first;
@@ -224,6 +247,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 	if (first) {
 		d->state = DOMAIN_SHUTDOWN;
 		d->shutdown_reason = reason;
+		d->held = reason == SHUTDOWN_soft_reset && !d->privileged;
 	}
 	spin_unlock(&d->lock);
 	if (!first) {
@@ -314,6 +338,7 @@ static struct domain *take_reapable(void)
 		struct domain *d = list_entry(p, struct domain, link);
 
 		if (d->state == DOMAIN_SHUTDOWN &&
+		    !(d->held && control_domain_other_than(d)) &&
 		    __atomic_load_n(&d->refs, __ATOMIC_ACQUIRE) == 1 &&
 		    !sched_domain_running(d)) {
 			d->state = DOMAIN_DEAD;

@@ -371,6 +371,8 @@ static long domctl_sysinfo(uint64_t arg)
 	s.nr_modules = dom0less_nr_images();
 	s.audits = domain_audits();
 	s.late_slices = (uint32_t)st.late_slices;
+	s.stalled_ns = st.stalled_ns;
+	s.stalls = st.stalls;
 #ifdef XENO_DEBUG
 	s.flags = XENO_SYSINFO_DEBUG;
 #endif

@@ -26,6 +26,7 @@
 #define XENFEAT_highmem_assist		  6
 #define XENFEAT_dom0			  11
 #define XENFEAT_direct_mapped		  17
+#define XENFEAT_runstate_phys_area	  18
 
 #define VMASST_VALID_TYPES 0x10000003fULL
 
@@ -194,6 +195,7 @@ static long do_xen_version(struct hcall_args *h)
 		fi.submap = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
 			    (1u << XENFEAT_highmem_assist) |
 			    (1u << XENFEAT_direct_mapped) |
+			    (1u << XENFEAT_runstate_phys_area) |
 			    (caller()->privileged ? 1u << XENFEAT_dom0 : 0);
 		return guest_copy_to(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
 	}

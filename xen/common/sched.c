@@ -5,9 +5,10 @@
  * t * SCHED_WEIGHT_DEFAULT / weight to a vCPU's vtime, so over time each
  * domain's vCPUs get CPU in proportion to its weight. The CPU always runs
  * the queue's smallest vtime next; a slice lasts SCHED_SLICE_NS. A vCPU
- * that wakes up starts no lower than one slice below sys_vtime, the
- * largest vtime any CPU has started running, so sleeping (or being
- * created late) earns no unbounded credit.
+ * that wakes up starts no more than one of its slices below the level:
+ * the smallest vtime any CPU runs or has queued (vtime_floor), so
+ * sleeping (or being created late) earns no unbounded credit; nor does
+ * time its CPU was held up (account()).
  *
  * Balancing: whenever a CPU picks (a slice ended, its vCPU blocked), it
  * also looks at the other queues' heads, published in head_vtime, and
@@ -22,6 +23,9 @@
  *    moved by a picking or stealing CPU (then it is on no list, and its
  *    state says RUNNABLE; nothing but the mover takes it, and anyone else
  *    may only change its state, which the mover checks when it is done).
+ *    v->moving is true while it is moved: like on_cpu it keeps its domain
+ *    from being destroyed (sched_domain_running), since the mover still
+ *    reads v after anyone may have shut the domain down.
  *  - rq->curr is the vCPU whose registers this CPU's guest frame holds
  *    (state RUNNING, or any state until the exit path switches away).
  *  - v->on_cpu stays true until the CPU has saved v's registers, so a
@@ -42,10 +46,12 @@
  * thief trylocks the victim while holding none of its own).
  */
 #include <xeno/arch.h>
+#include <xeno/cmdline.h>
 #include <xeno/exit_work.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
+#include <xeno/timer.h>
 #include <xeno/vtime.h>
 
 #define NO_VTIME UINT64_MAX
@@ -64,6 +70,12 @@ struct runq {
 	bool need_resched;	/* take the slow path at the next exit */
 	bool yield;		/* curr yielded: switch even if it is best */
 	uint64_t head_vtime;	/* see the invariants */
+	uint64_t curr_vtime;	/* curr's vtime (as of its last charge), or
+				   NO_VTIME when idle; read by anyone */
+	uint64_t stall_ns;	/* curr's run so far: time the CPU was held
+				   up (sched_timer_irq_end), atomic */
+	uint64_t irq_since;	/* in the timer interrupt: held up since
+				   (sched_timer_irq_begin), else 0; atomic */
 	uint64_t slice_end;
 	struct timer slice_timer;
 } __aligned(64);
@@ -72,7 +84,6 @@ static struct runq rqs[NR_CPUS];
 static struct sched_stats stats;
 static unsigned int next_cpu; /* round-robin placement of new vCPUs */
 static uint64_t idle_mask;    /* CPUs idling (bit per CPU), atomic */
-static uint64_t sys_vtime;    /* the largest vtime a CPU started, atomic */
 
 /* need_resched, then the CPU's exit-work word (xeno/exit_work.h). */
 static void request_resched(struct runq *rq)
@@ -94,6 +105,7 @@ void sched_init(void)
 		spin_lock_init(&rqs[cpu].lock, "runq", LOCK_RANK_SCHED);
 		list_init(&rqs[cpu].queue);
 		rqs[cpu].head_vtime = NO_VTIME;
+		rqs[cpu].curr_vtime = NO_VTIME;
 		timer_init(&rqs[cpu].slice_timer, slice_expired, &rqs[cpu],
 			   cpu);
 	}
@@ -226,20 +238,53 @@ static void kick_idle_cpu(unsigned int busy)
 }
 
 /*
- * Makes v runnable on its queue; the caller holds that queue's lock. Its
- * vtime starts no lower than a slice below where every CPU has got to
- * (sys_vtime): vtimes are compared across CPUs when they balance, so a
- * CPU's own level would give a vCPU waking there credit against the
- * vCPUs of busier CPUs.
+ * The level: the smallest vtime any CPU runs or has queued, v itself
+ * aside (NO_VTIME if there is none). Read without the locks: a moment's
+ * picture is enough for a floor.
  */
+static uint64_t vtime_level(const struct vcpu *v)
+{
+	unsigned int n = arch_nr_cpus(), i;
+	uint64_t level = NO_VTIME;
+
+	for (i = 0; i < n; i++) {
+		uint64_t h =
+			__atomic_load_n(&rqs[i].head_vtime, __ATOMIC_ACQUIRE);
+		uint64_t c =
+			__atomic_load_n(&rqs[i].curr_vtime, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&rqs[i].curr, __ATOMIC_RELAXED) == v) {
+			c = NO_VTIME;
+		}
+		level = MIN(level, MIN(h, c));
+	}
+	return level;
+}
+
+/*
+ * Time off the CPUs earns at most one slice of credit: v's vtime is
+ * raised to one of its own slices (in vtime) below the level. Used when
+ * a vCPU wakes and when its CPU was held up (account()). The level is
+ * global because vtimes are compared across CPUs when they balance, so
+ * a CPU's own level would give a vCPU waking there credit against the
+ * vCPUs of busier CPUs; and it is the smallest vtime, not the largest,
+ * because one slice of a light domain moves its vtime far ahead.
+ */
+static void vtime_floor(struct vcpu *v)
+{
+	unsigned int w = v->domain->weight ? v->domain->weight : 1;
+	uint64_t credit = SCHED_SLICE_NS * SCHED_WEIGHT_DEFAULT / w;
+	uint64_t level = vtime_level(v);
+
+	if (level != NO_VTIME && level > credit && v->vtime < level - credit) {
+		v->vtime = level - credit;
+	}
+}
+
+/* Makes v runnable on its queue; the caller holds that queue's lock. */
 static void make_runnable(struct runq *rq, struct vcpu *v, uint64_t now)
 {
-	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
-	uint64_t floor = sys > SCHED_SLICE_NS ? sys - SCHED_SLICE_NS : 0;
-
-	if (v->vtime < floor) {
-		v->vtime = floor;
-	}
+	vtime_floor(v);
 	set_state(v, VCPU_RUNNABLE, now);
 	enqueue(rq, v);
 	request_resched(rq);
@@ -367,7 +412,10 @@ bool sched_domain_running(const struct domain *d)
 	unsigned int i;
 
 	for (i = 0; i < d->nr_vcpus; i++) {
-		if (__atomic_load_n(&d->vcpu[i]->on_cpu, __ATOMIC_ACQUIRE)) {
+		const struct vcpu *v = d->vcpu[i];
+
+		if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&v->moving, __ATOMIC_ACQUIRE)) {
 			return true;
 		}
 	}
@@ -382,34 +430,123 @@ void sched_wait_domain_off(const struct domain *d)
 	}
 }
 
-void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t)
+/* sched_vcpu_times() with rq, v's queue, locked. */
+static void vcpu_times_locked(struct runq *rq, struct vcpu *v,
+			      struct sched_vcpu_times *t)
 {
-	struct runq *rq = lock_vcpu_rq(v);
-	uint64_t now = arch_now_ns();
+	uint64_t now = arch_now_ns(), stolen = v->stolen_ns;
 	unsigned int i;
 
 	t->cpu_time_ns = v->runtime_ns;
 	if (rq->curr == v && v->state == VCPU_RUNNING) {
-		t->cpu_time_ns += now - v->run_start;
+		uint64_t ran = now - v->run_start;
+		uint64_t stall =
+			__atomic_load_n(&rq->stall_ns, __ATOMIC_SEQ_CST);
+		uint64_t since =
+			__atomic_load_n(&rq->irq_since, __ATOMIC_SEQ_CST);
+		uint64_t ongoing = timer_overdue(v->cpu, now);
+
+		if (since != 0 && now - since > ongoing) {
+			ongoing = now - since;
+		}
+		/* A stall still going on, as its interrupt will count it. */
+		if (ongoing >= SCHED_STALL_MIN_NS) {
+			stall += ongoing;
+		}
+		stall = stall < ran ? stall : ran;
+		t->cpu_time_ns += ran - stall;
+		stolen += stall;
 	}
+	/*
+	 * A stall is seen only once it is SCHED_STALL_MIN_NS old: never
+	 * report less than before because the part before that was.
+	 */
+	if (t->cpu_time_ns < v->cpu_time_seen) {
+		t->cpu_time_ns = v->cpu_time_seen;
+	}
+	v->cpu_time_seen = t->cpu_time_ns;
 	for (i = 0; i < 4; i++) {
 		t->state_time[i] = v->state_time[i];
 	}
 	t->state = sched_runstate_of(v->state);
 	t->state_time[t->state] += now - v->state_entry;
+	/* Stalled time was never the vCPU's: it waited for its CPU. */
+	if (stolen > t->state_time[RUNSTATE_running]) {
+		stolen = t->state_time[RUNSTATE_running];
+	}
+	t->state_time[RUNSTATE_running] -= stolen;
+	t->state_time[RUNSTATE_runnable] += stolen;
 	t->cpu = v->cpu;
+}
+
+void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+
+	vcpu_times_locked(rq, v, t);
 	spin_unlock(&rq->lock);
 }
 
-/* Charges curr for the time since it went on the CPU. */
-static void account(struct vcpu *curr, uint64_t now)
+/*
+ * Charges curr for the time since it went on the CPU, less the time the
+ * CPU was held up meanwhile (see sched_timer_irq_end; and now, if this
+ * CPU's timer interrupt is overdue), which becomes curr's stolen time.
+ * A vCPU that lost time that way is not paid it back later beyond one
+ * slice (vtime_floor): whether it was held up or ran while the
+ * interrupt was late cannot be told apart under an emulator, and paying
+ * back time it in fact used would starve the others for as long.
+ */
+static void account(struct runq *rq, struct vcpu *curr, uint64_t now)
 {
 	uint64_t ran = now - curr->run_start;
+	uint64_t stall =
+		__atomic_exchange_n(&rq->stall_ns, 0, __ATOMIC_SEQ_CST);
+	uint64_t overdue = timer_overdue(arch_cpu_id(), now);
 	unsigned int w = curr->domain->weight ? curr->domain->weight : 1;
 
+	/* The timer interrupt has not even come yet: held up until now. */
+	if (overdue >= SCHED_STALL_MIN_NS) {
+		stall += overdue;
+	}
+	if (stall > ran) {
+		stall = ran;
+	}
+	ran -= stall;
+	curr->stolen_ns += stall;
 	curr->runtime_ns += ran;
 	curr->vtime += ran * SCHED_WEIGHT_DEFAULT / w;
 	curr->run_start = now;
+	if (stall != 0) {
+		vtime_floor(curr);
+		__atomic_fetch_add(&stats.stalled_ns, stall, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&rq->curr_vtime, curr->vtime, __ATOMIC_RELEASE);
+}
+
+void sched_timer_irq_begin(uint64_t since)
+{
+	__atomic_store_n(&rqs[arch_cpu_id()].irq_since, since,
+			 __ATOMIC_SEQ_CST);
+}
+
+void sched_timer_irq_end(void)
+{
+	struct runq *rq = &rqs[arch_cpu_id()];
+	struct vcpu *curr = rq->curr;
+	uint64_t now = arch_now_ns();
+	uint64_t held = now - __atomic_load_n(&rq->irq_since, __ATOMIC_RELAXED);
+	uint64_t ran, had;
+
+	if (held >= SCHED_STALL_MIN_NS && curr != NULL &&
+	    curr->state == VCPU_RUNNING) {
+		ran = now - curr->run_start;
+		had = __atomic_load_n(&rq->stall_ns, __ATOMIC_RELAXED);
+		held = MIN(held, had < ran ? ran - had : 0);
+		__atomic_fetch_add(&rq->stall_ns, held, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&stats.stalls, 1, __ATOMIC_RELAXED);
+	}
+	/* After the add: a reader meanwhile may count it twice, never not. */
+	__atomic_store_n(&rq->irq_since, 0, __ATOMIC_SEQ_CST);
 }
 
 /* ---- stopping the other CPUs ------------------------------------------- */
@@ -519,6 +656,7 @@ static struct vcpu *steal(unsigned int self, uint64_t limit)
 			continue;
 		}
 		dequeue(other, v);
+		v->moving = true;
 		__atomic_store_n(&v->cpu, self, __ATOMIC_RELEASE);
 		spin_unlock(&other->lock);
 		__atomic_fetch_add(&stats.steals, 1, __ATOMIC_RELAXED);
@@ -571,14 +709,10 @@ static void yield_behind(struct runq *rq, struct vcpu *curr)
 
 static void start_running(struct runq *rq, struct vcpu *v, uint64_t now)
 {
-	uint64_t sys = __atomic_load_n(&sys_vtime, __ATOMIC_RELAXED);
-
-	while (sys < v->vtime && !__atomic_compare_exchange_n(
-					 &sys_vtime, &sys, v->vtime, true,
-					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-	}
 	set_state(v, VCPU_RUNNING, now);
+	__atomic_store_n(&rq->curr_vtime, v->vtime, __ATOMIC_RELEASE);
 	v->run_start = now;
+	__atomic_store_n(&rq->stall_ns, 0, __ATOMIC_SEQ_CST);
 	v->on_cpu = true;
 	rq->curr = v;
 	rq->slice_end = now + SCHED_SLICE_NS;
@@ -586,42 +720,79 @@ static void start_running(struct runq *rq, struct vcpu *v, uint64_t now)
 }
 
 /*
+ * test_move_delay_us (a test option): the mover holds a vCPU it took off
+ * the lists, other than its own current one (whose on_cpu still guards
+ * it), a while, so that a destroy racing with it is likely.
+ */
+static void test_move_delay(void)
+{
+	uint64_t until = arch_now_ns() + opt.test_move_delay_us * 1000;
+
+	while (arch_now_ns() < until) {
+		arch_cpu_relax();
+	}
+}
+
+/*
+ * Ends this CPU's move of v (off every list, v->moving; see the
+ * invariants): back on this queue if still runnable, else (shut down,
+ * paused or taken down meanwhile) left off. Clearing moving is the last
+ * access: once none of a domain's vCPUs is moving or on a CPU it may be
+ * destroyed. The caller holds rq's lock.
+ */
+static void end_move(struct runq *rq, struct vcpu *v)
+{
+	if (v->state == VCPU_RUNNABLE) {
+		enqueue(rq, v);
+	}
+	__atomic_store_n(&v->moving, false, __ATOMIC_RELEASE);
+}
+
+/*
  * Runs next (taken off this CPU's queue, or NULL) unless another queue
  * holds a vCPU far enough behind it; then next goes back to the queue.
  * Either may have been shut down or paused while off the lists.
  */
-static struct vcpu *start_next(unsigned int self, struct vcpu *next,
-			       uint64_t now)
+static struct vcpu *start_next(unsigned int self, struct vcpu *next)
 {
 	struct runq *rq = &rqs[self];
 	struct vcpu *better = steal(self, next ? next->vtime : NO_VTIME);
+	uint64_t now;
 
-	spin_lock(&rq->lock);
-	ASSERT(better == NULL || !better->on_cpu);
-	if (next != NULL && next != rq->curr &&
-	    __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) {
-		/*
-		 * Its registers are still in another CPU's frame (it was woken
-		 * while that CPU switched away from it): not runnable here
-		 * until that CPU is done. It waits on the queue; an idle CPU
-		 * spins rather than halts while a queue holds work.
-		 */
-		if (next->state == VCPU_RUNNABLE) {
-			enqueue(rq, next);
-		}
-		__atomic_fetch_add(&stats.deferred, 1, __ATOMIC_RELAXED);
-		next = NULL;
+	if (opt.test_move_delay_us != 0 &&
+	    ((next != NULL && next != rq->curr) || better != NULL)) {
+		test_move_delay();
 	}
-	if (better != NULL && better->state == VCPU_RUNNABLE) {
-		if (next != NULL && next->state == VCPU_RUNNABLE) {
-			enqueue(rq, next);
+	spin_lock(&rq->lock);
+	/* Nobody destroyed them while they moved (v->moving). */
+	ASSERT(next == NULL || next->alive == VCPU_ALIVE);
+	ASSERT(better == NULL || better->alive == VCPU_ALIVE);
+	/* Its run starts now: waiting for locks was no vCPU's time. */
+	now = arch_now_ns();
+	/*
+	 * Only the CPU that holds a vCPU's registers can find it on_cpu on
+	 * a queue (its own, until its switch is done): thieves skip on_cpu
+	 * vCPUs, and a CPU's switch_done comes before its next pick.
+	 */
+	ASSERT(next == NULL || next == rq->curr || !next->on_cpu);
+	ASSERT(better == NULL || !better->on_cpu);
+	if (better != NULL && better->state != VCPU_RUNNABLE) {
+		end_move(rq, better);
+		better = NULL;
+	}
+	if (better != NULL) {
+		if (next != NULL) {
+			end_move(rq, next);
 		}
 		next = better;
 	}
 	rq->curr = NULL;
+	__atomic_store_n(&rq->curr_vtime, NO_VTIME, __ATOMIC_RELEASE);
 	if (next != NULL && next->state == VCPU_RUNNABLE) {
 		start_running(rq, next, now);
-	} else {
+		__atomic_store_n(&next->moving, false, __ATOMIC_RELEASE);
+	} else if (next != NULL) {
+		end_move(rq, next);
 		next = NULL;
 	}
 	spin_unlock(&rq->lock);
@@ -649,8 +820,10 @@ static struct vcpu *pick_slow(unsigned int self, struct vcpu *curr)
 			__atomic_fetch_add(&stats.late_slices, 1,
 					   __ATOMIC_RELAXED);
 		}
-		account(curr, now);
+		account(rq, curr, now);
 		if (keep_current(rq, curr, now)) {
+			/* Waiting for the lock was not its time either. */
+			curr->run_start = arch_now_ns();
 			spin_unlock(&rq->lock);
 			return curr;
 		}
@@ -666,9 +839,10 @@ static struct vcpu *pick_slow(unsigned int self, struct vcpu *curr)
 	if (!list_empty(&rq->queue)) {
 		next = list_first_entry(&rq->queue, struct vcpu, runq);
 		dequeue(rq, next);
+		next->moving = true;
 	}
 	spin_unlock(&rq->lock);
-	next = start_next(self, next, now);
+	next = start_next(self, next);
 	if (next != curr) {
 		__atomic_fetch_add(&stats.switches, 1, __ATOMIC_RELAXED);
 	}
@@ -705,34 +879,135 @@ bool sched_preempt_due(void)
 	       arch_now_ns() >= rq->slice_end;
 }
 
-void sched_runstate_fill(struct vcpu *v, struct vcpu_runstate_info *r)
+/* ---- the runstate areas (VCPUOP_register_runstate_*) -------------------- */
+
+static void runstate_fill_locked(struct runq *rq, struct vcpu *v,
+				 struct vcpu_runstate_info *r)
 {
 	struct sched_vcpu_times t;
 
-	sched_vcpu_times(v, &t);
+	vcpu_times_locked(rq, v, &t);
 	memset(r, 0, sizeof(*r));
 	r->state = (int32_t)t.state;
-	r->state_entry_time =
-		__atomic_load_n(&v->state_entry, __ATOMIC_ACQUIRE);
+	r->state_entry_time = v->state_entry;
 	memcpy(r->time, t.state_time, sizeof(r->time));
 }
 
+void sched_runstate_fill(struct vcpu *v, struct vcpu_runstate_info *r)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+
+	runstate_fill_locked(rq, v, r);
+	spin_unlock(&rq->lock);
+}
+
+/* Whether v's domain asked for XEN_RUNSTATE_UPDATE (pv-abi §4.11, §6.6). */
+static bool runstate_flagged(const struct vcpu *v)
+{
+	uint64_t assists =
+		__atomic_load_n(&v->domain->mm.vm_assist, __ATOMIC_RELAXED);
+
+	return (assists >> VMASST_TYPE_runstate_update_flag) & 1;
+}
+
 /*
- * The runstate area of the vCPU just put on this CPU, written through
- * its own page tables (now loaded). A guest that unmapped the area, or
- * runs in user mode where it is kernel-only, misses this update: Xeno
- * does not switch the guest's mode for it.
+ * Writes r into the physical-address area (in the direct map). With the
+ * update flag, state_entry_time carries XEN_RUNSTATE_UPDATE while the
+ * other fields change, so a guest that reads the area on another vCPU
+ * can tell a torn copy.
+ */
+static void runstate_store(struct vcpu_runstate_info *area,
+			   const struct vcpu_runstate_info *r, bool flag)
+{
+	if (flag) {
+		__atomic_store_n(&area->state_entry_time,
+				 r->state_entry_time | XEN_RUNSTATE_UPDATE,
+				 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+	area->state = r->state;
+	memcpy(area->time, r->time, sizeof(area->time));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&area->state_entry_time, r->state_entry_time,
+			 __ATOMIC_RELAXED);
+}
+
+/*
+ * The same into the virtual-address area, through v's kernel page
+ * tables whatever mode v is in (the address is the guest kernel's). An
+ * area that is not mapped there, or not writable, misses the update.
+ */
+static void runstate_copy(struct vcpu *v, uint64_t gva,
+			  const struct vcpu_runstate_info *r, bool flag)
+{
+	uint64_t at =
+		gva + offsetof(struct vcpu_runstate_info, state_entry_time);
+	struct vcpu_runstate_info busy = *r;
+
+	if (flag) {
+		busy.state_entry_time |= XEN_RUNSTATE_UPDATE;
+		if (guest_copy_to_kernel(&v->mm, at, &busy.state_entry_time,
+					 sizeof(uint64_t)) != 0) {
+			return;
+		}
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+	if (guest_copy_to_kernel(&v->mm, gva, &busy, sizeof(busy)) != 0 ||
+	    !flag) {
+		return;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	(void)guest_copy_to_kernel(&v->mm, at, &r->state_entry_time,
+				   sizeof(uint64_t));
+}
+
+/*
+ * Rewrites v's registered runstate areas: as it goes onto a CPU and as
+ * it leaves one (then it is not running anywhere, so its page tables
+ * stay put while they are walked). The physical area is written under
+ * the run-queue lock, which is what its (un)registration takes: the
+ * frame is never written after its reference was dropped.
  */
 static void runstate_update(struct vcpu *v)
 {
-	struct vcpu_runstate_info r;
 	uint64_t gva = __atomic_load_n(&v->runstate_gva, __ATOMIC_ACQUIRE);
+	bool flag = runstate_flagged(v);
+	struct vcpu_runstate_info r;
+	struct runq *rq;
 
-	if (gva == 0) {
+	if (gva == 0 && v->runstate_phys == NULL) {
 		return;
 	}
-	sched_runstate_fill(v, &r);
-	(void)guest_copy_to(gva, &r, sizeof(r));
+	rq = lock_vcpu_rq(v);
+	runstate_fill_locked(rq, v, &r);
+	if (v->runstate_phys != NULL) {
+		runstate_store(v->runstate_phys, &r, flag);
+	}
+	spin_unlock(&rq->lock);
+	if (gva != 0) {
+		runstate_copy(v, gva, &r, flag);
+	}
+}
+
+void sched_runstate_write(struct vcpu *v)
+{
+	runstate_update(v);
+}
+
+struct vcpu_runstate_info *
+sched_runstate_set_phys(struct vcpu *v, struct vcpu_runstate_info *area)
+{
+	struct runq *rq = lock_vcpu_rq(v);
+	struct vcpu_runstate_info *old = v->runstate_phys;
+	struct vcpu_runstate_info r;
+
+	v->runstate_phys = area;
+	if (area != NULL) {
+		runstate_fill_locked(rq, v, &r);
+		runstate_store(area, &r, runstate_flagged(v));
+	}
+	spin_unlock(&rq->lock);
+	return old;
 }
 
 void sched_switch_done(struct vcpu *prev)
@@ -740,6 +1015,11 @@ void sched_switch_done(struct vcpu *prev)
 	struct vcpu *next = current_vcpu();
 
 	if (prev != NULL && prev != next) {
+		/* While on_cpu still holds its domain off the reaper. */
+		if (__atomic_load_n(&prev->state, __ATOMIC_ACQUIRE) !=
+		    VCPU_DEAD) {
+			runstate_update(prev);
+		}
 		__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
 	}
 	if (next != NULL && next != prev) {
@@ -749,9 +1029,11 @@ void sched_switch_done(struct vcpu *prev)
 }
 
 /*
- * Whether a queue holds work. A CPU sets its idle_mask bit before
- * it looks, and a CPU that queues work publishes the head before it
- * reads idle_mask, so one of the two always sees the other.
+ * Whether a queue holds work (an idle CPU then spins and picks again
+ * rather than halting: what it saw may be a vCPU whose CPU is still
+ * saving it). A CPU sets its idle_mask bit before it looks, and a CPU
+ * that queues work publishes the head before it reads idle_mask, so one
+ * of the two always sees the other.
  */
 static bool work_queued(void)
 {
@@ -791,7 +1073,8 @@ void sched_stats_read(struct sched_stats *out)
 	out->steals = __atomic_load_n(&stats.steals, __ATOMIC_RELAXED);
 	out->idle_entries =
 		__atomic_load_n(&stats.idle_entries, __ATOMIC_RELAXED);
-	out->deferred = __atomic_load_n(&stats.deferred, __ATOMIC_RELAXED);
+	out->stalls = __atomic_load_n(&stats.stalls, __ATOMIC_RELAXED);
+	out->stalled_ns = __atomic_load_n(&stats.stalled_ns, __ATOMIC_RELAXED);
 	out->late_slices =
 		__atomic_load_n(&stats.late_slices, __ATOMIC_RELAXED);
 }

@@ -259,8 +259,13 @@ static bool reason_valid(uint32_t reason)
  * it, while -ENOSYS would leave guests that treat any non-zero result as
  * "cancelled" (Linux does) in the same place with a less honest answer.
  *
- * SHUTDOWN_soft_reset (keep memory, reset the hypervisor's state for
- * kexec) is not implemented: -ENOSYS, and the domain keeps running.
+ * SHUTDOWN_soft_reset stops the domain like poweroff, with that reason
+ * (dom0 gets VIRQ_DOM_EXC and reads it with xeno_domctl getinfo), but
+ * the domain is not destroyed: it stays shut down, memory and all, for
+ * the control domain (domain.c), which in Xen would reset its
+ * hypervisor state and start it again (XEN_DOMCTL_soft_reset). Xeno has
+ * no such reset operation: dom0 can only destroy it. With no control
+ * domain running it is destroyed like any other.
  */
 static long shutdown_self(struct vcpu *v, uint64_t reason)
 {
@@ -269,12 +274,11 @@ static long shutdown_self(struct vcpu *v, uint64_t reason)
 	case SHUTDOWN_reboot:
 	case SHUTDOWN_crash:
 	case SHUTDOWN_watchdog:
+	case SHUTDOWN_soft_reset:
 		domain_shutdown(v->domain, reason);
 		return 0;
 	case SHUTDOWN_suspend:
 		return 1;
-	case SHUTDOWN_soft_reset:
-		return -ENOSYS;
 	default:
 		printk(LOG_DEBUG, "d%u: shutdown: bad reason %#lx\n",
 		       v->domain->domid, reason);

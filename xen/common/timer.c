@@ -16,6 +16,10 @@
  *    another one. Stopping a timer does not disarm the hardware; the
  *    interrupt that follows finds nothing expired and re-arms for the new
  *    head, which is cheaper than reprogramming on every stop.
+ *  - due is when this CPU's hardware was last armed to interrupt, so an
+ *    interrupt that comes much later tells how long the CPU was held up
+ *    (timer_overdue(); interrupts are on whenever a guest runs, so only
+ *    the CPU's host or a long hypervisor path can delay one).
  *
  * Concurrency rules for users: calls on one timer may come from any CPU
  * but must not race with each other, except that a timer's own fn may
@@ -38,9 +42,17 @@
 
 #define TIMER_LOCK_RANK ((enum lock_rank)(LOCK_RANK_LEAF - 1))
 
+#define NOT_DUE UINT64_MAX
+
+/*
+ * due: when the hardware was last armed to interrupt (what
+ * arch_timer_program() returned), NOT_DUE once that interrupt came or
+ * while nothing is armed.
+ */
 struct timer_cpu {
 	spinlock_t lock;
 	struct list_head list; /* active timers, ascending deadline */
+	uint64_t due;
 } __aligned(64);
 
 /*
@@ -51,6 +63,7 @@ struct timer_cpu {
 #define TIMER_CPU_INIT                                           \
 	{                                                        \
 		.lock = SPINLOCK_INIT("timer", TIMER_LOCK_RANK), \
+		.due = NOT_DUE,                                  \
 	}
 static struct timer_cpu timer_cpus[NR_CPUS] = {
 	[0 ... NR_CPUS - 1] = TIMER_CPU_INIT,
@@ -135,7 +148,8 @@ void timer_set(struct timer *t, uint64_t deadline)
 	insert_sorted(tc, t);
 	is_head = head_of(tc) == t;
 	if (is_head && cpu == arch_cpu_id()) {
-		arch_timer_program(deadline);
+		__atomic_store_n(&tc->due, arch_timer_program(deadline),
+				 __ATOMIC_RELEASE);
 	}
 	spin_unlock(&tc->lock);
 	if (is_head && cpu != arch_cpu_id()) {
@@ -193,6 +207,13 @@ static struct timer *pop_expired(struct timer_cpu *tc, uint64_t now)
 	return t;
 }
 
+uint64_t timer_overdue(unsigned int cpu, uint64_t now)
+{
+	uint64_t due = __atomic_load_n(&timer_cpus[cpu].due, __ATOMIC_ACQUIRE);
+
+	return due != NOT_DUE && now > due ? now - due : 0;
+}
+
 void timer_run_expired(void)
 {
 	struct timer_cpu *tc = lock_cpu(arch_cpu_id());
@@ -208,8 +229,8 @@ void timer_run_expired(void)
 		spin_lock(&tc->lock);
 	}
 	t = head_of(tc);
-	if (t != NULL) {
-		arch_timer_program(t->deadline);
-	}
+	__atomic_store_n(&tc->due,
+			 t != NULL ? arch_timer_program(t->deadline) : NOT_DUE,
+			 __ATOMIC_RELEASE);
 	spin_unlock(&tc->lock);
 }

@@ -106,56 +106,102 @@ static long op_down(struct vcpu *v)
 
 /*
  * VCPUOP_get_runstate_info: the accounting the scheduler keeps, with the
- * time spent in the current state so far added in, as Xen reports it. It
- * is read without the run-queue lock: a snapshot that may be a few ns
- * inconsistent across fields, never a torn 64-bit value.
+ * time spent in the current state so far added in, as Xen reports it
+ * (and as the runstate areas show it: stolen time counted as runnable).
  */
 static long op_get_runstate(struct vcpu *v, uint64_t arg)
 {
 	struct vcpu_runstate_info r;
-	uint64_t now = arch_now_ns(), entry;
-	unsigned int i;
 
-	memset(&r, 0, sizeof(r));
-	r.state =
-		sched_runstate_of(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE));
-	entry = __atomic_load_n(&v->state_entry, __ATOMIC_ACQUIRE);
-	r.state_entry_time = entry;
-	for (i = 0; i < 4; i++) {
-		r.time[i] =
-			__atomic_load_n(&v->state_time[i], __ATOMIC_RELAXED);
-	}
-	if (now > entry) {
-		r.time[r.state] += now - entry;
-	}
+	sched_runstate_fill(v, &r);
 	return guest_copy_to(arg, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
 /*
  * VCPUOP_register_runstate_memory_area: arg holds the guest address of
- * a vcpu_runstate_info (§4.11) that Xeno rewrites whenever v goes onto a
- * CPU (sched.c), through the page tables then loaded. Address 0 stops
- * the updates. An address outside the guest's part of the address space
- * is -EFAULT; the area need not be mapped yet (then updates are lost
- * until it is). For the calling vCPU the area is written at once.
+ * a vcpu_runstate_info (§4.11) that Xeno rewrites whenever v goes onto
+ * or off a CPU (sched.c), through v's kernel page tables. Address 0
+ * stops the updates. An address outside the guest's part of the address
+ * space is -EFAULT; the area need not be mapped yet (then updates are
+ * lost until it is). For the calling vCPU the area is written at once.
  */
 static long op_register_runstate(struct vcpu *cur, struct vcpu *v, uint64_t arg)
 {
-	struct vcpu_runstate_info r;
 	uint64_t gva;
 
 	if (guest_copy_from(&gva, arg, sizeof(gva)) != 0) {
 		return -EFAULT;
 	}
-	if (gva != 0 && !guest_range_ok(gva, sizeof(r))) {
+	if (gva != 0 &&
+	    !guest_range_ok(gva, sizeof(struct vcpu_runstate_info))) {
 		return -EFAULT;
 	}
 	__atomic_store_n(&v->runstate_gva, gva, __ATOMIC_RELEASE);
 	if (gva != 0 && v == cur) {
-		sched_runstate_fill(v, &r);
-		(void)guest_copy_to(gva, &r, sizeof(r));
+		sched_runstate_write(v);
 	}
 	return 0;
+}
+
+/* Drops the frame reference of a physical runstate area (or NULL). */
+static void runstate_area_put(struct vcpu_runstate_info *area)
+{
+	struct page_info *pg;
+
+	if (area == NULL) {
+		return;
+	}
+	pg = mfn_to_page(arch_virt_to_mfn(area));
+	mm_drop_outside_typed_ref(pg);
+	page_put_and_type(pg);
+}
+
+/*
+ * VCPUOP_register_runstate_phys_area (§7.13): arg holds the address of
+ * the area as machine address (for a PV domain, frame number << 12 plus
+ * the offset), ~0 to unregister. The 48 bytes must lie in one frame of
+ * the domain that may be writable (not a page table, descriptor table
+ * or the shared_info page): else -EINVAL. The frame keeps a general and
+ * a writable type reference, held as an outside reference for mm_audit,
+ * until it is replaced, unregistered or the vCPU is destroyed; Xeno
+ * writes the area (through the direct map) at once and whenever v goes
+ * onto or off a CPU.
+ */
+static long op_register_runstate_phys(struct vcpu *v, uint64_t arg)
+{
+	struct vcpu_runstate_info *area = NULL, *old;
+	uint64_t addr, off;
+	struct page_info *pg = NULL;
+
+	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
+		return -EFAULT;
+	}
+	if (addr != ~0ULL) {
+		off = addr & (PAGE_SIZE - 1);
+		if (off > PAGE_SIZE - sizeof(*area) || off % 8 != 0 ||
+		    !mfn_valid(mfn(addr >> PAGE_SHIFT)) ||
+		    addr >> PAGE_SHIFT ==
+			    mfn_x(page_to_mfn(v->domain->shared_info_pg))) {
+			return -EINVAL;
+		}
+		pg = mfn_to_page(mfn(addr >> PAGE_SHIFT));
+		if (page_get_and_type(pg, &v->domain->mm, PGT_writable, 0) !=
+		    0) {
+			return -EINVAL;
+		}
+		mm_hold_outside_typed_ref(pg);
+		area = (struct vcpu_runstate_info *)((char *)arch_mfn_to_virt(
+							     page_to_mfn(pg)) +
+						     off);
+	}
+	old = sched_runstate_set_phys(v, area);
+	runstate_area_put(old);
+	return 0;
+}
+
+void vcpu_runstate_release(struct vcpu *v)
+{
+	runstate_area_put(sched_runstate_set_phys(v, NULL));
 }
 
 /* ---- timers ------------------------------------------------------------------- */
@@ -319,8 +365,6 @@ void vcpu_info_release(struct vcpu *v)
 
 /*
  * Left out for now, each with the answer guests cope with:
- *  - register_runstate_phys_area (14) is -ENOSYS (the virtual-address
- *    form, 5, is implemented above).
  *  - register_vcpu_time_memory_area (13, 15) is -ENOSYS: optional, the
  *    vDSO falls back to the system call.
  *  - send_nmi is -ENOSYS: virtual NMIs are not delivered yet.
@@ -350,6 +394,8 @@ long do_vcpu_op(struct hcall_args *h)
 		return op_get_runstate(v, arg);
 	case VCPUOP_register_runstate_memory_area:
 		return op_register_runstate(cur, v, arg);
+	case VCPUOP_register_runstate_phys_area:
+		return op_register_runstate_phys(v, arg);
 	case VCPUOP_set_periodic_timer:
 		return op_set_periodic(v, arg);
 	case VCPUOP_stop_periodic_timer:

@@ -230,6 +230,7 @@ void vtime_vcpu_fini(struct vcpu *v)
 	timer_stop(&v->poll_timer);
 	sched_poll_fini(v);
 	vcpu_info_release(v);
+	vcpu_runstate_release(v);
 }
 
 void vtime_vcpu_migrate(struct vcpu *v, unsigned int cpu)

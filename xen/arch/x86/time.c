@@ -13,6 +13,7 @@
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/lib.h>
+#include <xeno/sched.h>
 #include <xeno/timer.h>
 #include <xeno/vtime.h>
 
@@ -83,8 +84,12 @@ uint64_t timer_ticks(unsigned int cpu)
 
 void timer_interrupt(void)
 {
+	uint64_t arrived = arch_now_ns();
+
 	__atomic_fetch_add(&ticks[arch_cpu_id()], 1, __ATOMIC_RELAXED);
+	sched_timer_irq_begin(arrived - timer_overdue(arch_cpu_id(), arrived));
 	timer_run_expired();
+	sched_timer_irq_end();
 }
 
 /* ---- the arch side of the software timers and of guest time ---- */
@@ -105,7 +110,7 @@ void timer_interrupt(void)
  * mode fires for any value not ahead of the TSC; one-shot mode gets a
  * count of 1).
  */
-void arch_timer_program(uint64_t deadline_ns)
+uint64_t arch_timer_program(uint64_t deadline_ns)
 {
 	uint64_t now = arch_now_ns();
 
@@ -113,6 +118,7 @@ void arch_timer_program(uint64_t deadline_ns)
 		deadline_ns = now + TIMER_MAX_AHEAD_NS;
 	}
 	apic_timer_set_deadline(boot_tsc + ns_to_tsc(deadline_ns) + 1);
+	return deadline_ns > now ? deadline_ns : now;
 }
 
 /* A timer interrupt sent as an IPI makes cpu re-run its expired timers. */

@@ -148,8 +148,12 @@ void do_trap(struct cpu_regs *regs)
 	}
 	switch (regs->vector) {
 	case VEC_TIMER:
-		apic_eoi();
+		/*
+		 * Handled before the EOI: timer_interrupt() reads the clock
+		 * first, and under an emulator an APIC access may wait.
+		 */
 		timer_interrupt();
+		apic_eoi();
 		return;
 	case VEC_IPI_CALL:
 		apic_eoi();

@@ -218,6 +218,7 @@ struct evtchn_status {
 #define VCPUOP_register_vcpu_info	     10
 #define VCPUOP_send_nmi			     11
 #define VCPUOP_get_physid		     12
+#define VCPUOP_register_runstate_phys_area   14
 
 struct vcpu_set_singleshot_timer {
 	uint64_t timeout_abs_ns; /* (G) */
@@ -246,6 +247,10 @@ struct vcpu_runstate_info {
 #define RUNSTATE_runnable 1
 #define RUNSTATE_blocked  2
 #define RUNSTATE_offline  3
+
+/* state_entry_time bit 63 while the hypervisor rewrites a runstate area
+   (with VMASST_TYPE_runstate_update_flag). */
+#define XEN_RUNSTATE_UPDATE (1ULL << 63)
 
 /* ---- xen_version (§7.15) --------------------------------------------- */
 

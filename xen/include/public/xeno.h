@@ -430,6 +430,10 @@ struct xeno_domctl_sysinfo {
 	uint32_t late_slices;  /* (H) slices that ended more than two slices
 				  late: the CPU itself was held up (by its
 				  host, under an emulator) */
+	uint64_t stalled_ns;   /* (H) time CPUs were held up while a vCPU
+				  was on them, not charged to it (timer
+				  interrupts that came late) */
+	uint64_t stalls;       /* (H) how many such late interrupts */
 };
 
 /* xeno_domctl_sysinfo.flags */
@@ -452,7 +456,7 @@ _Static_assert(offsetof(struct xeno_domctl_getinfo, tot_pages) == 32,
 	       "tot_pages");
 _Static_assert(offsetof(struct xeno_domctl_getinfo, flags) == 64, "flags");
 _Static_assert(offsetof(struct xeno_domctl_getinfo, name) == 72, "name");
-_Static_assert(sizeof(struct xeno_domctl_sysinfo) == 64, "sysinfo");
+_Static_assert(sizeof(struct xeno_domctl_sysinfo) == 80, "sysinfo");
 _Static_assert(offsetof(struct xeno_domctl_sysinfo, nr_cpus) == 40, "nr_cpus");
 
 #endif

@@ -48,6 +48,9 @@ enum vcpu_state {
 
 struct evtchn; /* event_channel.c */
 
+/* vcpu.alive of an allocated vCPU (checked by the scheduler's asserts). */
+#define VCPU_ALIVE 0x76637075u
+
 struct vcpu {
 	struct mm_vcpu mm; /* page-table roots, last MMU refusal */
 	struct domain *domain;
@@ -60,14 +63,25 @@ struct vcpu {
 	uint64_t vtime;		/* weighted virtual run time, ns */
 	uint64_t run_start;	/* when it last went on a CPU */
 	uint64_t runtime_ns;	/* CPU time used, for accounting */
+	uint64_t stolen_ns;	/* RUNNING time its CPU was stalled: not
+				   charged, reported as RUNSTATE_runnable */
+	uint64_t cpu_time_seen; /* the most sched_vcpu_times reported */
 	uint64_t state_time[4]; /* ns in each RUNSTATE_* */
 	uint64_t state_entry;	/* when the current state began */
 	bool pause;		/* held off the CPUs (domain paused) */
 	bool on_cpu;		/* its state is in a CPU's guest frame */
+	bool moving;		/* off every list, held by a picking CPU */
+	uint32_t alive;		/* VCPU_ALIVE from creation until freed */
 	bool (*block_check)(struct vcpu *); /* pending SCHEDOP_block */
 	uint64_t
 		runstate_gva; /* VCPUOP_register_runstate_memory_area, 0 = none:
-				  rewritten whenever v goes onto a CPU */
+				  rewritten whenever v goes onto or off a CPU */
+	/*
+	 * VCPUOP_register_runstate_phys_area, in the direct map, or NULL;
+	 * its frame holds a general and a writable type reference (vcpu_op.c).
+	 * Changed and written only under v's run-queue lock (sched.c).
+	 */
+	struct vcpu_runstate_info *runstate_phys;
 
 	/* Events and time (event_channel.c, vtime.c). */
 	struct vcpu_info *vcpu_info;  /* in shared_info, or registered */
@@ -108,6 +122,10 @@ struct domain {
 	enum domain_state state;
 	bool paused;		      /* by XENO_DOMCTL_pause */
 	bool destroying;	      /* domain_destroy() has it */
+	bool held;		      /* shut down with SHUTDOWN_soft_reset:
+					 kept, memory and all, for the control
+					 domain to destroy (not reaped while
+					 one runs) */
 	unsigned int shutdown_reason; /* SHUTDOWN_*, valid when not RUNNING */
 	unsigned int refs;	      /* domain_find references + 1 */
 

@@ -41,6 +41,16 @@ int guest_copy_from(void *dst, uint64_t gva, size_t n);
 int guest_copy_to(uint64_t gva, const void *src, size_t n);
 
 /*
+ * Copies n bytes to gva as v's guest kernel sees it: through v's kernel
+ * tables, kernel-only mappings allowed, whatever mode v is in and
+ * whichever vCPU is current (the runstate area, written as v goes on
+ * or off a CPU). v must not be running elsewhere meanwhile (its kernel
+ * root must not change). Returns 0 or -EFAULT.
+ */
+int guest_copy_to_kernel(struct mm_vcpu *v, uint64_t gva, const void *src,
+			 size_t n);
+
+/*
  * The validated L1 of v's domain that maps va in v's kernel page tables
  * (update_va_mapping, pv-abi §6.3 rule 1), with a general and an L1 type
  * reference the caller drops with page_put_and_type(), and the entry's

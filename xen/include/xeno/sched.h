@@ -95,6 +95,22 @@ void sched_vcpu_times(struct vcpu *v, struct sched_vcpu_times *t);
 void sched_runstate_fill(struct vcpu *v, struct vcpu_runstate_info *r);
 
 /*
+ * Writes v's registered runstate areas now (at registration; the
+ * scheduler rewrites them whenever v goes onto or off a CPU). The
+ * virtual-address area is written through v's kernel page tables, so v
+ * must be the caller or not running.
+ */
+void sched_runstate_write(struct vcpu *v);
+
+/*
+ * Makes area (in the direct map, its frame referenced by the caller, or
+ * NULL) v's physical runstate area, writes it at once, and returns the
+ * previous one: no CPU writes that any more, its reference may go.
+ */
+struct vcpu_runstate_info *
+sched_runstate_set_phys(struct vcpu *v, struct vcpu_runstate_info *area);
+
+/*
  * Runs fn(arg) on this CPU while every other CPU waits at a park point:
  * between two runs of a guest, holding no lock (the invariant checks of
  * domain destruction need nothing to change frames meanwhile). The
@@ -125,11 +141,27 @@ __noreturn void sched_idle(void);
 
 /*
  * After the arch saved prev's registers (prev may be NULL) and loaded
- * the new current vCPU's: prev is off the CPU for good, the new one's
- * registered runstate area is rewritten (through its page tables), and
+ * the new current vCPU's: prev is off the CPU for good, both ones'
+ * registered runstate areas are rewritten, and
  * shut-down domains may now be destroyed.
  */
 void sched_switch_done(struct vcpu *prev);
+
+/*
+ * The timer interrupt, around its work (interrupts off): since is when
+ * the hardware was due to raise it (when it arrived, if it was not
+ * late). Interrupts are on whenever a guest runs, so from then until
+ * the handling is done the CPU did not run its vCPU: its host held it
+ * up (under an emulator: the vCPU's thread was not scheduled, or the
+ * emulator delivered the interrupt late, or an APIC access waited).
+ * When that is SCHED_STALL_MIN_NS or more, that time (at most the
+ * vCPU's run so far) is not charged to the vCPU on the CPU: it is
+ * stolen time, reported as RUNSTATE_runnable (docs/domains.md
+ * "Accounting").
+ */
+#define SCHED_STALL_MIN_NS 1000000ULL /* 1 ms */
+void sched_timer_irq_begin(uint64_t since);
+void sched_timer_irq_end(void);
 
 /* Whether the current vCPU's slice is over or another should run. */
 bool sched_preempt_due(void);
@@ -148,8 +180,9 @@ void arch_idle_once(void);
 /* Statistics for tests: CPU time of a vCPU, context switches, steals. */
 struct sched_stats {
 	uint64_t switches, steals, idle_entries;
-	uint64_t deferred;    /* picks of a vCPU another CPU still held */
 	uint64_t late_slices; /* slices that ended over two slices late */
+	uint64_t stalls;      /* timer interrupts that came held up */
+	uint64_t stalled_ns;  /* vCPU time not charged for it (stolen) */
 };
 void sched_stats_read(struct sched_stats *out);
 

@@ -37,7 +37,20 @@ void timer_migrate(struct timer *t, unsigned int cpu);
 /* Runs this CPU's expired timers and re-arms the hardware (from the IRQ). */
 void timer_run_expired(void);
 
-/* Arch: arms this CPU's hardware one-shot timer for the absolute time. */
-void arch_timer_program(uint64_t deadline_ns);
+/*
+ * How long cpu's hardware timer has been overdue at now (0 if it is not):
+ * its interrupt has not been handled yet, so the CPU is held up right
+ * now, or was when the interrupt arrived at now (read without a lock,
+ * by any CPU). Interrupts are on whenever a guest runs, so only the
+ * CPU's host or a long hypervisor path can delay one.
+ */
+uint64_t timer_overdue(unsigned int cpu, uint64_t now);
+
+/*
+ * Arch: arms this CPU's hardware one-shot timer for the absolute time.
+ * Returns when the interrupt is due: the deadline, or now if it has
+ * passed, or an earlier time if the hardware cannot wait that long.
+ */
+uint64_t arch_timer_program(uint64_t deadline_ns);
 
 #endif

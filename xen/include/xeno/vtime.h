@@ -57,6 +57,9 @@ long do_vcpu_op(struct hcall_args *h);
  */
 void vcpu_info_release(struct vcpu *v);
 
+/* Drops v's physical runstate area, if any (vcpu_op.c; at vCPU destroy). */
+void vcpu_runstate_release(struct vcpu *v);
+
 /* ---- provided by the lead's code (sched.c, arch) ---- */
 
 /*
