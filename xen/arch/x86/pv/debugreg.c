@@ -36,6 +36,12 @@
  * mapping (today all guest memory is reached through the direct map,
  * which no guest breakpoint can name). Neither path uses %gs, touches
  * guest memory or can fault, so a #DB cannot nest inside the IST part.
+ * Bounce frames are written through the direct map too, so the CPU does
+ * not see them: bounce.c reports each one (pv_debugreg_hv_write), which
+ * sets the B bit of every enabled write watchpoint it overlaps, as the
+ * CPU would have for a hypervisor write through the guest's mapping.
+ * Other hypervisor writes of guest memory (hypercall results) are not
+ * reported.
  * B0-B3 are folded only for breakpoints the vCPU has enabled: the CPU
  * may report a match of any DRn, and the CPU's DR0-3 may still hold
  * another vCPU's addresses.
@@ -328,6 +334,34 @@ void pv_debug_trap(struct cpu_regs *f)
 	v->arch.dr[6] |= status;
 	v->arch.db_bounced++;
 	pv_inject(v, f, VEC_DB, false, 0);
+}
+
+/* The bytes a data breakpoint covers: LEN 00, 01, 11, 10 = 1, 2, 4, 8. */
+static uint64_t bp_len(uint64_t dr7, unsigned int i)
+{
+	static const uint64_t len[4] = { 1, 2, 8, 4 };
+
+	return len[(dr7 >> (18 + 4 * i)) & 3];
+}
+
+void pv_debugreg_hv_write(struct vcpu *v, uint64_t gva, uint64_t n)
+{
+	uint64_t dr7 = dr7_for_cpu(v->arch.dr[7]);
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int rw = (unsigned int)DR7_RW(dr7, i);
+		uint64_t len = bp_len(dr7, i);
+		uint64_t base = v->arch.dr[i] & ~(len - 1);
+
+		if (!(dr7 & (3ULL << (2 * i))) ||
+		    (rw != DR_RW_WRITE && rw != DR_RW_RW)) {
+			continue;
+		}
+		if (gva < base + len && base < gva + n) {
+			v->arch.dr[6] |= DR6_B(i);
+		}
+	}
 }
 
 uint64_t pv_debugreg_ring0_count(void)

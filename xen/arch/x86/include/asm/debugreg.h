@@ -75,6 +75,13 @@ void pv_debugreg_cpu_init(void);
  */
 void pv_debug_trap(struct cpu_regs *f);
 
+/*
+ * The hypervisor wrote n bytes of v's memory at gva (a bounce frame)
+ * through its direct map, which the CPU's breakpoints cannot see: sets
+ * the DR6 B bit of each enabled write watchpoint of v that they overlap.
+ */
+void pv_debugreg_hv_write(struct vcpu *v, uint64_t gva, uint64_t n);
+
 /* #DBs taken in hypervisor mode on this CPU and the last one's DR6. */
 uint64_t pv_debugreg_ring0_count(void);
 uint64_t pv_debugreg_ring0_last_dr6(void);
