@@ -325,6 +325,13 @@ void pv_debug_trap(struct cpu_regs *f)
 		if (dr6 & DR6_BS) {
 			f->rflags &= ~RFLAGS_TF;
 		}
+		/*
+		 * No guest breakpoint can name hypervisor code (DR0-3 are
+		 * guest addresses), but should an instruction breakpoint
+		 * ever match here, RF lets the instruction run instead of
+		 * faulting again forever.
+		 */
+		f->rflags |= RFLAGS_RF;
 		if (v != NULL) {
 			v->arch.dr[6] |= status;
 			v->arch.db_ring0++;
