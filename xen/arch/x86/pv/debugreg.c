@@ -10,8 +10,9 @@
  * ever match an address of the hypervisor's own; DR6 and DR7 take only
  * 32 bits (-EINVAL); DR7.GD is -EPERM (the guest cannot own MOV DR
  * faults); an I/O breakpoint (an R/W field of 10b in a DR7 that enables
- * anything) needs the vCPU's virtual CR4.DE (-EPERM); DR4 and DR5 are DR6 and DR7 unless CR4.DE is set,
- * then -ENODEV, as is any number above 7. DR6 keeps only its status
+ * anything) needs the vCPU's virtual CR4.DE (-EPERM); DR4 and DR5 are
+ * DR6 and DR7 unless CR4.DE is set, then -ENODEV, as is any number
+ * above 7. DR6 keeps only its status
  * bits (B0-B3, BD, BS, BT; the rest reads as 0xffff0ff0), DR7 its
  * enables, LE/GE and the type and length fields, with bit 10 set.
  *
@@ -72,7 +73,9 @@
  * dr7 has no enable bit, so no breakpoint of a vCPU that is not running
  * can fire. DR6 is DR6_DEFAULT except between a #DB and its fold.
  * DR0-3 of a vCPU that left stay in the CPU (harmless with no enables)
- * so that switching back to it needs only DR7.
+ * so that switching back to it needs only DR7. (selftest=debugreg arms
+ * a breakpoint of its own with no vCPU running and puts everything back
+ * with pv_debugreg_cpu_init() before it returns.)
  */
 struct dr_cpu {
 	uint64_t dr[4];
