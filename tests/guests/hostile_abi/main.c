@@ -322,6 +322,16 @@ static void test_initialise_bad(void)
 	ctx.debugreg[0] = HYPERVISOR_VIRT_START;
 	PV_CHECK_EQ(init1(), -E_INVAL);
 	good_ctx();
+	ctx.debugreg[7] = 1ULL << 13; /* GD */
+	PV_CHECK_EQ(init1(), -E_INVAL);
+	good_ctx();
+	ctx.debugreg[6] = 1ULL << 40;
+	PV_CHECK_EQ(init1(), -E_INVAL);
+	good_ctx();
+	/* An I/O breakpoint (L0, R/W0 = 10b) without ctrlreg[4].DE. */
+	ctx.debugreg[7] = 1 | (2ULL << 16);
+	PV_CHECK_EQ(init1(), -E_INVAL);
+	good_ctx();
 	ctx.flags |= VGCF_i387_valid;
 	ctx.fpu_ctxt[24 + 2] = 1; /* MXCSR bit 17: reserved */
 	PV_CHECK_EQ(init1(), -E_INVAL);

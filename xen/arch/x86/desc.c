@@ -2,9 +2,9 @@
 /*
  * Descriptor tables and the SYSCALL set-up. One IDT is shared by all
  * CPUs; each CPU has its own GDT (its TSS descriptor differs) and TSS,
- * whose IST entries point to the double-fault, NMI and machine-check
- * stacks in the CPU's stack block so those run on a known-good stack
- * whatever the state of the current one.
+ * whose IST entries point to the double-fault, NMI, machine-check and
+ * debug stacks in the CPU's stack block so those run on a known-good
+ * stack whatever the state of the current one (#DB: entry.S db_entry).
  *
  * The GDT has the geometry of the PV ABI (pv-abi §2.2, §8.2): 8192
  * entries, the first 7168 for the guest's own descriptors (a copy of the
@@ -42,14 +42,16 @@ struct desc_ptr {
 #define IST_DF		   1
 #define IST_NMI		   2
 #define IST_MCE		   3
+#define IST_DB		   4
 
 static struct idt_entry idt[256] __aligned(16);
 static uint64_t gdts[NR_CPUS][GDT_ENTRIES] __aligned(4096);
 static struct tss tsss[NR_CPUS] __aligned(64);
 
-static void set_gate(unsigned int vec, uint8_t ist, uint8_t dpl)
+static void set_gate_to(unsigned int vec, const void *entry, uint8_t ist,
+			uint8_t dpl)
 {
-	uint64_t off = (uint64_t)(uintptr_t)trap_stubs + vec * TRAP_STUB_SIZE;
+	uint64_t off = (uint64_t)(uintptr_t)entry;
 
 	idt[vec].off_lo = (uint16_t)off;
 	idt[vec].sel = HYP_CS;
@@ -60,8 +62,15 @@ static void set_gate(unsigned int vec, uint8_t ist, uint8_t dpl)
 	idt[vec].rsvd = 0;
 }
 
+static void set_gate(unsigned int vec, uint8_t ist, uint8_t dpl)
+{
+	set_gate_to(vec, trap_stubs + vec * TRAP_STUB_SIZE, ist, dpl);
+}
+
 void idt_init(void)
 {
+	extern const char db_entry[];
+
 	unsigned int v;
 
 	for (v = 0; v < 256; v++) {
@@ -70,6 +79,11 @@ void idt_init(void)
 	set_gate(2, IST_NMI, 0);
 	set_gate(8, IST_DF, 0);
 	set_gate(18, IST_MCE, 0);
+	/*
+	 * A guest can make #DB arrive at the first instruction of the
+	 * SYSCALL entry, before it has a stack (MOV SS, entry.S db_entry).
+	 */
+	set_gate_to(1, db_entry, IST_DB, 0);
 	/*
 	 * INT3, INTO and INT $0x80 reach their handlers from a guest
 	 * directly (pv-abi §8.7); every other INT n from CPL 3 faults with
@@ -136,6 +150,7 @@ void desc_load_cpu(unsigned int cpu, void *stack_block)
 	tss->ist[IST_DF - 1] = blk + IST_DF_TOP;
 	tss->ist[IST_NMI - 1] = blk + IST_NMI_TOP;
 	tss->ist[IST_MCE - 1] = blk + IST_MCE_TOP;
+	tss->ist[IST_DB - 1] = blk + IST_DB_TOP;
 	tss->iomap_base = sizeof(*tss);
 	gdt_build(gdt, tss);
 

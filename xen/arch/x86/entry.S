@@ -18,6 +18,7 @@
  * and MSR_KERNEL_GS_BASE points to this CPU's struct cpu_info; every
  * entry from a guest swaps them and every exit to a guest swaps back.
  * The hypervisor's own code never uses %gs except in syscall_entry.
+ * #DB enters through db_entry on an IST stack (see there).
  *
  * Exits to a guest go through exit_to_guest: guest_exit_work() (C, with
  * interrupts off) handles rescheduling and event delivery and may replace
@@ -111,6 +112,58 @@ trap_common:
 	RESTORE_GPRS
 	add $16, %rsp
 	iretq
+
+/*
+ * #DB (vector 1) has its own gate, not a trap stub, and runs on its own
+ * IST stack (desc.c). Why (CVE-2018-8897): a data breakpoint on the
+ * operand of a guest's MOV SS (or POP SS) is delivered only after the
+ * next instruction. If that is SYSCALL, the #DB arrives in ring 0 at the
+ * first instruction of syscall_entry/syscall32_entry, before they have
+ * switched to the hypervisor's stack or swapped GS: RSP and the GS base
+ * are still the guest's. After INT n (INT3, INT $0x80) it arrives at
+ * the first instruction of the stub, on the hypervisor's stack but with
+ * the guest's GS. Without IST the CPU would push the #DB frame on the
+ * guest's RSP in ring 0.
+ *
+ * So a #DB with a ring-0 CS stays on the IST stack, does not swapgs
+ * (trap_common decides by the interrupted CS, which is the hypervisor's,
+ * and the C code never uses %gs: this_cpu_info() works from the IST
+ * stack, which lies in the CPU's stack block), folds DR6 and returns to
+ * the interrupted instruction (pv/debugreg.c). It touches no guest
+ * memory and cannot fault, so nothing can raise a second #DB while the
+ * IST frame is live, which a nested #DB would overwrite.
+ *
+ * A #DB with a guest CS (RPL 3) is an ordinary guest exception and must
+ * be handled like one: it may bounce into the guest, write the guest's
+ * stack (which a guest breakpoint may watch), switch vCPUs. Before any
+ * of that the frame moves to where a non-IST gate would have put it,
+ * the CPU's guest-frame place (TSS.RSP0, found from the IST stack
+ * pointer: both lie in the CPU's stack block), which is free while a
+ * guest runs; from there on the IST stack is free for a nested #DB.
+ * The move uses only RAX and RCX, saved on the IST stack and restored
+ * before trap_common.
+ */
+	.balign 16
+	.globl db_entry
+db_entry:
+	pushq $0
+	pushq $1
+	testb $3, 24(%rsp)
+	jz trap_common
+	push %rax
+	push %rcx
+	/* The guest-frame place: block top - CPU_INFO_SIZE - 7 words. */
+	mov %rsp, %rax
+	or $(STACK_SIZE - 1), %rax
+	sub $(CPU_INFO_SIZE + 7 * 8 - 1), %rax
+	.irp i, 0, 1, 2, 3, 4, 5, 6
+	mov (16 + \i * 8)(%rsp), %rcx
+	mov %rcx, (\i * 8)(%rax)
+	.endr
+	mov (%rsp), %rcx
+	xchg %rax, %rsp
+	mov 8(%rax), %rax
+	jmp trap_common
 
 /*
  * SYSCALL from a guest: RCX holds its RIP, R11 its RFLAGS; interrupts

@@ -2,12 +2,15 @@
 /*
  * x86 built-in tests: every CPU online and taking timer interrupts and
  * cross-CPU calls (smp), the allocator under all CPUs at once (allocsmp),
- * and a deliberate hypervisor page fault (fault) that must end in the
- * exception dump.
+ * a deliberate hypervisor page fault (fault) that must end in the
+ * exception dump, and a #DB taken in the hypervisor with a junk stack
+ * pointer and GS base (debugreg).
  */
 #include <asm/apic.h>
 #include <asm/boot.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
+#include <asm/layout.h>
 #include <asm/smp.h>
 #include <asm/time.h>
 #include <xeno/arch.h>
@@ -116,9 +119,55 @@ static int test_fault(char *detail, size_t size)
 	return 1;
 }
 
+/*
+ * A guest's MOV SS + SYSCALL with a data breakpoint on the MOV SS operand
+ * makes #DB arrive in ring 0 at syscall_entry with the guest's RSP and GS
+ * base (entry.S db_entry). The same here in the hypervisor: a watched
+ * MOV SS operand, an unmapped RSP and a junk GS base. The #DB must run on
+ * its IST stack (pushing on RSP 0x1000 would end in a double fault),
+ * must not use %gs, must record the hit and must return. On real CPUs
+ * the #DB comes after the NOP; QEMU's TCG delivers it right after the
+ * MOV SS (it does not delay watchpoint #DBs); either way RSP is junk.
+ */
+static volatile uint16_t db_watched_ss;
+static volatile uint64_t db_saved_rsp;
+
+static int test_debugreg(char *detail, size_t size)
+{
+	uint64_t before = pv_debugreg_ring0_count(), after, dr6, dr6_now;
+	uint64_t gs = rdmsr(MSR_GS_BASE);
+	unsigned long flags = read_rflags();
+
+	irq_disable();
+	db_watched_ss = HYP_DS;
+	write_dr0((uint64_t)(uintptr_t)&db_watched_ss);
+	/* L0, R/W = 11b (read or write), LEN = 01b (2 bytes). */
+	write_dr7(DR7_DEFAULT | 1 | ((uint64_t)DR_RW_RW << 16) | (1ULL << 18));
+	wrmsr(MSR_GS_BASE, 0x0000123400000000ULL);
+	__asm__ volatile("mov %%rsp, %0\n\t"
+			 "mov $0x1000, %%rsp\n\t"
+			 "mov %1, %%ss\n\t"
+			 "nop\n\t"
+			 "mov %0, %%rsp"
+			 : "+m"(db_saved_rsp)
+			 : "m"(db_watched_ss)
+			 : "memory");
+	wrmsr(MSR_GS_BASE, gs);
+	pv_debugreg_cpu_init(); /* back to the rest state */
+	dr6_now = read_dr6();
+	if (flags & RFLAGS_IF) {
+		irq_enable();
+	}
+	after = pv_debugreg_ring0_count();
+	dr6 = pv_debugreg_ring0_last_dr6();
+	snprintf(detail, size, "ring0-db=%lu dr6=%#lx dr6-after=%#lx",
+		 after - before, dr6, dr6_now);
+	return !(after == before + 1 && (dr6 & DR6_B(0)) &&
+		 dr6_now == DR6_DEFAULT);
+}
+
 const struct selftest arch_selftests[] = {
-	{ "smp", test_smp },
-	{ "allocsmp", test_allocsmp },
-	{ "fault", test_fault },
+	{ "smp", test_smp },	 { "allocsmp", test_allocsmp },
+	{ "fault", test_fault }, { "debugreg", test_debugreg },
 	{ NULL, NULL },
 };

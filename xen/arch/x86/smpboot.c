@@ -8,6 +8,7 @@
 #include <asm/apic.h>
 #include <asm/boot.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/layout.h>
 #include <asm/mm.h>
@@ -46,6 +47,7 @@ static void cpu_init_common(unsigned int cpu, void *stack_block)
 	percpu[cpu].stack_block = stack_block;
 	desc_load_cpu(cpu, stack_block);
 	cpu_features_enable();
+	pv_debugreg_cpu_init();
 	apic_init_cpu();
 	percpu[cpu].apic_id = apic_id();
 	ci->apic_id = percpu[cpu].apic_id;

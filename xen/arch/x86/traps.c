@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Trap dispatch. Interrupts go to their handlers; an exception taken by
- * the hypervisor itself is a hypervisor bug: print the CPU, all
+ * Trap dispatch. Interrupts go to their handlers; #DB to the guest
+ * debug-register code wherever it was taken; any other exception taken
+ * by the hypervisor itself is a hypervisor bug: print the CPU, all
  * registers, the faulting address and a backtrace with symbol names,
  * then stop the machine with XENO_EXIT_EXCEPTION (or XENO_EXIT_FATAL for
  * NMI, double fault and machine check).
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/layout.h>
 #include <asm/percpu.h>
 #include <asm/pv.h>
@@ -138,6 +140,11 @@ void do_trap(struct cpu_regs *regs)
 {
 	bool from_guest = (regs->cs & 3) != 0;
 
+	/* From a guest or not, a #DB is never fatal (pv/debugreg.c). */
+	if (regs->vector == VEC_DB) {
+		pv_debug_trap(regs);
+		return;
+	}
 	if (from_guest && (regs->vector < 32 || regs->vector == 0x80)) {
 		/* #NM: first the lazy FPU switch's (pv/fpu.c). */
 		if (regs->vector == 7 && pv_fpu_nm(current_vcpu())) {

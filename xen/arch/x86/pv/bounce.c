@@ -6,6 +6,7 @@
  * cannot be delivered.
  */
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/layout.h>
 #include <asm/pv.h>
 #include <public/xen.h>
@@ -89,6 +90,8 @@ static void bounce_frame(struct vcpu *v, struct cpu_regs *f, uint64_t handler,
 		       v->domain->domid, v->id, sp - n * 8);
 		domain_crash_current("bounce frame not writable");
 	}
+	/* A write the guest's watchpoints would have seen (debugreg.c). */
+	pv_debugreg_hv_write(v, sp - n * 8, n * 8);
 	f->rsp = sp - n * 8;
 	f->rip = handler;
 	f->cs = FLAT_KERNEL_CS;

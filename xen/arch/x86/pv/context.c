@@ -8,7 +8,8 @@
  * stack block (entry.S builds it there on every entry from a guest).
  * Switching vCPUs copies that frame into the old vCPU and the new vCPU's
  * registers into it, together with the data segment selectors and bases
- * and the page-table root (the FPU state follows lazily: pv/fpu.c; a
+ * and the page-table root, and the debug registers if either vCPU uses
+ * them (pv/debugreg.c; the FPU state follows lazily: pv/fpu.c; a
  * selector that cannot be restored makes the failsafe callback due,
  * segments.c); then the normal exit path returns to the new one.
  *
@@ -16,6 +17,7 @@
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/descriptor.h>
 #include <asm/fpu.h>
 #include <asm/percpu.h>
@@ -96,6 +98,8 @@ static void context_switch(struct vcpu *prev, struct vcpu *next,
 	/* The FPU state follows lazily (pv/fpu.c). */
 	pv_fpu_switch(prev, next);
 	mm_vcpu_switch(prev ? &prev->mm : NULL, next ? &next->mm : NULL);
+	/* Only the running vCPU's breakpoints may be armed (debugreg.c). */
+	pv_debugreg_switch(next);
 	if (next != NULL) {
 		load_vcpu(next, frame);
 		vtime_publish(next);

@@ -2,7 +2,8 @@
 /*
  * Emulation of the privileged instructions 64-bit PV kernels execute
  * (pv-abi §8.12): CPUID behind the forced-emulation prefix with the Xen
- * leaves, control-register moves, the allowed MSRs, CLTS and WBINVD.
+ * leaves, control- and debug-register moves, the allowed MSRs, CLTS and
+ * WBINVD.
  * Anything else is reflected to the guest as the fault it raised.
  *
  * Decoding is deliberately narrow: only the exact encodings listed are
@@ -10,14 +11,17 @@
  * instruction bytes are read through the guest's own page tables.
  */
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/fpu.h>
 #include <asm/pv.h>
+#include <xeno/errno.h>
 #include <xeno/guest_access.h>
 #include <xeno/lib.h>
 
 #define XEN_CPUID_BASE	       0x40000000u
 #define XEN_MSR_HYPERCALL_PAGE 0x40000000u
 #define MSR_MISC_ENABLE	       0x000001a0
+#define VEC_UD		       6
 
 /* 0F 0B 'x' 'e' 'n': the forced-emulation prefix; then 0F A2 (CPUID). */
 static const uint8_t fep_cpuid[7] = {
@@ -202,7 +206,16 @@ static bool write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 	case 3:
 		return mm_vcpu_set_root(&v->mm, false, mfn(val >> 12), 0) == 0;
 	case 4:
-		/* Guest-controllable bits: none yet; writes are ignored. */
+		/*
+		 * The guest controls only DE (§8.12: I/O breakpoints, DR4/5
+		 * no longer aliases); every other bit it writes is ignored.
+		 * Clearing DE with an I/O breakpoint in DR7 would leave a
+		 * DR7 set_debugreg refuses: #GP, as for an invalid value.
+		 */
+		if (!(val & CR4_DE) && pv_debugreg_has_io(v)) {
+			return false;
+		}
+		v->arch.cr4 = val & CR4_DE;
 		return true;
 	default:
 		return false;
@@ -267,6 +280,33 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+/*
+ * 0F 21/23: MOV from/to DRn (the mod field is ignored, as the CPU does)
+ * as get/set_debugreg. Returns the length; 0 for #GP (a value the rules
+ * refuse); -1 for #UD (DR4/DR5 with CR4.DE, DR8-15), as the CPU raises.
+ */
+static int emulate_mov_dr(struct vcpu *v, struct cpu_regs *f, const uint8_t *b,
+			  unsigned int rex)
+{
+	unsigned int dr = ((b[2] >> 3) & 7) | ((rex & 4) ? 8 : 0);
+	unsigned int reg = (b[2] & 7) | ((rex & 1) ? 8 : 0);
+	uint64_t val;
+	int rc;
+
+	if (b[1] == 0x21) {
+		rc = pv_debugreg_get(v, dr, &val);
+		if (rc == 0) {
+			*regs_gpr(f, reg) = val;
+		}
+	} else {
+		rc = pv_debugreg_set(v, dr, *regs_gpr(f, reg));
+	}
+	if (rc == -ENODEV) {
+		return -1;
+	}
+	return rc == 0 ? 3 : 0;
+}
+
 /* 0F 20/22 with ModRM mod = 3: MOV from/to CRn; returns the length. */
 static unsigned int emulate_mov_cr(struct vcpu *v, struct cpu_regs *f,
 				   const uint8_t *b, unsigned int rex)
@@ -307,11 +347,15 @@ static unsigned int emulate_msr(struct vcpu *v, struct cpu_regs *f, bool wr)
 	return 2;
 }
 
-/* Emulates a #GP-raising privileged instruction; its length, or 0. */
-static unsigned int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
-				       const uint8_t *b)
+/*
+ * Emulates a #GP-raising privileged instruction: its length; 0 to
+ * reflect the #GP; -1 to raise #UD instead (MOV DRn).
+ */
+static int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
+			      const uint8_t *b)
 {
 	unsigned int rex = 0;
+	int len;
 
 	if (v->mm.user_mode) {
 		return 0; /* only the guest kernel is "privileged" */
@@ -326,7 +370,12 @@ static unsigned int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
 	switch (b[1]) {
 	case 0x20:
 	case 0x22:
-		return emulate_mov_cr(v, f, b, rex) + (rex ? 1 : 0);
+		len = (int)emulate_mov_cr(v, f, b, rex);
+		return len == 0 ? 0 : len + (rex ? 1 : 0);
+	case 0x21:
+	case 0x23:
+		len = emulate_mov_dr(v, f, b, rex);
+		return len <= 0 ? len : len + (rex ? 1 : 0);
 	case 0x30:
 	case 0x32:
 		return rex ? 0 : emulate_msr(v, f, b[1] == 0x30);
@@ -350,7 +399,7 @@ static unsigned int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
 bool pv_emulate(struct vcpu *v, struct cpu_regs *f, unsigned int vector)
 {
 	uint8_t b[16];
-	unsigned int len;
+	int len;
 
 	if (guest_copy_from(b, f->rip, sizeof(fep_cpuid)) != 0) {
 		return false;
@@ -367,6 +416,10 @@ bool pv_emulate(struct vcpu *v, struct cpu_regs *f, unsigned int vector)
 	if (len == 0) {
 		return false;
 	}
-	f->rip += len;
+	if (len < 0) {
+		pv_inject(v, f, VEC_UD, false, 0);
+		return true;
+	}
+	f->rip += (unsigned int)len;
 	return true;
 }

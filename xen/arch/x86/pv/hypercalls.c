@@ -3,8 +3,8 @@
  * The x86 hypercalls of the PV execution model (pv-abi §7.1-7.7, §7.16,
  * §7.17): the virtual IDT, callbacks, the kernel stack for bounces,
  * segment bases, virtual CR0.TS, NMI callback, the basic physdev
- * operations and debug registers. Each decodes and checks its arguments
- * before it changes anything.
+ * operations (debug registers: pv/debugreg.c). Each decodes and checks
+ * its arguments before it changes anything.
  */
 #include <asm/cpu.h>
 #include <asm/fpu.h>
@@ -19,12 +19,6 @@
 #define PHYSDEVOP_set_iopl	   6
 #define XENNMI_register_callback   0
 #define XENNMI_unregister_callback 1
-
-/* A guest address a hypercall may be given (§7 preamble). */
-static bool guest_addr_ok(uint64_t va)
-{
-	return va < (1ULL << 47) || va >= HYPERVISOR_VIRT_END;
-}
 
 /*
  * §7.1: entries until the first zero address replace their slots; a
@@ -242,49 +236,4 @@ long do_physdev_op(struct hcall_args *h)
 	default:
 		return -ENOSYS;
 	}
-}
-
-/*
- * §7.7. The values are kept per vCPU and readable; they are not yet
- * loaded into the real debug registers (no guest breakpoints fire).
- */
-long do_set_debugreg(struct hcall_args *h)
-{
-	struct vcpu *v = current_vcpu();
-	uint64_t reg = h->a[0], val = h->a[1];
-
-	if (reg == 4 || reg == 5) {
-		reg += 2;
-	}
-	if (reg <= 3) {
-		if (!guest_addr_ok(val)) {
-			return -EPERM;
-		}
-	} else if (reg == 6 || reg == 7) {
-		if (val >> 32) {
-			return -EINVAL;
-		}
-		if (reg == 7 && (val & (1u << 13))) {
-			return -EPERM;
-		}
-		val = reg == 6 ? (val | 0xffff0ff0u) : (val | 0x400);
-	} else {
-		return -ENODEV;
-	}
-	v->arch.dr[reg] = val;
-	return 0;
-}
-
-long do_get_debugreg(struct hcall_args *h)
-{
-	struct vcpu *v = current_vcpu();
-	uint64_t reg = h->a[0];
-
-	if (reg == 4 || reg == 5) {
-		reg += 2;
-	}
-	if (reg > 7 || reg == 4 || reg == 5) {
-		return -ENODEV;
-	}
-	return (long)v->arch.dr[reg];
 }

@@ -22,10 +22,14 @@
  *    and 16 of the context would overlay the hypervisor's entries.
  *  - VGCF_online is ignored: the vCPU stays down until VCPUOP_up.
  *  - vm_assist is per domain in Xeno and ignored here.
+ *  - Of ctrlreg[4] only DE is taken (the guest-controllable bit of the
+ *    virtual CR4, pv/emulate.c); the debug registers are checked
+ *    against it as set_debugreg would.
  *  - Any refused field gives -EINVAL; a vCPU that already has a state
  *    (or is being initialised by another call right now) -EEXIST.
  */
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/descriptor.h>
 #include <asm/fpu.h>
 #include <asm/pv.h>
@@ -41,7 +45,6 @@
 /* RFLAGS bits a guest context may set (arithmetic, TF, DF, AC, ID). */
 #define RFLAGS_GUEST 0x00240dd5ULL
 #define RFLAGS_ONE   0x2ULL
-#define DR7_GD	     (1ULL << 13)
 
 /* A guest address (§7 preamble): not inside the hypervisor's range. */
 static bool guest_addr_ok(uint64_t va)
@@ -69,16 +72,24 @@ static bool selectors_ok(const struct cpu_user_regs *r)
 	       ss == FLAT_RING3_SS64;
 }
 
-static bool debugregs_ok(const uint64_t *dr)
+/*
+ * DR0-3, DR6 and DR7 by the rules of set_debugreg (pv/debugreg.c), I/O
+ * breakpoints against the context's CR4.DE; DR4 and DR5 are ignored.
+ */
+static bool debugregs_ok(const struct vcpu_guest_context *c)
 {
-	unsigned int i;
+	static const unsigned int regs[] = { 0, 1, 2, 3, 6, 7 };
+	unsigned int i, slot;
+	uint64_t out;
 
-	for (i = 0; i < 4; i++) {
-		if (!guest_addr_ok(dr[i])) {
+	for (i = 0; i < ARRAY_SIZE(regs); i++) {
+		if (pv_debugreg_check(regs[i], c->debugreg[regs[i]],
+				      c->ctrlreg[4] & CR4_DE, &slot,
+				      &out) != 0) {
 			return false;
 		}
 	}
-	return (dr[6] >> 32) == 0 && (dr[7] >> 32) == 0 && !(dr[7] & DR7_GD);
+	return true;
 }
 
 static bool ldt_ok(const struct vcpu_guest_context *c)
@@ -113,7 +124,7 @@ static bool check_context(const struct vcpu_guest_context *c)
 		}
 	}
 	if (!selectors_ok(r) || !traps_ok(c->trap_ctxt) || !ldt_ok(c) ||
-	    !debugregs_ok(c->debugreg)) {
+	    !debugregs_ok(c)) {
 		return false;
 	}
 	if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY) {
@@ -192,11 +203,19 @@ static void commit_state(struct vcpu *v, const struct vcpu_guest_context *c)
 	a->fs_base = c->fs_base;
 	a->gs_base_kernel = c->gs_base_kernel;
 	a->gs_base_user = c->gs_base_user;
+	/* Checked: every register lands where the context put it. */
+	a->cr4 = c->ctrlreg[4] & CR4_DE;
+	memset(a->dr, 0, sizeof(a->dr));
 	for (i = 0; i < 8; i++) {
-		a->dr[i] = c->debugreg[i];
+		unsigned int slot;
+		uint64_t out;
+
+		if (i != 4 && i != 5 &&
+		    pv_debugreg_check(i, c->debugreg[i], a->cr4, &slot, &out) ==
+			    0) {
+			a->dr[slot] = out;
+		}
 	}
-	a->dr[6] |= 0xffff0ff0;
-	a->dr[7] |= 0x400;
 	if (c->flags & VGCF_i387_valid) {
 		pv_fpu_set_image(v, c->fpu_ctxt);
 	} else {
@@ -290,5 +309,6 @@ int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
 void arch_vcpu_destroy(struct vcpu *v)
 {
 	pv_fpu_report(v);
+	pv_debugreg_report(v);
 	pv_gdt_release(&v->arch.gdt);
 }

@@ -30,15 +30,17 @@
 
 /*
  * Each CPU's stack block: STACK_SIZE bytes, aligned to STACK_SIZE. The IST
- * stacks for double fault, NMI and machine check take the first three
- * pages; the primary stack takes the rest, with struct cpu_info at its top
- * so that any stack pointer in the block finds its CPU.
+ * stacks for double fault, NMI, machine check and debug (#DB, see
+ * entry.S db_entry) take the first four pages; the primary stack takes
+ * the rest, with struct cpu_info at its top so that any stack pointer in
+ * the block finds its CPU.
  */
 #define STACK_ORDER 3
 #define STACK_SIZE  (4096 << STACK_ORDER)
 #define IST_DF_TOP  0x1000
 #define IST_NMI_TOP 0x2000
 #define IST_MCE_TOP 0x3000
+#define IST_DB_TOP  0x4000
 
 /* Selectors of the boot GDTs (boot.S, trampoline.S). */
 #define BOOT_CS 0x08

@@ -50,10 +50,18 @@ struct arch_vcpu {
 	uint64_t kernel_ss, kernel_sp;
 
 	uint64_t cr2;	 /* virtual CR2 (§8.6) */
-	uint64_t cr4;	 /* virtual CR4 */
+	uint64_t cr4;	 /* virtual CR4: only DE is the guest's (emulate.c) */
 	bool virtual_ts; /* virtual CR0.TS (fpu_taskswitch) */
 	uint8_t iopl;	 /* virtual IOPL (PHYSDEVOP_set_iopl) */
-	uint64_t dr[8];	 /* debug registers (values only) */
+	/*
+	 * Debug registers (pv/debugreg.c): DR0-3, DR6 and DR7 as the guest
+	 * set them (dr[4], dr[5] unused); DR6 also collects the status of
+	 * every #DB. Counts: switches onto a CPU and guest writes that
+	 * wrote a real debug register, #DBs bounced to the guest, #DBs
+	 * taken in the hypervisor on its behalf (folded into DR6 only).
+	 */
+	uint64_t dr[8];
+	uint64_t dr_writes, db_bounced, db_ring0;
 
 	/*
 	 * FPU/SSE/AVX state (pv/fpu.c): the XSAVE (or FXSAVE) area, valid
