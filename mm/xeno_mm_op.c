@@ -5,9 +5,11 @@
  *   xeno_mm_op(unsigned int cmd, void *arg)
  *
  *   XENO_MM_last_refusal  copy the vCPU's last MMU refusal (mm_why.h)
- *   XENO_MM_ptype_counts  the page-type machine's counters (benchmarks)
  *   XENO_MM_frame_info    describe one frame: the caller's own, or any
  *                         frame for a privileged caller
+ *
+ * Counters (TLB, page types) are xeno_stats_op's (mm/xeno_stats_op.c);
+ * commands 2 and 3, which once read some of them, return -ENOSYS.
  *
  * Its own refusals are not recorded as the last refusal: that would
  * replace the record a guest is asking about.
@@ -34,20 +36,6 @@ static uint8_t frame_flags(const struct page_info *pg, uint64_t ti)
 			 ((ti & PGT_partial) ? XENO_FRAME_PARTIAL : 0) |
 			 ((ti & PGT_busy) ? XENO_FRAME_BUSY : 0) |
 			 (mm_domain_holds(pg) ? XENO_FRAME_ON_LIST : 0));
-}
-
-static long ptype_counts(uint64_t arg)
-{
-	struct xeno_mm_ptype_counts c;
-	struct ptype_stats st;
-
-	ptype_stats_read(&st);
-	c.validations = st.validations;
-	c.devalidations = st.devalidations;
-	c.preemptions = st.preemptions;
-	c.devalidation_preemptions = st.devalidation_preemptions;
-	c.continuations = mm_batch_continuations();
-	return guest_copy_to(arg, &c, sizeof(c)) != 0 ? -EFAULT : 0;
 }
 
 /* Fills in everything but mfn for a domain frame. */
@@ -105,8 +93,6 @@ long do_xeno_mm_op(struct hcall_args *h)
 	struct mm_vcpu *v = mm_hcall_vcpu();
 
 	switch ((unsigned int)h->a[0]) {
-	case XENO_MM_ptype_counts:
-		return ptype_counts(h->a[1]);
 	case XENO_MM_last_refusal:
 		return guest_copy_to(h->a[1], &v->why.last,
 				     sizeof(v->why.last)) != 0

@@ -2,8 +2,9 @@
 /*
  * xeno_stats_op (hypercall 65, public/xeno_stats.h): the event counters
  * a benchmark or test reads around its loop, for one CPU or the whole
- * machine. The TLB counts come from the arch (arch_tlb_*stats_read); the
- * hypercall and bounce counts, which live outside mm/, from the source
+ * machine. The TLB counts come from the arch (arch_tlb_*stats_read), the
+ * page-type counts from mm/ptype.c and mm/mm_hcall.c; the hypercall and
+ * bounce counts, which live outside mm/, from the source
  * the hypervisor registers at boot (none in host tests: 0). Nothing here
  * changes state.
  *
@@ -15,6 +16,9 @@
 #include <xeno/guest_access.h>
 #include <xeno/hypercall.h>
 #include <xeno/lib.h>
+#include <xeno/ptype.h>
+
+#include "mm_hcall.h"
 
 /* Registered once at boot before any guest runs; read-only afterwards. */
 static void (*events_source)(struct xeno_stats *s);
@@ -28,6 +32,7 @@ void xeno_stats_set_events(void (*fn)(struct xeno_stats *s))
 static void fill(struct xeno_stats *s, unsigned int cpu)
 {
 	struct arch_tlb_stats t;
+	struct ptype_stats p;
 
 	memset(s, 0, sizeof(*s));
 	if (cpu == XENO_STATS_ALL_CPUS) {
@@ -43,6 +48,12 @@ static void fill(struct xeno_stats *s, unsigned int cpu)
 	s->global_flushes = t.global_flushes;
 	s->tlb_invlpgs = t.local_invlpgs;
 	s->flush_ipis = t.ipis;
+	ptype_stats_read(&p);
+	s->validations = p.validations;
+	s->devalidations = p.devalidations;
+	s->validation_stops = p.preemptions;
+	s->devalidation_stops = p.devalidation_preemptions;
+	s->mmu_continuations = mm_batch_continuations();
 	if (events_source != NULL) {
 		events_source(s);
 	}

@@ -53,9 +53,9 @@ static void frame_info(uint64_t mfn, struct xeno_mm_frame_info *fi)
 	}
 }
 
-static void counts(struct xeno_mm_ptype_counts *c)
+static void counts(struct xeno_stats *c)
 {
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_ptype_counts, c) != 0) {
+	if (HYPERVISOR_xeno_stats_op(XENO_STATS_read, c) != 0) {
 		memset(c, 0xff, sizeof(*c));
 	}
 }
@@ -188,7 +188,7 @@ static void check_idle(void)
 
 static void test_pin_unpin(void)
 {
-	struct xeno_mm_ptype_counts a, b, c;
+	struct xeno_stats a, b, c;
 
 	pv_test_begin("bigtree.pin_unpin");
 	counts(&a);
@@ -201,8 +201,8 @@ static void test_pin_unpin(void)
 	PV_CHECK_EQ(b.validations - a.validations, NL1 + 3);
 	PV_CHECK_EQ(c.devalidations - b.devalidations, NL1 + 3);
 	printf("bigtree: pin %lu continuations, unpin %lu\n",
-	       (unsigned long)(b.continuations - a.continuations),
-	       (unsigned long)(c.continuations - b.continuations));
+	       (unsigned long)(b.mmu_continuations - a.mmu_continuations),
+	       (unsigned long)(c.mmu_continuations - b.mmu_continuations));
 	pv_test_end();
 }
 
@@ -265,7 +265,7 @@ static void bench(void)
 {
 	uint64_t pin_ns[ROUNDS], unpin_ns[ROUNDS], pin_c[ROUNDS],
 		unpin_c[ROUNDS];
-	struct xeno_mm_ptype_counts a, b, c;
+	struct xeno_stats a, b, c;
 	unsigned int r;
 	uint64_t t0, t1, t2;
 
@@ -280,8 +280,8 @@ static void bench(void)
 		counts(&c);
 		pin_ns[r] = t1 - t0;
 		unpin_ns[r] = t2 - t1;
-		pin_c[r] = b.continuations - a.continuations;
-		unpin_c[r] = c.continuations - b.continuations;
+		pin_c[r] = b.mmu_continuations - a.mmu_continuations;
+		unpin_c[r] = c.mmu_continuations - b.mmu_continuations;
 	}
 	printf("XENO-BENCH pv_bigtree_pin_unpin pin_us=%lu unpin_us=%lu "
 	       "pin_continuations=%lu unpin_continuations=%lu entries=%u\n",

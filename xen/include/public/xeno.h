@@ -54,17 +54,6 @@
 #define XENO_MM_PTWR_FAULT 0x100
 
 /*
- * XENO_MM_ptype_counts: arg is a struct xeno_mm_ptype_counts, written
- * with the page-type machine's counters since boot, over the whole
- * machine: validations and devalidations of page tables, how often
- * each stopped at a preemption point (one stop of a nested table counts
- * every table stopped on the way up; docs/mm.md §7), and how many
- * mmu_update and mmuext_op calls were continued. Any domain may ask
- * (benchmarks).
- */
-#define XENO_MM_ptype_counts 3
-
-/*
  * Why an MMU operation was refused (xeno_mm_refusal.reason). Each names
  * one check; "value" and "mfn" below say what the record's value and mfn
  * fields hold for it.
@@ -274,17 +263,6 @@ _Static_assert(offsetof(struct xeno_mm_frame_info, linear_out) == 36,
 	       "linear_out");
 _Static_assert(offsetof(struct xeno_mm_frame_info, linear_in) == 38,
 	       "linear_in");
-
-struct xeno_mm_ptype_counts {
-	uint64_t validations;		   /* (H) validations started */
-	uint64_t devalidations;		   /* (H) page tables devalidated */
-	uint64_t preemptions;		   /* (H) validations stopped */
-	uint64_t devalidation_preemptions; /* (H) devalidations stopped */
-	uint64_t continuations; /* (H) mmu_update/mmuext_op continued */
-};
-
-_Static_assert(sizeof(struct xeno_mm_ptype_counts) == 40,
-	       "xeno_mm_ptype_counts");
 
 /*
  * ---- xeno_domctl: domain control by the control domain ----------------

@@ -49,10 +49,17 @@ struct xeno_stats {
 	uint64_t bounces;	 /* (H) frames built on guest kernel stacks:
 				    exceptions, events, user system calls;
 				    machine-wide in both forms */
+	/* The page-type machine (docs/mm.md §7), machine-wide in both forms: */
+	uint64_t validations;	     /* (H) page-table validations started */
+	uint64_t devalidations;	     /* (H) page tables devalidated */
+	uint64_t validation_stops;   /* (H) validations stopped (preempted) */
+	uint64_t devalidation_stops; /* (H) devalidations stopped */
+	uint64_t mmu_continuations;  /* (H) mmu_update/mmuext_op continued */
 };
 
-_Static_assert(sizeof(struct xeno_stats) == 72, "xeno_stats");
+_Static_assert(sizeof(struct xeno_stats) == 112, "xeno_stats");
 _Static_assert(offsetof(struct xeno_stats, cr3_loads) == 8, "cr3_loads");
 _Static_assert(offsetof(struct xeno_stats, hypercalls) == 56, "hypercalls");
+_Static_assert(offsetof(struct xeno_stats, validations) == 72, "validations");
 
 #endif
