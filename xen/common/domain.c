@@ -159,6 +159,7 @@ struct domain *domain_create(domid_t id, const char *name, uint64_t max_pages,
 	d->domid = id;
 	d->privileged = privileged;
 	d->weight = SCHED_WEIGHT_DEFAULT;
+	d->shutdown_code = -1;
 	d->refs = 1;
 	d->nr_vcpus = nr_vcpus;
 	strlcpy(d->name, name, sizeof(d->name));
@@ -245,6 +246,10 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 	spin_lock(&d->lock);
 	first = d->state == DOMAIN_RUNNING;
 	if (first) {
+		/* A code recorded earlier is what the domain reports. */
+		if (d->shutdown_code >= 0) {
+			reason = (unsigned int)d->shutdown_code;
+		}
 		d->state = DOMAIN_SHUTDOWN;
 		d->shutdown_reason = reason;
 		d->held = reason == SHUTDOWN_soft_reset && !d->privileged;

@@ -297,10 +297,10 @@ static long sched_shutdown(struct vcpu *v, uint64_t arg)
 }
 
 /*
- * SCHEDOP_shutdown_code: the reason the domain should report when it
- * later shuts down. Recorded in d->shutdown_reason while the domain
- * runs (that field means nothing until then); domain_shutdown() keeps
- * it only if it is taught to prefer a recorded code.
+ * SCHEDOP_shutdown_code: the reason the domain reports when it later
+ * shuts down, whatever that shutdown's own reason (a crash after a
+ * recorded SHUTDOWN_reboot reports reboot); domain_shutdown() uses it.
+ * The last call before the shutdown wins.
  */
 static long sched_shutdown_code(struct vcpu *v, uint64_t arg)
 {
@@ -315,7 +315,7 @@ static long sched_shutdown_code(struct vcpu *v, uint64_t arg)
 	}
 	spin_lock(&d->lock);
 	if (d->state == DOMAIN_RUNNING) {
-		d->shutdown_reason = s.reason;
+		d->shutdown_code = (int)s.reason;
 	}
 	spin_unlock(&d->lock);
 	return 0;

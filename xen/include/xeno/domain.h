@@ -127,6 +127,9 @@ struct domain {
 					 domain to destroy (not reaped while
 					 one runs) */
 	unsigned int shutdown_reason; /* SHUTDOWN_*, valid when not RUNNING */
+	int shutdown_code;	      /* SCHEDOP_shutdown_code's SHUTDOWN_*,
+					 reported in place of the reason of
+					 the shutdown that follows; -1: none */
 	unsigned int refs;	      /* domain_find references + 1 */
 
 	unsigned int nr_vcpus;
