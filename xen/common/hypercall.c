@@ -27,6 +27,7 @@
 #define XENFEAT_dom0			  11
 #define XENFEAT_direct_mapped		  17
 #define XENFEAT_runstate_phys_area	  18
+#define XENFEAT_vcpu_time_phys_area	  19
 
 #define VMASST_VALID_TYPES 0x10000003fULL
 
@@ -196,6 +197,7 @@ static long do_xen_version(struct hcall_args *h)
 			    (1u << XENFEAT_highmem_assist) |
 			    (1u << XENFEAT_direct_mapped) |
 			    (1u << XENFEAT_runstate_phys_area) |
+			    (1u << XENFEAT_vcpu_time_phys_area) |
 			    (caller()->privileged ? 1u << XENFEAT_dom0 : 0);
 		return guest_copy_to(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
 	}

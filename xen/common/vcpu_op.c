@@ -143,8 +143,38 @@ static long op_register_runstate(struct vcpu *cur, struct vcpu *v, uint64_t arg)
 	return 0;
 }
 
-/* Drops the frame reference of a physical runstate area (or NULL). */
-static void runstate_area_put(struct vcpu_runstate_info *area)
+/*
+ * A vCPU area given by machine address (the *_phys_area operations,
+ * §7.13): for a PV domain the frame number << 12 plus the offset. The
+ * size bytes there must be 8-aligned and lie in one frame of v's domain
+ * that may be writable (not a page table, descriptor table or the
+ * shared_info page): else -EINVAL. The frame keeps a general and a
+ * writable type reference, held as an outside reference for mm_audit,
+ * until phys_area_put(); *area is the address in the direct map.
+ */
+static long phys_area_get(struct vcpu *v, uint64_t addr, size_t size,
+			  void **area)
+{
+	uint64_t off = addr & (PAGE_SIZE - 1);
+	struct page_info *pg;
+
+	if (off > PAGE_SIZE - size || off % 8 != 0 ||
+	    !mfn_valid(mfn(addr >> PAGE_SHIFT)) ||
+	    addr >> PAGE_SHIFT ==
+		    mfn_x(page_to_mfn(v->domain->shared_info_pg))) {
+		return -EINVAL;
+	}
+	pg = mfn_to_page(mfn(addr >> PAGE_SHIFT));
+	if (page_get_and_type(pg, &v->domain->mm, PGT_writable, 0) != 0) {
+		return -EINVAL;
+	}
+	mm_hold_outside_typed_ref(pg);
+	*area = (char *)arch_mfn_to_virt(page_to_mfn(pg)) + off;
+	return 0;
+}
+
+/* Drops the frame references of a physical area (or NULL). */
+static void phys_area_put(void *area)
 {
 	struct page_info *pg;
 
@@ -157,51 +187,86 @@ static void runstate_area_put(struct vcpu_runstate_info *area)
 }
 
 /*
- * VCPUOP_register_runstate_phys_area (§7.13): arg holds the address of
- * the area as machine address (for a PV domain, frame number << 12 plus
- * the offset), ~0 to unregister. The 48 bytes must lie in one frame of
- * the domain that may be writable (not a page table, descriptor table
- * or the shared_info page): else -EINVAL. The frame keeps a general and
- * a writable type reference, held as an outside reference for mm_audit,
- * until it is replaced, unregistered or the vCPU is destroyed; Xeno
- * writes the area (through the direct map) at once and whenever v goes
- * onto or off a CPU.
+ * VCPUOP_register_runstate_phys_area (§7.13): arg holds the machine
+ * address of the 48-byte area (phys_area_get's rules), ~0 to unregister.
+ * Xeno writes it (through the direct map) at once and whenever v goes
+ * onto or off a CPU, until it is replaced, unregistered or the vCPU is
+ * destroyed.
  */
 static long op_register_runstate_phys(struct vcpu *v, uint64_t arg)
 {
-	struct vcpu_runstate_info *area = NULL, *old;
-	uint64_t addr, off;
-	struct page_info *pg = NULL;
+	void *area = NULL;
+	uint64_t addr;
+	long rc;
 
 	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
 		return -EFAULT;
 	}
 	if (addr != ~0ULL) {
-		off = addr & (PAGE_SIZE - 1);
-		if (off > PAGE_SIZE - sizeof(*area) || off % 8 != 0 ||
-		    !mfn_valid(mfn(addr >> PAGE_SHIFT)) ||
-		    addr >> PAGE_SHIFT ==
-			    mfn_x(page_to_mfn(v->domain->shared_info_pg))) {
-			return -EINVAL;
+		rc = phys_area_get(v, addr, sizeof(struct vcpu_runstate_info),
+				   &area);
+		if (rc != 0) {
+			return rc;
 		}
-		pg = mfn_to_page(mfn(addr >> PAGE_SHIFT));
-		if (page_get_and_type(pg, &v->domain->mm, PGT_writable, 0) !=
-		    0) {
-			return -EINVAL;
-		}
-		mm_hold_outside_typed_ref(pg);
-		area = (struct vcpu_runstate_info *)((char *)arch_mfn_to_virt(
-							     page_to_mfn(pg)) +
-						     off);
 	}
-	old = sched_runstate_set_phys(v, area);
-	runstate_area_put(old);
+	phys_area_put(sched_runstate_set_phys(v, area));
 	return 0;
 }
 
-void vcpu_runstate_release(struct vcpu *v)
+/*
+ * VCPUOP_register_vcpu_time_memory_area (§7.13): arg holds the guest
+ * address of a second vcpu_time_info, for clock reads from guest user
+ * space, that Xeno writes whenever it writes v's own (each time v goes
+ * onto a CPU), through v's kernel tables and under the version protocol
+ * (vtime.c). Address 0 stops it; an address outside the guest's part of
+ * the address space is -EFAULT; an area not mapped writable misses the
+ * updates until it is. Written at once for the calling vCPU.
+ */
+static long op_register_time(struct vcpu *cur, struct vcpu *v, uint64_t arg)
 {
-	runstate_area_put(sched_runstate_set_phys(v, NULL));
+	uint64_t gva;
+
+	if (guest_copy_from(&gva, arg, sizeof(gva)) != 0) {
+		return -EFAULT;
+	}
+	if (gva != 0 && !guest_range_ok(gva, sizeof(struct vcpu_time_info))) {
+		return -EFAULT;
+	}
+	__atomic_store_n(&v->time_gva, gva, __ATOMIC_RELEASE);
+	if (gva != 0 && v == cur) {
+		vtime_refresh(v);
+	}
+	return 0;
+}
+
+/*
+ * VCPUOP_register_vcpu_time_phys_area (§7.13): the same by machine
+ * address (phys_area_get's rules), ~0 to unregister; written at once.
+ */
+static long op_register_time_phys(struct vcpu *v, uint64_t arg)
+{
+	void *area = NULL;
+	uint64_t addr;
+	long rc;
+
+	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
+		return -EFAULT;
+	}
+	if (addr != ~0ULL) {
+		rc = phys_area_get(v, addr, sizeof(struct vcpu_time_info),
+				   &area);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	phys_area_put(vtime_set_phys(v, area));
+	return 0;
+}
+
+void vcpu_areas_release(struct vcpu *v)
+{
+	phys_area_put(sched_runstate_set_phys(v, NULL));
+	phys_area_put(vtime_set_phys(v, NULL));
 }
 
 /* ---- timers ------------------------------------------------------------------- */
@@ -396,6 +461,10 @@ long do_vcpu_op(struct hcall_args *h)
 		return op_register_runstate(cur, v, arg);
 	case VCPUOP_register_runstate_phys_area:
 		return op_register_runstate_phys(v, arg);
+	case VCPUOP_register_vcpu_time_memory_area:
+		return op_register_time(cur, v, arg);
+	case VCPUOP_register_vcpu_time_phys_area:
+		return op_register_time_phys(v, arg);
 	case VCPUOP_set_periodic_timer:
 		return op_set_periodic(v, arg);
 	case VCPUOP_stop_periodic_timer:

@@ -27,6 +27,7 @@
 #include <xeno/arch.h>
 #include <xeno/domain.h>
 #include <xeno/event.h>
+#include <xeno/guest_access.h>
 #include <xeno/hypercall.h>
 #include <xeno/lib.h>
 #include <xeno/sched.h>
@@ -97,11 +98,62 @@ static void time_write(struct vcpu_time_info *t)
 	__atomic_store_n(&t->version, odd + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * The copy at a guest address: version odd, then the fields, then the
+ * version even, each a separate store through v's kernel tables, so a
+ * guest reader following the protocol never takes a torn copy. A copy
+ * the tables do not map writable is skipped.
+ */
+static void time_copy_out(struct vcpu *v, uint64_t gva)
+{
+	struct vcpu_time_info t = { 0 };
+	uint32_t odd = v->time_gva_version + 1;
+
+	time_write(&t);
+	v->time_gva_version += 2;
+	if (guest_copy_to_kernel(&v->mm, gva, &odd, sizeof(odd)) != 0) {
+		return;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	(void)guest_copy_to_kernel(
+		&v->mm, gva + offsetof(struct vcpu_time_info, tsc_timestamp),
+		&t.tsc_timestamp,
+		sizeof(t) - offsetof(struct vcpu_time_info, tsc_timestamp));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	odd++;
+	(void)guest_copy_to_kernel(&v->mm, gva, &odd, sizeof(odd));
+}
+
 void vtime_refresh(struct vcpu *v)
 {
+	uint64_t gva = __atomic_load_n(&v->time_gva, __ATOMIC_ACQUIRE);
+
 	if (v->vcpu_info != NULL) {
 		time_write(&v->vcpu_info->time);
 	}
+	spin_lock(&v->time_lock);
+	if (v->time_phys != NULL) {
+		time_write(v->time_phys);
+	}
+	spin_unlock(&v->time_lock);
+	if (gva != 0) {
+		time_copy_out(v, gva);
+	}
+}
+
+struct vcpu_time_info *vtime_set_phys(struct vcpu *v,
+				      struct vcpu_time_info *area)
+{
+	struct vcpu_time_info *old;
+
+	spin_lock(&v->time_lock);
+	old = v->time_phys;
+	v->time_phys = area;
+	if (area != NULL) {
+		time_write(area);
+	}
+	spin_unlock(&v->time_lock);
+	return old;
 }
 
 /* §4.8: the wall-clock time at system time 0, under wc_version. */
@@ -219,6 +271,7 @@ void vtime_vcpu_init(struct vcpu *v)
 	timer_init(&v->sshot_timer, sshot_fire, key, v->cpu);
 	timer_init(&v->periodic_timer, periodic_fire, key, v->cpu);
 	timer_init(&v->poll_timer, poll_fire, key, v->cpu);
+	spin_lock_init(&v->time_lock, "vcpu time areas", LOCK_RANK_LEAF);
 	/* §8.14: armed when the vCPU first runs (vtime_publish). */
 	v->periodic_ns = VTIME_DEFAULT_PERIOD_NS;
 }
@@ -230,7 +283,7 @@ void vtime_vcpu_fini(struct vcpu *v)
 	timer_stop(&v->poll_timer);
 	sched_poll_fini(v);
 	vcpu_info_release(v);
-	vcpu_runstate_release(v);
+	vcpu_areas_release(v);
 }
 
 void vtime_vcpu_migrate(struct vcpu *v, unsigned int cpu)

@@ -685,8 +685,142 @@ static void test_runstate_phys_refusals(void)
 	pv_test_end();
 }
 
+/* ---- time areas ------------------------------------------------------------------ */
+
+static uint8_t time_page[4096] __attribute__((aligned(4096)));
+static struct vcpu_time_info time_copy __attribute__((aligned(64)));
+
+/* The general and type counts of the frame under p. */
+static uint64_t frame_counts(const void *p)
+{
+	struct xeno_mm_frame_info fi = { .mfn = pv_va_to_mfn(p) };
+
+	if (HYPERVISOR_xeno_mm_op(XENO_MM_frame_info, &fi) != 0) {
+		return ~0ULL;
+	}
+	return (uint64_t)fi.count << 32 | fi.type_count;
+}
+
+/* A copy read under the version protocol; its version, 0 if never even. */
+static uint32_t time_read(const volatile struct vcpu_time_info *t,
+			  struct vcpu_time_info *out)
+{
+	uint32_t v0, v1;
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++) {
+		v0 = t->version;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		out->version = v0;
+		out->tsc_timestamp = t->tsc_timestamp;
+		out->system_time = t->system_time;
+		out->tsc_to_system_mul = t->tsc_to_system_mul;
+		out->tsc_shift = t->tsc_shift;
+		out->flags = t->flags;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		v1 = t->version;
+		if (v0 == v1 && (v0 & 1) == 0) {
+			return v0;
+		}
+	}
+	return 0;
+}
+
+/* A copy agrees with the vcpu_info's own: same scale, time not behind. */
+static void check_copy(const volatile struct vcpu_time_info *t)
+{
+	struct vcpu_time_info c, own;
+
+	PV_CHECK_NE(time_read(t, &c), 0);
+	PV_CHECK_NE(time_read(&pv_vcpu_info()->time, &own), 0);
+	PV_CHECK_EQ(c.tsc_to_system_mul, own.tsc_to_system_mul);
+	PV_CHECK_EQ(c.tsc_shift, own.tsc_shift);
+	PV_CHECK_GT(c.system_time, 0);
+	PV_CHECK_LE(c.system_time, pv_now_ns());
+	PV_CHECK_EQ(c.flags & XEN_PVCLOCK_TSC_STABLE_BIT,
+		    XEN_PVCLOCK_TSC_STABLE_BIT);
+}
+
+/*
+ * VCPUOP_register_vcpu_time_memory_area and _phys_area: both copies are
+ * written at once and again whenever we come back onto a CPU; every
+ * refusal with its exact error.
+ */
+static void test_time_areas(void)
+{
+	volatile struct vcpu_time_info *phys =
+		(volatile struct vcpu_time_info *)(time_page + 512);
+	uint64_t mfn = pv_va_to_mfn(time_page), a;
+	struct vcpu_time_info c;
+	uint64_t sys_v, counts0 = frame_counts(time_page);
+	uint32_t ver_v, ver_p;
+
+	pv_test_begin("sched.time_areas");
+#define TIME_RC(op, addr) (a = (addr), HYPERVISOR_vcpu_op(op, 0, &a))
+	/* Refusals. */
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_memory_area,
+			    0xffff800000000000ULL),
+		    -EFAULT);
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0,
+				       (void *)8),
+		    -EFAULT);
+	a = (uint64_t)(uintptr_t)&time_copy;
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 7,
+				       &a),
+		    -ENOENT);
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_phys_area,
+			    mfn << 12 | (4096 - 16)),
+		    -EINVAL); /* crosses the frame */
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_phys_area, mfn << 12 | 4),
+		    -EINVAL); /* unaligned */
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_phys_area, 0),
+		    -EINVAL); /* not ours */
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_phys_area,
+			    start_info->shared_info),
+		    -EINVAL);
+	PV_CHECK_EQ(TIME_RC(VCPUOP_register_vcpu_time_phys_area,
+			    pv_current_l4_mfn() << 12),
+		    -EINVAL); /* a page table */
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_phys_area, 0,
+				       NULL),
+		    -EFAULT);
+	/* Both registered: written at once. */
+	PV_CHECK_OK(TIME_RC(VCPUOP_register_vcpu_time_memory_area,
+			    (uint64_t)(uintptr_t)&time_copy));
+	PV_CHECK_OK(
+		TIME_RC(VCPUOP_register_vcpu_time_phys_area, mfn << 12 | 512));
+	check_copy(&time_copy);
+	check_copy(phys);
+	/* The physical area holds one general and one type reference. */
+	PV_CHECK_EQ(frame_counts(time_page), counts0 + (1ULL << 32) + 1);
+	ver_v = time_read(&time_copy, &c);
+	sys_v = c.system_time;
+	ver_p = time_read(phys, &c);
+	/* Off the CPU and back: both rewritten, later. */
+	pv_sleep_ns(2 * MS);
+	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	check_copy(&time_copy);
+	check_copy(phys);
+	PV_CHECK_GT(time_read(&time_copy, &c), ver_v);
+	PV_CHECK_GT(c.system_time, sys_v);
+	PV_CHECK_GT(time_read(phys, &c), ver_p);
+	/* Given up: no longer written. */
+	PV_CHECK_OK(TIME_RC(VCPUOP_register_vcpu_time_memory_area, 0));
+	PV_CHECK_OK(TIME_RC(VCPUOP_register_vcpu_time_phys_area, ~0ULL));
+	ver_v = time_read(&time_copy, &c);
+	ver_p = time_read(phys, &c);
+	pv_sleep_ns(2 * MS);
+	PV_CHECK_EQ(time_copy.version, ver_v);
+	PV_CHECK_EQ(phys->version, ver_p);
+	/* And its references are gone. */
+	PV_CHECK_EQ(frame_counts(time_page), counts0);
+#undef TIME_RC
+	pv_test_end();
+}
+
 static void run_runstate(void)
 {
+	test_time_areas();
 	test_runstate_phys_refusals();
 	test_runstate_off_cpu();
 	test_runstate_user_mode();

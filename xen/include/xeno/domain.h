@@ -83,6 +83,19 @@ struct vcpu {
 	 */
 	struct vcpu_runstate_info *runstate_phys;
 
+	/*
+	 * Second copies of the vcpu_time_info, written whenever v's own is
+	 * (vtime.c): VCPUOP_register_vcpu_time_memory_area (guest address,
+	 * 0 = none, through v's kernel tables, with its own version count)
+	 * and VCPUOP_register_vcpu_time_phys_area (in the direct map, or
+	 * NULL; its frame holds a general and a writable type reference,
+	 * vcpu_op.c). time_phys is changed and written only under time_lock.
+	 */
+	uint64_t time_gva;
+	uint32_t time_gva_version;
+	struct vcpu_time_info *time_phys;
+	spinlock_t time_lock;
+
 	/* Events and time (event_channel.c, vtime.c). */
 	struct vcpu_info *vcpu_info;  /* in shared_info, or registered */
 	struct timer sshot_timer;     /* set_timer_op / singleshot */

@@ -39,8 +39,18 @@ void vtime_vcpu_fini(struct vcpu *v);
 void vtime_vcpu_migrate(struct vcpu *v, unsigned int cpu);
 void vtime_publish(struct vcpu *v);
 
-/* Rewrites v's vcpu_time_info only (after its vcpu_info moved). */
+/*
+ * Rewrites v's vcpu_time_info and its registered copies (after its
+ * vcpu_info moved, or a copy was registered).
+ */
 void vtime_refresh(struct vcpu *v);
+
+/*
+ * Makes area (direct map, or NULL) v's physical time copy and writes it;
+ * returns the previous one for the caller to release (vcpu_op.c).
+ */
+struct vcpu_time_info *vtime_set_phys(struct vcpu *v,
+				      struct vcpu_time_info *area);
 
 /* Arms or stops v's timers (vcpu_op.c, set_timer_op). */
 void vtime_set_singleshot(struct vcpu *v, uint64_t deadline_ns);
@@ -57,8 +67,11 @@ long do_vcpu_op(struct hcall_args *h);
  */
 void vcpu_info_release(struct vcpu *v);
 
-/* Drops v's physical runstate area, if any (vcpu_op.c; at vCPU destroy). */
-void vcpu_runstate_release(struct vcpu *v);
+/*
+ * Drops v's physical runstate and time areas, if any (vcpu_op.c; at
+ * vCPU destroy).
+ */
+void vcpu_areas_release(struct vcpu *v);
 
 /* ---- provided by the lead's code (sched.c, arch) ---- */
 
