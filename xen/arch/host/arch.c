@@ -424,3 +424,27 @@ const uint64_t host_l4_template[L4_HYP_SLOTS] = {
 	0xf000 | PTE_P,
 	0x10000 | PTE_P,
 };
+
+/*
+ * Direct guest access: a host process has no MMU walking the arena's
+ * tables, so mm/guest_access.c always takes its software walk here.
+ */
+bool arch_root_live(mfn_t root)
+{
+	(void)root;
+	return false;
+}
+
+size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
+{
+	(void)dst;
+	(void)va;
+	panic("host: arch_copy_from_live of %zu bytes", n);
+}
+
+size_t arch_copy_to_live(uint64_t va, const void *src, size_t n)
+{
+	(void)va;
+	(void)src;
+	panic("host: arch_copy_to_live of %zu bytes", n);
+}

@@ -8,6 +8,7 @@
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/extable.h>
 #include <asm/layout.h>
 #include <asm/percpu.h>
 #include <asm/pv.h>
@@ -169,6 +170,10 @@ void do_trap(struct cpu_regs *regs)
 		return;
 	default:
 		break;
+	}
+	/* A direct guest access that faulted (guest_copy.c): not fatal. */
+	if (regs->vector == 14 && extable_fixup(regs)) {
+		return;
 	}
 	if (regs->vector == 14 && hyp_page_fault_hook != NULL &&
 	    hyp_page_fault_hook(regs)) {
