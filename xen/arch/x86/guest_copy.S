@@ -7,8 +7,9 @@
  * returns how many bytes were left, instead of being fatal.
  *
  * size_t guest_copy_raw(void *dst, const void *src, size_t n)
- * Returns 0 when all n bytes were copied, else the bytes not copied.
- * Quadwords first, then the last 0-7 bytes; DF is clear (the ABI).
+ * Returns 0 when all n bytes were copied, else the bytes not copied:
+ * every byte before the first inaccessible one is copied. Quadwords
+ * first, then the last 0-7 bytes; DF is clear (the ABI).
  */
 #include <asm/extable.h>
 
@@ -27,11 +28,17 @@ guest_copy_raw:
 	xor %eax, %eax
 	ret
 
-	/* A fault among the quadwords: RCX quadwords and the tail left. */
+	/*
+	 * A fault among the quadwords: the quadword that faulted may have
+	 * begun on a page that is fine. Finish byte by byte (RCX quadwords
+	 * and the tail left; RSI and RDI point at the quadword), so that the
+	 * copy stops exactly at the first byte that cannot be accessed,
+	 * like the software walk.
+	 */
 .Lquads_fault:
 	and $7, %edx
-	lea (%rdx, %rcx, 8), %rax
-	ret
+	lea (%rdx, %rcx, 8), %rcx
+	jmp .Lbytes
 
 	/* A fault in the tail: RCX bytes left. */
 .Lbytes_fault:
