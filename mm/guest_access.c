@@ -28,12 +28,12 @@
  *    an entry another vCPU has just cleared or redirected, still in this
  *    CPU's TLB or paging-structure caches. The rules of docs/mm.md §12
  *    make every stale translation harmless:
- *     - This CPU runs a vCPU of the domain, so it is in the domain's
- *       TLB masks and is not past a full flush since it last cached
- *       anything of it: every shootdown for the domain's frames targets
- *       it (the TLB clock skips a CPU only after a full flush that
- *       post-dates the frame's last use, and after that flush nothing
- *       can reach the frame through the current tables).
+ *     - This CPU runs a vCPU of the domain, so every flush Xeno does
+ *       for the domain's frames reaches it: shootdowns go to the CPUs
+ *       that ran the domain since their last full flush, and the TLB
+ *       clock (tlb_flush_stale) skips a CPU only if it fully flushed
+ *       after the frame's last use in its old role, after which no entry
+ *       of the current tables leads it there in that role.
  *     - A frame is freed or reused only after that flush, and a frame
  *       changes use (writable data to page table or descriptor page, a
  *       table to writable) only after it (tlb_flush_stale, before the

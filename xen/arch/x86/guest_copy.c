@@ -24,7 +24,9 @@
  * The CPU being on the right tables (arch_root_live) is the caller's
  * question; the concurrency argument is in mm/guest_access.c.
  *
- * Locks: none. Runs with interrupts off, like all hypervisor code.
+ * Locks: none. Runs with interrupts off, like all hypervisor code
+ * (asserted in debug builds: mm/guest_access.c's argument that a frame
+ * outlives a copy through a stale translation leans on it).
  */
 #include <asm/cpu.h>
 #include <public/xen.h>
@@ -71,6 +73,7 @@ size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
 {
 	size_t left;
 
+	ASSERT(!(read_rflags() & RFLAGS_IF));
 	if (n == 0) {
 		return 0;
 	}
@@ -87,6 +90,7 @@ size_t arch_copy_to_live(uint64_t va, const void *src, size_t n)
 {
 	size_t left;
 
+	ASSERT(!(read_rflags() & RFLAGS_IF));
 	if (n == 0) {
 		return 0;
 	}
