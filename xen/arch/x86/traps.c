@@ -18,6 +18,7 @@
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/console.h>
+#include <xeno/guest_access.h>
 #include <xeno/lib.h>
 
 static const char *const exception_names[32] = {
@@ -171,8 +172,14 @@ void do_trap(struct cpu_regs *regs)
 	default:
 		break;
 	}
-	/* A direct guest access that faulted (guest_copy.c): not fatal. */
-	if (regs->vector == 14 && extable_fixup(regs)) {
+	/*
+	 * A direct guest access that faulted on a guest address
+	 * (guest_copy.S) ends with -EFAULT. A fault there on any other
+	 * address (the hypervisor's side of the copy) is a hypervisor bug
+	 * and stays fatal.
+	 */
+	if (regs->vector == 14 && guest_range_ok(read_cr2(), 1) &&
+	    extable_fixup(regs)) {
 		return;
 	}
 	if (regs->vector == 14 && hyp_page_fault_hook != NULL &&
