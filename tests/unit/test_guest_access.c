@@ -5,6 +5,8 @@
  * name, the access bits at every level (P, US, RW, the kernel-only
  * marker in user mode), superpage entries, linear paths, the references
  * a copy must not leave behind, and guest_l1_of for update_va_mapping.
+ * The direct path, with the host arch's model of the CPU's walk: when it
+ * is taken, and that it answers and writes exactly as the walk does.
  * Each test ends with the audit (mm_test.h).
  */
 #include "mm_test.h"
@@ -223,6 +225,167 @@ static void test_write_needs_writable_type(void **state)
 	assert_int_equal(ptype_get(g.page[4], PGT_writable, &d1, 0), 0);
 }
 
+/* ---- the direct path (a model of the CPU in the host arch) ---------- */
+
+static struct guest_access_stats stats_now(void)
+{
+	struct guest_access_stats st;
+
+	guest_access_stats_read(&st);
+	return st;
+}
+
+/* Which path a copy takes: direct only in kernel mode on the live root. */
+static void test_direct_chosen(void **state)
+{
+	struct guest_access_stats a, b;
+	char c = 'd';
+
+	host_set_direct_access(true);
+	guest_init(&g, &d1, 0, 1);
+	a = stats_now();
+	assert_int_equal(guest_copy_to(gva(0, 5), &c, 1), 0);
+	assert_int_equal(guest_copy_from(&c, gva(0, 5), 1), 0);
+	b = stats_now();
+	assert_int_equal(b.direct - a.direct, 2);
+	assert_int_equal(b.walked - a.walked, 0);
+	/* User mode walks (kernel-only leaves, see test_kernel_only). */
+	assert_int_equal(mm_vcpu_set_root(&g.v, true, mfn_of(g.l4), 0), 0);
+	mm_vcpu_set_mode(&g.v, true);
+	assert_int_equal(guest_copy_from(&c, gva(0, 5), 1), 0);
+	mm_vcpu_set_mode(&g.v, false);
+	a = stats_now();
+	assert_int_equal(a.walked - b.walked, 1);
+	assert_int_equal(a.direct - b.direct, 0);
+	/* This CPU on other tables than the vCPU's kernel root: walked. */
+	arch_load_root(INVALID_MFN, 0, false);
+	assert_int_equal(guest_copy_from(&c, gva(0, 5), 1), 0);
+	b = stats_now();
+	assert_int_equal(b.walked - a.walked, 1);
+	arch_load_root(mfn_of(g.l4), 0, false);
+	assert_int_equal(guest_copy_from(&c, gva(0, 5), 1), 0);
+	a = stats_now();
+	assert_int_equal(a.direct - b.direct, 1);
+	/* Faults are counted whichever way they happen. */
+	assert_int_equal(guest_copy_from(&c, gva(GUEST_PAGES, 0), 1), -EFAULT);
+	assert_int_equal(guest_copy_from(&c, HYPERVISOR_VIRT_START, 1),
+			 -EFAULT);
+	b = stats_now();
+	assert_int_equal(b.faults - a.faults, 2);
+	assert_int_equal(b.direct - a.direct, 1);
+	/* Off: never live. */
+	host_set_direct_access(false);
+	assert_int_equal(guest_copy_from(&c, gva(0, 5), 1), 0);
+	a = stats_now();
+	assert_int_equal(a.walked - b.walked, 1);
+	assert_int_equal(a.direct - b.direct, 0);
+}
+
+/*
+ * One script of copies, with every result and the guest's memory after
+ * each step recorded; run once walked and once direct, on fresh guests.
+ */
+#define SCRIPT_STEPS 14
+
+struct script_out {
+	int rc[SCRIPT_STEPS];
+	uint32_t sum[SCRIPT_STEPS]; /* of all the guest's pages after it */
+};
+
+static uint32_t guest_sum(const struct guest *gu)
+{
+	uint32_t sum = 0;
+
+	for (unsigned int i = 0; i < GUEST_PAGES; i++) {
+		const uint8_t *p = (const uint8_t *)tab(gu->page[i]);
+
+		for (unsigned int j = 0; j < PAGE_SIZE; j++) {
+			sum = sum * 31 + p[j];
+		}
+	}
+	return sum;
+}
+
+static struct guest g2;
+
+static void run_script(bool direct, struct guest *gu, unsigned int id,
+		       struct script_out *out)
+{
+	static char in[3 * PAGE_SIZE], buf[3 * PAGE_SIZE];
+	uint64_t *l2, saved;
+	unsigned int n = 0, i;
+
+	host_set_direct_access(direct);
+	guest_init(gu, &d1, id, 1);
+	l2 = tab(gu->l2);
+	saved = l2[GUEST_L2];
+	for (i = 0; i < sizeof(in); i++) {
+		in[i] = (char)(i * 13 + 1);
+	}
+#define STEP(expr)                           \
+	do {                                 \
+		out->rc[n] = (expr);         \
+		out->sum[n] = guest_sum(gu); \
+		n++;                         \
+	} while (0)
+	/* Across pages, both ways. */
+	STEP(guest_copy_to(gva(2, 2001), in, sizeof(in)));
+	STEP(guest_copy_from(buf, gva(2, 2001), sizeof(buf)) ||
+	     memcmp(buf, in, sizeof(buf)));
+	/* Running off the mapping: quadwords, then an odd length. */
+	STEP(guest_copy_to(gva(GUEST_PAGES - 1, PAGE_SIZE - 8), in, 16));
+	STEP(guest_copy_to(gva(GUEST_PAGES - 1, PAGE_SIZE - 1001), in, 1024));
+	STEP(guest_copy_to(gva(GUEST_PAGES - 1, PAGE_SIZE - 11), in + 5, 13));
+	/* A read-only leaf, then a read-only upper level. */
+	tab(gu->l1)[1] &= ~PTE_RW;
+	STEP(guest_copy_to(gva(0, PAGE_SIZE - 8), in, 16));
+	STEP(guest_copy_from(buf, gva(1, 0), 64));
+	tab(gu->l1)[1] |= PTE_RW;
+	l2[GUEST_L2] = saved & ~PTE_RW;
+	STEP(guest_copy_to(gva(3, 0), in, 8));
+	/* Not present above the leaf. */
+	l2[GUEST_L2] = saved & ~PTE_P;
+	STEP(guest_copy_from(buf, gva(3, 0), 8));
+	l2[GUEST_L2] = saved;
+	/* Outside the guest's part, wrapping, or crossing out of it. */
+	STEP(guest_copy_to(HYPERVISOR_VIRT_START, in, 8));
+	STEP(guest_copy_to(HYPERVISOR_VIRT_END - 8, in, 16));
+	STEP(guest_copy_to((1ULL << 47) - 8, in, 16));
+	STEP(guest_copy_to(~0ULL - 7, in, 16));
+	/* A page mapped read-only twice over: still refused. */
+	STEP(guest_copy_from(buf, gva(0, 0), PAGE_SIZE) ||
+	     memcmp(buf, tab(gu->page[0]), PAGE_SIZE));
+#undef STEP
+	assert_int_equal(n, SCRIPT_STEPS);
+	host_set_direct_access(false);
+}
+
+/* Both paths give the same results and leave the same bytes. */
+static void test_direct_same_answers(void **state)
+{
+	struct script_out walked, direct;
+	struct guest_access_stats a, b;
+	unsigned int i;
+
+	a = stats_now();
+	run_script(false, &g, 0, &walked);
+	b = stats_now();
+	assert_int_equal(b.direct - a.direct, 0);
+	run_script(true, &g2, 1, &direct);
+	a = stats_now();
+	assert_true(a.direct - b.direct >= SCRIPT_STEPS - 4);
+	for (i = 0; i < SCRIPT_STEPS; i++) {
+		assert_int_equal(direct.rc[i], walked.rc[i]);
+		assert_int_equal(direct.sum[i], walked.sum[i]);
+	}
+	assert_int_equal(walked.rc[0], 0);
+	assert_int_equal(walked.rc[1], 0);
+	for (i = 2; i < 13; i++) {
+		assert_int_equal(walked.rc[i] == 0, i == 6);
+	}
+	assert_int_equal(walked.rc[13], 0);
+}
+
 /* update_va_mapping's lookup. */
 static void test_l1_of(void **state)
 {
@@ -260,6 +423,8 @@ int main(void)
 		MM_TEST(test_walk_needs_validated_tables),
 		MM_TEST(test_write_needs_writable_type),
 		MM_TEST(test_l1_of),
+		MM_TEST(test_direct_chosen),
+		MM_TEST(test_direct_same_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

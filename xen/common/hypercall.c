@@ -98,18 +98,22 @@ long hypercall_dispatch(uint64_t nr, struct hcall_args *h)
 	return hypercall_dispatch_on(arch_cpu_id(), nr, h);
 }
 
+uint64_t hypercall_cpu_count(unsigned int cpu, uint64_t nr)
+{
+	if (nr >= HYPERCALL_SLOTS || cpu >= NR_CPUS) {
+		return 0;
+	}
+	return __atomic_load_n(&hypercall_counts[cpu * HYPERCALL_SLOTS + nr],
+			       __ATOMIC_RELAXED);
+}
+
 uint64_t hypercall_count(uint64_t nr)
 {
 	uint64_t sum = 0;
 	unsigned int cpu;
 
-	if (nr >= HYPERCALL_SLOTS) {
-		return 0;
-	}
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
-		sum += __atomic_load_n(
-			&hypercall_counts[cpu * HYPERCALL_SLOTS + nr],
-			__ATOMIC_RELAXED);
+		sum += hypercall_cpu_count(cpu, nr);
 	}
 	return sum;
 }

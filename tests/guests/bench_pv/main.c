@@ -6,6 +6,10 @@
  * the hypercalls each operation makes:
  *
  *   pv_null_hypercall   xen_version(XENVER_version): entry, dispatch, exit
+ *   pv_guest_copy8      xen_version(XENVER_get_features): the null hypercall
+ *                       plus an 8-byte copy from the guest and one back
+ *   pv_guest_copy1k     xen_version(XENVER_capabilities): plus a 1 KiB copy
+ *                       to the guest
  *   pv_exception_bounce INT3 bounced to the guest's handler, back by iret
  *   pv_event_loopback   send on a loopback channel, upcall, iret
  *   pv_update_va_mapping one PTE rewritten, with UVMF_INVLPG
@@ -45,6 +49,19 @@ __attribute__((noinline)) static void native_call(void)
 static void op_null(void)
 {
 	HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
+static struct xen_feature_info features;
+static char capabilities[1024];
+
+static void op_copy8(void)
+{
+	HYPERVISOR_xen_version(XENVER_get_features, &features);
+}
+
+static void op_copy1k(void)
+{
+	HYPERVISOR_xen_version(XENVER_capabilities, capabilities);
 }
 
 static void op_bounce(void)
@@ -125,6 +142,8 @@ int main(void)
 	}
 	report("pv_native_call", measure_ps(native_call, BENCH_OPS), 0, 1);
 	report("pv_null_hypercall", measure_ps(op_null, BENCH_OPS), 1, 1);
+	report("pv_guest_copy8", measure_ps(op_copy8, BENCH_OPS), 1, 1);
+	report("pv_guest_copy1k", measure_ps(op_copy1k, BENCH_OPS), 1, 1);
 	report("pv_exception_bounce", measure_ps(op_bounce, BENCH_OPS), 1, 1);
 	upcalls = 0;
 	report("pv_event_loopback", measure_ps(op_event, BENCH_OPS), 2, 1);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <public/xen.h>
 #include <xeno/arch.h>
 #include <xeno/frame.h>
 #include <xeno/frame_alloc.h>
@@ -193,6 +194,7 @@ static struct arch_tlb_stats tlb_stats, cpu_tlb_stats[NR_CPUS];
 static struct host_tlb_call tlb_log[HOST_TLB_LOG];
 static unsigned int tlb_calls;
 static mfn_t loaded_root[NR_CPUS];
+static bool direct_access; /* host_set_direct_access() */
 static struct host_tag_load loaded_tag[NR_CPUS];
 static unsigned int tlb_tags;
 static unsigned int preempt_every, preempt_count;
@@ -312,6 +314,7 @@ void host_tlb_reset(void)
 	memset(cpu_tlb_stats, 0, sizeof(cpu_tlb_stats));
 	memset(tlb_log, 0, sizeof(tlb_log));
 	tlb_calls = 0;
+	direct_access = false;
 	for (i = 0; i < NR_CPUS; i++) {
 		loaded_root[i] = INVALID_MFN;
 		loaded_tag[i] = (struct host_tag_load){ 0, false };
@@ -424,3 +427,99 @@ const uint64_t host_l4_template[L4_HYP_SLOTS] = {
 	0xf000 | PTE_P,
 	0x10000 | PTE_P,
 };
+
+/*
+ * Direct guest access. A host process has no MMU walking the arena's
+ * tables, so by default no root is ever live and mm/guest_access.c takes
+ * its software walk. host_set_direct_access(true) makes the roots that
+ * arch_load_root() loaded live and copies through a model of what the
+ * x86 CPU does for the hypervisor: P at every level, RW at every level
+ * for a write (CR0.WP), PS at L3 and L2 a leaf, US ignored (a supervisor
+ * access with SMAP opened), no references taken, a frame beyond the
+ * arena a fault; the copy stops at the first byte it cannot reach.
+ */
+void host_set_direct_access(bool on)
+{
+	__atomic_store_n(&direct_access, on, __ATOMIC_RELAXED);
+}
+
+bool arch_root_live(mfn_t root)
+{
+	return __atomic_load_n(&direct_access, __ATOMIC_RELAXED) &&
+	       !mfn_eq(root, INVALID_MFN) &&
+	       mfn_eq(loaded_root[this_cpu], root);
+}
+
+/* The host address of va in the loaded tables, NULL where the CPU faults. */
+static char *mmu_translate(uint64_t va, bool write)
+{
+	mfn_t m = loaded_root[this_cpu];
+	unsigned int level, shift = 0;
+	uint64_t e = 0;
+
+	for (level = 4; level >= 1; level--) {
+		if (!mfn_valid(m)) {
+			return NULL;
+		}
+		shift = PAGE_SHIFT + 9 * (level - 1);
+		e = ((const uint64_t *)arch_mfn_to_virt(
+			m))[(va >> shift) & 511];
+		if (!(e & PTE_P) || (write && !(e & PTE_RW))) {
+			return NULL;
+		}
+		m = pte_mfn(e);
+		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
+			break;
+		}
+	}
+	m = mfn(mfn_x(m) & ~((1ULL << (shift - PAGE_SHIFT)) - 1));
+	m = mfn_add(m, (va & ((1ULL << shift) - 1)) >> PAGE_SHIFT);
+	if (!mfn_valid(m)) {
+		return NULL;
+	}
+	return (char *)arch_mfn_to_virt(m) + (va & (PAGE_SIZE - 1));
+}
+
+static bool guest_part(uint64_t va, size_t n)
+{
+	uint64_t last = va + n - 1;
+
+	return last >= va && (last < (1ULL << 47) || va >= HYPERVISOR_VIRT_END);
+}
+
+static size_t mmu_copy(uint64_t va, char *buf, size_t n, bool write)
+{
+	if (n == 0) {
+		return 0;
+	}
+	if (!guest_part(va, n)) {
+		return n;
+	}
+	while (n > 0) {
+		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+		char *p = mmu_translate(va, write);
+
+		if (p == NULL) {
+			return n;
+		}
+		if (write) {
+			memcpy(p, buf, chunk);
+		} else {
+			memcpy(buf, p, chunk);
+		}
+		va += chunk;
+		buf += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
+{
+	return mmu_copy(va, dst, n, false);
+}
+
+size_t arch_copy_to_live(uint64_t va, const void *src, size_t n)
+{
+	return mmu_copy(va, (char *)(uintptr_t)src, n, true);
+}

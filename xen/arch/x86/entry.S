@@ -104,6 +104,16 @@ trap_common:
 	jz 1f
 	swapgs
 1:	cld
+	/*
+	 * A guest may run with RFLAGS.AC set, and a gate does not clear it:
+	 * clear it, or SMAP would not guard Xeno while it handles the trap
+	 * (IRETQ restores the interrupted context's AC, so this is right
+	 * for a trap inside a guest copy's STAC window too).
+	 */
+	testb $1, cpu_has+CPU_HAS_SMAP(%rip)
+	jz 2f
+	clac
+2:
 	SAVE_GPRS
 	mov %rsp, %rdi
 	call do_trap

@@ -4,7 +4,9 @@
  * cross-CPU calls (smp), the allocator under all CPUs at once (allocsmp),
  * a deliberate hypervisor page fault (fault) that must end in the
  * exception dump, and a #DB taken in the hypervisor with a junk stack
- * pointer and GS base (debugreg).
+ * pointer and GS base (debugreg), and the direct guest copies' fault
+ * handling: a fault on a guest address ends the copy (gcopy), one on the
+ * hypervisor's side of a copy is fatal like any other (gcopy_hyp).
  */
 #include <asm/apic.h>
 #include <asm/boot.h>
@@ -13,6 +15,7 @@
 #include <asm/layout.h>
 #include <asm/smp.h>
 #include <asm/time.h>
+#include <public/xen.h>
 #include <xeno/arch.h>
 #include <xeno/cmdline.h>
 #include <xeno/frame.h>
@@ -166,8 +169,52 @@ static int test_debugreg(char *detail, size_t size)
 		 dr6_now == DR6_DEFAULT);
 }
 
+/* A guest-part address no table of the idle context maps. */
+#define GCOPY_UNMAPPED 0x0000700000000000ULL
+
+/*
+ * The direct copy routines run here in the idle context, whose tables
+ * map nothing in the guest's part: every copy faults on its guest
+ * address, which the exception table must turn into "nothing copied";
+ * ranges outside the guest's part are refused before any access; the
+ * SMAP window is closed again afterwards.
+ */
+static int test_gcopy(char *detail, size_t size)
+{
+	uint8_t buf[16] = { 0 };
+	unsigned int bad = 0;
+
+	bad += arch_copy_from_live(buf, GCOPY_UNMAPPED, 16) != 16;
+	bad += arch_copy_to_live(GCOPY_UNMAPPED + 4093, buf, 13) != 13;
+	bad += arch_copy_from_live(buf, HYPERVISOR_VIRT_START - 8, 16) != 16;
+	bad += arch_copy_to_live(DIRECTMAP_BASE, buf, 8) != 8;
+	bad += arch_copy_from_live(buf, GCOPY_UNMAPPED, 0) != 0;
+	bad += (read_rflags() & RFLAGS_AC) != 0;
+	bad += (read_cr0() & CR0_WP) == 0;
+	bad += cpu_has.smap && (read_cr4() & CR4_SMAP) == 0;
+	snprintf(detail, size, "errors=%u smap=%d", bad, cpu_has.smap);
+	return bad != 0;
+}
+
+/* Reads an unmapped hypervisor address inside a copy: must not return. */
+static int test_gcopy_hyp(char *detail, size_t size)
+{
+	const void *src = (const void *)(DIRECTMAP_BASE + (1ULL << 40));
+	size_t left;
+
+	printk(LOG_INFO, "selftest: copying from unmapped %p on purpose\n",
+	       src);
+	left = arch_copy_to_live(GCOPY_UNMAPPED, src, 8);
+	snprintf(detail, size, "the fault did not trap (left %zu)", left);
+	return 1;
+}
+
 const struct selftest arch_selftests[] = {
-	{ "smp", test_smp },	 { "allocsmp", test_allocsmp },
-	{ "fault", test_fault }, { "debugreg", test_debugreg },
+	{ "smp", test_smp },
+	{ "allocsmp", test_allocsmp },
+	{ "fault", test_fault },
+	{ "debugreg", test_debugreg },
+	{ "gcopy", test_gcopy },
+	{ "gcopy_hyp", test_gcopy_hyp },
 	{ NULL, NULL },
 };

@@ -21,6 +21,7 @@
 #include <xeno/console.h>
 #include <xeno/domain.h>
 #include <xeno/frame_alloc.h>
+#include <xeno/guest_access.h>
 #include <xeno/lib.h>
 #include <xeno/mm_domain.h>
 #include <xeno/ptype.h>
@@ -115,7 +116,12 @@ static void failed_boot_halt(void)
 void domains_all_gone(void)
 {
 	int rc = invariant_check();
+	struct guest_access_stats ga;
 
+	guest_access_stats_read(&ga);
+	printk(LOG_ERR,
+	       "XENO-STAT guest_access direct=%lu walked=%lu faults=%lu\n",
+	       ga.direct, ga.walked, ga.faults);
 	printk(LOG_ERR, "XENO-DONE domains crashed=%u\n", domains_crashed());
 	arch_halt(rc != 0 || domains_crashed() != 0 ||
 				  domain_audit_failures() != 0

@@ -10,6 +10,7 @@
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/debugreg.h>
+#include <asm/extable.h>
 #include <asm/layout.h>
 #include <asm/percpu.h>
 #include <asm/pv.h>
@@ -19,6 +20,7 @@
 #include <asm/traps.h>
 #include <xeno/arch.h>
 #include <xeno/console.h>
+#include <xeno/guest_access.h>
 #include <xeno/lib.h>
 
 static const char *const exception_names[32] = {
@@ -180,6 +182,16 @@ void do_trap(struct cpu_regs *regs)
 		return;
 	default:
 		break;
+	}
+	/*
+	 * A direct guest access that faulted on a guest address
+	 * (guest_copy.S) ends with -EFAULT. A fault there on any other
+	 * address (the hypervisor's side of the copy) is a hypervisor bug
+	 * and stays fatal.
+	 */
+	if (regs->vector == 14 && guest_range_ok(read_cr2(), 1) &&
+	    extable_fixup(regs)) {
+		return;
 	}
 	if (regs->vector == 14 && hyp_page_fault_hook != NULL &&
 	    hyp_page_fault_hook(regs)) {

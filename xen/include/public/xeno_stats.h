@@ -45,7 +45,7 @@ struct xeno_stats {
 	uint64_t tlb_invlpgs;	 /* (H) single-address invalidations */
 	uint64_t flush_ipis;	 /* (H) TLB shootdown IPIs sent */
 	uint64_t hypercalls;	 /* (H) hypercalls dispatched (iret
-				    excluded); machine-wide in both forms */
+				    excluded) on the CPU, or on all */
 	uint64_t bounces;	 /* (H) frames built on guest kernel stacks:
 				    exceptions, events, user system calls;
 				    machine-wide in both forms */

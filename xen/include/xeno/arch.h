@@ -90,6 +90,28 @@ unsigned int arch_tlb_tags(void);
  */
 void arch_load_root(mfn_t root, unsigned int tag, bool keep);
 
+/* ---- Direct guest access (used by mm/guest_access.c) ---- */
+
+/*
+ * Whether this CPU translates addresses through the tables under root
+ * right now (x86: CR3 holds it) and direct access is on (the
+ * direct_access boot option), so that arch_copy_*_live() reach the
+ * address space under root. INVALID_MFN is never live. Always false in
+ * the host build, which has no MMU to lend.
+ */
+bool arch_root_live(mfn_t root);
+
+/*
+ * Copies n bytes between hypervisor memory and guest addresses with the
+ * CPU's own translation of the live tables, as a supervisor that may
+ * touch user pages and must respect read-only entries. Refuses (copies
+ * nothing) a range that is not wholly in the guest's part of the address
+ * space. Stops at the first fault. Returns the bytes not copied: 0 when
+ * all were.
+ */
+size_t arch_copy_from_live(void *dst, uint64_t va, size_t n);
+size_t arch_copy_to_live(uint64_t va, const void *src, size_t n);
+
 /*
  * Whether a long hypercall should stop at its next preemption point and
  * continue later (the CPU's time slice ran out, or work is waiting).

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest memory as hypercalls see it (mm/guest_access.c): copies to and
- * from guest virtual addresses of the current vCPU, through a software
- * walk of its active page tables, and the lookup of the L1 table behind
- * a guest address for update_va_mapping.
+ * from guest virtual addresses of the current vCPU, directly through its
+ * live page tables where the CPU runs on them (kernel mode), else
+ * through a software walk of its active tables; and the lookup of the L1
+ * table behind a guest address for update_va_mapping.
  *
  * Interface rules:
  *  - A guest address is acceptable only below 2^47 or from
@@ -11,18 +12,20 @@
  *    range that wraps or crosses into the hole, or an address the tables
  *    do not map with the access asked for, is -EFAULT. Nothing is ever
  *    reported to the guest as a page fault.
- *  - The walk requires P and US at every level, RW at every level for a
- *    write, and refuses kernel-only mappings (PTE_GUEST_KERNEL) while the
- *    vCPU is in user mode. 2 MiB and 1 GiB entries are honoured.
- *  - While it copies, the walk holds a general and a type reference on
+ *  - The access asked for: a present mapping, writable for a write; in
+ *    user mode (walk only) not a kernel-only mapping (PTE_GUEST_KERNEL).
+ *    2 MiB and 1 GiB entries are honoured.
+ *  - The walk holds, while it copies, a general and a type reference on
  *    every table it passes through, and a general reference (plus a
- *    writable type reference for a write) on the data frame: a guest
- *    unmapping or retyping those frames on another vCPU meanwhile cannot
- *    make Xeno read a freed frame as a table, or write a frame that has
- *    become a page table. A copy is not atomic: a partly done copy that
- *    faults has changed the bytes before the fault.
+ *    writable type reference for a write) on the data frame; the direct
+ *    path relies on the TLB rules instead (the argument is at the top of
+ *    mm/guest_access.c). Either way a guest unmapping or retyping those
+ *    frames on another vCPU meanwhile cannot make Xeno read a freed frame
+ *    as a table, or write a frame that has become a page table. A copy
+ *    is not atomic: a partly done copy that faults has changed the bytes
+ *    before the fault.
  *
- * Locks: none; references are atomic.
+ * Locks: none; references are atomic, statistics per CPU.
  */
 #ifndef XENO_GUEST_ACCESS_H
 #define XENO_GUEST_ACCESS_H
@@ -32,6 +35,15 @@
 
 struct mm_domain;
 struct mm_vcpu;
+
+/* How copies went, machine-wide (guest_access_stats_read). */
+struct guest_access_stats {
+	uint64_t direct; /* copies through the live tables */
+	uint64_t walked; /* copies by the software walk */
+	uint64_t faults; /* copies that ended in -EFAULT (either way) */
+};
+
+void guest_access_stats_read(struct guest_access_stats *out);
 
 /* Whether [va, va + n) lies in the guest's part of the address space. */
 bool guest_range_ok(uint64_t va, size_t n);

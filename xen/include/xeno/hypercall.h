@@ -50,7 +50,8 @@ typedef long (*hcall_fn)(struct hcall_args *h);
 extern const hcall_fn hypercall_table[HYPERCALL_SLOTS];
 extern uint64_t hypercall_counts[];
 
-/* How many times hypercall nr ran since boot. */
+/* How many times hypercall nr ran since boot: on cpu, or on every CPU. */
+uint64_t hypercall_cpu_count(unsigned int cpu, uint64_t nr);
 uint64_t hypercall_count(uint64_t nr);
 
 /* mm/ (issue 3): pv-abi §6.1-6.3. */

@@ -75,6 +75,14 @@ void host_tlb_reset(void);
 unsigned int host_tlb_calls(void);
 struct host_tlb_call host_tlb_call(unsigned int i);
 
+/*
+ * Direct guest access (arch_root_live, arch_copy_*_live): off by default
+ * (no root is live: mm/guest_access.c walks); on, the roots loaded by
+ * arch_load_root() are live and copies go through a model of the CPU's
+ * own walk (xen/arch/host/arch.c).
+ */
+void host_set_direct_access(bool on);
+
 /* The root the last arch_load_root() on cpu loaded (INVALID_MFN: none). */
 mfn_t host_loaded_root(unsigned int cpu);
 

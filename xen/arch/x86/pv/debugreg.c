@@ -32,17 +32,17 @@
  * happens when a guest's MOV SS / POP SS hit a data breakpoint (the CPU
  * delivers it after the next instruction, which may be SYSCALL or INT n,
  * so the #DB arrives at the first instruction of the hypervisor's entry,
- * with the guest's RSP and GS base still live), or if the hypervisor
- * itself ever accessed a watched guest address through the guest's own
- * mapping (today all guest memory is reached through the direct map,
- * which no guest breakpoint can name). Neither path uses %gs, touches
+ * with the guest's RSP and GS base still live), or when the hypervisor
+ * accesses a watched guest address through the guest's own mapping: the
+ * direct guest copies (mm/guest_access.c, docs/mm.md §12.1) do, so a
+ * hypercall result or bounce frame written to a watched address shows in
+ * the vCPU's DR6 as it would on hardware. Neither path uses %gs, touches
  * guest memory or can fault, so a #DB cannot nest inside the IST part.
- * Bounce frames are written through the direct map too, so the CPU does
- * not see them: bounce.c reports each one (pv_debugreg_hv_write), which
- * sets the B bit of every enabled write watchpoint it overlaps, as the
- * CPU would have for a hypervisor write through the guest's mapping.
- * Other hypervisor writes of guest memory (hypercall results) are not
- * reported.
+ * Copies that take the software walk instead (guest user mode, another
+ * vCPU's tables, direct_access=off) go through the direct map, which no
+ * guest breakpoint can name: for bounce frames bounce.c reports each one
+ * (pv_debugreg_hv_write), setting the B bit of every enabled write
+ * watchpoint it overlaps; other walked writes are not reported.
  * B0-B3 are folded only for breakpoints the vCPU has enabled: the CPU
  * may report a match of any DRn, and the CPU's DR0-3 may still hold
  * another vCPU's addresses.
