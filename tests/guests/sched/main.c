@@ -726,6 +726,25 @@ static uint32_t time_read(const volatile struct vcpu_time_info *t,
 	return 0;
 }
 
+/*
+ * Sleeps until we have really been off the CPU (our blocked time grew):
+ * on a busy host a short sleep may be over before we ever get to block.
+ */
+static void sleep_off_cpu(void)
+{
+	struct vcpu_runstate_info r;
+	uint64_t blocked0, until = pv_now_ns() + WAIT_NS;
+
+	PV_CHECK_OK(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &r));
+	blocked0 = r.time[RUNSTATE_blocked];
+	do {
+		pv_sleep_ns(2 * MS);
+		PV_CHECK_OK(
+			HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &r));
+	} while (r.time[RUNSTATE_blocked] == blocked0 && pv_now_ns() < until);
+	PV_CHECK_GT(r.time[RUNSTATE_blocked], blocked0);
+}
+
 /* A copy agrees with the vcpu_info's own: same scale, time not behind. */
 static void check_copy(const volatile struct vcpu_time_info *t)
 {
@@ -797,8 +816,7 @@ static void test_time_areas(void)
 	sys_v = c.system_time;
 	ver_p = time_read(phys, &c);
 	/* Off the CPU and back: both rewritten, later. */
-	pv_sleep_ns(2 * MS);
-	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	sleep_off_cpu();
 	check_copy(&time_copy);
 	check_copy(phys);
 	PV_CHECK_GT(time_read(&time_copy, &c), ver_v);
@@ -809,7 +827,7 @@ static void test_time_areas(void)
 	PV_CHECK_OK(TIME_RC(VCPUOP_register_vcpu_time_phys_area, ~0ULL));
 	ver_v = time_read(&time_copy, &c);
 	ver_p = time_read(phys, &c);
-	pv_sleep_ns(2 * MS);
+	sleep_off_cpu();
 	PV_CHECK_EQ(time_copy.version, ver_v);
 	PV_CHECK_EQ(phys->version, ver_p);
 	/* And its references are gone. */
