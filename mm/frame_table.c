@@ -27,6 +27,8 @@ void frame_table_init(void *mem, uint64_t nr_frames)
 	uint64_t i;
 
 	BUG_ON(mem == NULL && nr_frames != 0);
+	/* count_word and type_info: one 16-byte aligned pair (frame.h). */
+	BUG_ON(((uintptr_t)mem & 15) != 0);
 	if (nr_frames != 0) {
 		memset(mem, 0, frame_table_bytes(nr_frames));
 	}

@@ -202,6 +202,24 @@ static bool update_fast(uint64_t *p, unsigned int level, uint64_t val,
 	return false;
 }
 
+/*
+ * Stores store in place of the entry, returning the value it replaced:
+ * one exchange, or with preserve_ad a compare-and-swap that keeps the A
+ * and D bits of exactly the value replaced.
+ */
+static uint64_t entry_swap(uint64_t *p, uint64_t store, bool preserve_ad)
+{
+	uint64_t old;
+
+	if (!preserve_ad) {
+		return __atomic_exchange_n(p, store, __ATOMIC_SEQ_CST);
+	}
+	old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	while (!atomic_cmpxchg64(p, &old, with_ad(store, old, true))) {
+	}
+	return old;
+}
+
 int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
 		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
 		 unsigned int flags)
@@ -222,16 +240,14 @@ int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
 	if (update_fast(p, t->level, val, store, preserve_ad)) {
 		return 0;
 	}
-	rc = pte_get(t->level, val, &c);
-	if (rc != 0) {
+	rc = pte_get_checked(t->level, val, &c);
+	if (unlikely(rc != 0)) {
 		if (rc != -EAGAIN) {
 			mm_why_where(page_to_mfn(t->pg), slot);
 		}
 		return rc;
 	}
-	old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
-	while (!atomic_cmpxchg64(p, &old, with_ad(store, old, preserve_ad))) {
-	}
+	old = entry_swap(p, store, preserve_ad);
 	pte_put(t->level, old, t->pg);
 	return 0;
 }

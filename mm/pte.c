@@ -31,6 +31,7 @@
 #include <xeno/pte.h>
 #include <xeno/ptype.h>
 #include <xeno/superpage.h>
+#include <xeno/writable_ref.h>
 
 static struct {
 	bool nx;
@@ -154,15 +155,20 @@ static bool frame_is_io(mfn_t m)
 }
 
 /*
- * The frame's general reference, if c allows mapping it: a frame of the
- * FD, or of any domain when a privileged domain validates its own table.
+ * Whose frames c allows an L1 entry to map: the FD's, or any domain's
+ * (NULL) when a privileged domain validates its own table.
  */
+static const struct mm_domain *l1_owner(const struct pte_ctx *c)
+{
+	return c->fd == c->d && c->d->privileged ? NULL : c->fd;
+}
+
+/* The frame's general reference, if c allows mapping it. */
 static bool l1_get_frame(struct page_info *t, const struct pte_ctx *c)
 {
-	if (c->fd == c->d && c->d->privileged) {
-		return page_get_foreign(t);
-	}
-	return page_get(t, c->fd);
+	const struct mm_domain *owner = l1_owner(c);
+
+	return owner == NULL ? page_get_foreign(t) : page_get(t, owner);
 }
 
 static int l1_get(uint64_t e, const struct pte_ctx *c)
@@ -181,6 +187,10 @@ static int l1_get(uint64_t e, const struct pte_ctx *c)
 		return -EPERM;
 	}
 	t = mfn_to_page(m);
+	/* The common case, both references at once (writable_ref.c). */
+	if ((e & PTE_RW) && page_get_writable_fast(t, l1_owner(c))) {
+		return 0;
+	}
 	if (!l1_get_frame(t, c)) {
 		mm_why_note(XENO_WHY_L1_NOT_OWNER, e, m);
 		return -EBUSY;
@@ -202,6 +212,9 @@ static void l1_put(uint64_t e)
 	}
 	t = mfn_to_page(m);
 	if (e & PTE_RW) {
+		if (page_put_writable_fast(t)) {
+			return;
+		}
 		ptype_put(t);
 	}
 	page_put(t);
@@ -372,6 +385,16 @@ int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 		return -EINVAL;
 	}
 	note_global(level, e, c->d);
+	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);
+}
+
+int pte_get_checked(unsigned int level, uint64_t e, const struct pte_ctx *c)
+{
+	ASSERT(level >= 1 && level <= 4);
+	ASSERT(!(e & PTE_P) || flags_ok(level, e, c->d));
+	if (!(e & PTE_P)) {
+		return 0;
+	}
 	return level == 1 ? l1_get(e, c) : upper_get(level, e, c);
 }
 

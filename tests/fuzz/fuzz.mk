@@ -11,6 +11,8 @@
 #               update_va_mapping, xeno_mm_op) from three simulated
 #               domains with vCPUs and address spaces
 #               (tests/fuzz/fuzz_mmu.c), seeds in tests/fuzz/corpus/mmu/
+# Both share their input reader, boot and crash path
+# (tests/fuzz/fuzz_common.h).
 #
 # Targets:
 #   fuzz-build  builds every fuzz target
@@ -21,9 +23,12 @@
 #               values feed libFuzzer's dictionary. What `make test` runs;
 #               it fails on any crash
 #   fuzz        the long run: FUZZ_SECONDS (default 3600) seconds for each
-#               target, growing the corpora in $(BUILD)/fuzz/corpus/<name>/,
-#               then prints the executions, executions per second and
-#               coverage of each
+#               target of FUZZ_TARGETS (default "ptype mmu"), growing the
+#               corpora in $(BUILD)/fuzz/corpus/<name>/, then prints the
+#               executions, executions per second, coverage and
+#               operations of each (an operation is one step of an input's
+#               program, each followed by the invariant checker; the
+#               target's own totals line at exit counts them)
 # Crash inputs go to $(BUILD)/fuzz/artifacts/; replay one with
 #   FUZZ_PTYPE_TRACE=1 $(BUILD)/fuzz/fuzz_ptype <file>
 #   FUZZ_MMU_TRACE=1 $(BUILD)/fuzz/fuzz_mmu <file>
@@ -48,6 +53,7 @@ FUZZ_RUNS ?= 30000
 FUZZ_MMU_RUNS ?= 7000
 FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 3600
+FUZZ_TARGETS ?= ptype mmu
 # Inputs up to 2 KiB: several hundred operations, each followed by the
 # audit. Longer ones only run slower.
 FUZZ_OPTS := -max_len=2048 -timeout=30 -print_final_stats=1 \
@@ -88,8 +94,9 @@ fuzz-short: $(FUZZ_PTYPE) $(FUZZ_MMU)
 		-seed=$(FUZZ_SEED) $(FUZZ_DIR)/short-mmu $(FUZZ_MMU_SEEDS)
 
 # One long run of target $(1) from seeds $(2). libFuzzer's final
-# statistics give the totals; cov: is from its last status line. The
-# exit status is the fuzzer's, not tee's.
+# statistics give the totals; cov: is from its last status line; the
+# operations from the target's totals line ("fuzz_<name>: N inputs, M
+# operations, ..."). The exit status is the fuzzer's, not tee's.
 define fuzz_long
 	$(Q)mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts
 	$(Q){ $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_OPTS) \
@@ -100,16 +107,17 @@ define fuzz_long
 	awk '/^stat::number_of_executed_units:/ { n = $$2 } \
 	     /^stat::average_exec_per_sec:/ { r = $$2 } \
 	     / cov: / { for (i = 1; i < NF; i++) if ($$i == "cov:") c = $$(i + 1) } \
+	     /^fuzz_$(1): [0-9]+ inputs, [0-9]+ operations/ { o = $$4 } \
 	     END { printf "fuzz: fuzz_$(1): %s executions, %s exec/s, " \
-		   "cov %s; log: $(FUZZ_DIR)/fuzz_$(1).log\n", \
-		   n, r, c == "" ? "?" : c }' \
+		   "cov %s, %s operations; log: $(FUZZ_DIR)/fuzz_$(1).log\n", \
+		   n, r, c == "" ? "?" : c, o == "" ? "?" : o }' \
 		$(FUZZ_DIR)/fuzz_$(1).log; \
 	exit $$(cat $(FUZZ_DIR)/fuzz_$(1).rc)
 endef
 
 fuzz: $(FUZZ_PTYPE) $(FUZZ_MMU)
-	$(call fuzz_long,ptype,$(FUZZ_PTYPE_SEEDS))
-	$(call fuzz_long,mmu,$(FUZZ_MMU_SEEDS))
+	$(if $(filter ptype,$(FUZZ_TARGETS)),$(call fuzz_long,ptype,$(FUZZ_PTYPE_SEEDS)))
+	$(if $(filter mmu,$(FUZZ_TARGETS)),$(call fuzz_long,mmu,$(FUZZ_MMU_SEEDS)))
 
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ptype.d \
 	$(FUZZ_DIR)/obj/tests/fuzz/fuzz_mmu.d

@@ -45,13 +45,8 @@
  * Set FUZZ_MMU_TRACE=1 to print each operation and its result (to replay
  * a crash: build/fuzz/fuzz_mmu crash-file).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "fuzz_common.h"
 
-#include <host.h>
 #include <public/xen.h>
 #include <public/xeno.h>
 #include <xeno/arch.h>
@@ -108,57 +103,12 @@ static struct {
 	uint64_t validations, flushes, sp_maps, sp_holds;
 } total;
 
-static bool trace;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- input and checks ---------------------------------------------------- */
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t in_byte(struct input *in)
-{
-	if (in->n == 0) {
-		return 0;
-	}
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t in_u64(struct input *in)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		v |= (uint64_t)in_byte(in) << (8 * i);
-	}
-	return v;
-}
-
-static __attribute__((format(printf, 1, 2))) void tr(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!trace) {
-		return;
-	}
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
+/* ---- checks ---------------------------------------------------------------- */
 
 static __noreturn void fail(const char *what)
 {
 	fprintf(stderr, "fuzz_mmu: %s after operation %lu\n", what, fm.op_nr);
-	setenv("XENO_HOST_LOG", "0", 1);
-	(void)mm_audit();
-	(void)frame_alloc_audit();
-	abort();
+	fuzz_crash();
 }
 
 static void audit(void)
@@ -742,16 +692,9 @@ static void setup(struct input *in)
 	uint8_t h0 = in_byte(in), h1 = in_byte(in);
 	unsigned int s;
 
-	host_set_cpu(0);
-	host_machine_init(FM_FRAMES, FM_DOMS + 1);
-	if (m2p_init(FM_FRAMES) != 0) {
+	if (!fuzz_boot(FM_FRAMES, FM_DOMS + 1, h0, true)) {
 		fail("no M2P");
 	}
-	mm_domain_registry_init();
-	pte_configure(!(h0 & 1), (h0 & 6) != 6);
-	pte_set_l4_template(host_l4_template);
-	ptype_set_preempt_interval(0);
-	ptype_stats_reset();
 	fm.nr_stale = 0;
 	fm.op_nr = 0;
 	fm.free_at_start = frame_free_count();
@@ -822,8 +765,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	trace = getenv("FUZZ_MMU_TRACE") != NULL;
-	atexit(print_totals);
+	fuzz_init("FUZZ_MMU_TRACE", print_totals);
 	return 0;
 }
 

@@ -51,13 +51,8 @@
  * FUZZ_PTYPE_TRACE=1 to print each operation and its result (to replay
  * a crash: build/fuzz/fuzz_ptype crash-file).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "fuzz_common.h"
 
-#include <host.h>
 #include <xeno/arch.h>
 #include <xeno/errno.h>
 #include <xeno/frame.h>
@@ -136,41 +131,7 @@ static struct {
 	uint64_t audits; /* mm_audit runs */
 } total;
 
-static bool trace;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- input ------------------------------------------------------------- */
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* The next byte, or 0 once the input is used up. */
-static uint8_t in_byte(struct input *in)
-{
-	if (in->n == 0) {
-		return 0;
-	}
-	in->n--;
-	return *in->p++;
-}
-
 /* ---- checks ------------------------------------------------------------ */
-
-static __attribute__((format(printf, 1, 2))) void tr(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!trace) {
-		return;
-	}
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
 
 /* A broken invariant: say where, let the checkers print why, crash. */
 static __noreturn void fail(const char *what)
@@ -179,10 +140,7 @@ static __noreturn void fail(const char *what)
 		"fuzz_ptype: %s after operation %lu (%u temporary "
 		"references held)\n",
 		what, fz.op_nr, fz.nr_hold);
-	setenv("XENO_HOST_LOG", "0", 1);
-	(void)mm_audit();
-	(void)frame_alloc_audit();
-	abort();
+	fuzz_crash();
 }
 
 /*
@@ -783,13 +741,7 @@ static void setup(struct input *in)
 	uint8_t h0 = in_byte(in), h1 = in_byte(in);
 	unsigned int s;
 
-	host_set_cpu(0);
-	host_machine_init(FZ_FRAMES, FZ_CPUS);
-	mm_domain_registry_init();
-	pte_configure(!(h0 & 1), (h0 & 6) != 6);
-	pte_set_l4_template(host_l4_template);
-	ptype_set_preempt_interval(0);
-	ptype_stats_reset();
+	(void)fuzz_boot(FZ_FRAMES, FZ_CPUS, h0, false);
 	fz.hyp_page = xmalloc(PAGE_SIZE);
 	fz.reserve = xmalloc(FZ_AUDIT_RESERVE);
 	if (fz.hyp_page == NULL || fz.reserve == NULL) {
@@ -868,8 +820,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	trace = getenv("FUZZ_PTYPE_TRACE") != NULL;
-	atexit(print_totals);
+	fuzz_init("FUZZ_PTYPE_TRACE", print_totals);
 	return 0;
 }
 

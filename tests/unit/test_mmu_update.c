@@ -383,6 +383,97 @@ static void test_batch_fails_midway(void **state)
 	assert_int_equal(page_count(data), 3);
 }
 
+/*
+ * A batch longer than one read from the guest (mmu_update.c reads up to
+ * 128 requests, never across a page): 300 requests from the middle of
+ * one guest page into the next, refused at request 250, in the third
+ * read. Everything before the refusal is done, nothing after it.
+ */
+#define LONG_N	     300
+#define LONG_REFUSED 250
+#define LONG_VA	     gva(1, 2048)
+
+static void long_batch_store(struct mmu_update *r, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t va = LONG_VA + i * sizeof(*r);
+
+		memcpy(gmem(&g, va), &r[i], sizeof(*r));
+	}
+}
+
+static void test_batch_across_reads(void **state)
+{
+	static struct mmu_update r[LONG_N];
+	struct page_info *data;
+	struct hcall_args h;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	data = new_frame(&d1);
+	for (i = 0; i < LONG_N; i++) {
+		r[i] = mu(ma(g.l1, 100 + i), 0, ent(data, PTE_P | PTE_RW));
+	}
+	r[LONG_REFUSED].val = ent(new_frame(&d2), PTE_P);
+	long_batch_store(r, LONG_N);
+	h = (struct hcall_args){ { LONG_VA, LONG_N, PDONE_VA, DOMID_SELF, 0 } };
+	assert_int_equal(do_mmu_update(&h), -EBUSY);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), LONG_REFUSED);
+	assert_int_equal(why(&g)->index, LONG_REFUSED);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_OWNER);
+	for (i = 0; i < LONG_N; i++) {
+		assert_int_equal(tab(g.l1)[100 + i] != 0, i < LONG_REFUSED);
+	}
+	assert_int_equal(page_count(data), 1 + LONG_REFUSED);
+	assert_int_equal(ptype_count(data), LONG_REFUSED);
+	/* Unmapped again in one batch of 250 (two pages, three reads). */
+	for (i = 0; i < LONG_REFUSED; i++) {
+		r[i].val = 0;
+	}
+	long_batch_store(r, LONG_REFUSED);
+	h = (struct hcall_args){ { LONG_VA, LONG_REFUSED, PDONE_VA, DOMID_SELF,
+				   0 } };
+	assert_int_equal(do_mmu_update(&h), 0);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), LONG_REFUSED);
+	assert_int_equal(page_count(data), 1);
+	assert_int_equal(ptype_count(data), 0);
+}
+
+/*
+ * PT_UPDATE_PRESERVE_AD when the frame changes (the slow path): the new
+ * entry gets the A and D bits of the one it replaced, and the old
+ * frame's references go; without it A and D are dropped.
+ */
+static void test_preserve_ad_new_frame(void **state)
+{
+	struct page_info *a, *b;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	a = new_frame(&d1);
+	b = new_frame(&d1);
+	r = mu(ma(g.l1, 31), 0, ent(a, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	tab(g.l1)[31] |= PTE_A | PTE_D;
+	r = mu(ma(g.l1, 31), MMU_PT_UPDATE_PRESERVE_AD, ent(b, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(mfn_x(pte_mfn(tab(g.l1)[31])), mfn_x(page_to_mfn(b)));
+	assert_int_equal(tab(g.l1)[31] & (PTE_A | PTE_D), PTE_A | PTE_D);
+	assert_int_equal(page_count(a), 1);
+	assert_int_equal(ptype_count(a), 0);
+	assert_int_equal(page_count(b), 2);
+	assert_int_equal(ptype_count(b), 1);
+	r = mu(ma(g.l1, 31), 0, ent(a, PTE_P));
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(tab(g.l1)[31] & (PTE_A | PTE_D), 0);
+	assert_int_equal(page_count(b), 1);
+	assert_int_equal(ptype_count(b), 0);
+	assert_int_equal(page_count(a), 2);
+}
+
 /* Requests that cannot be read, pdone that cannot be written. */
 static void test_batch_faults(void **state)
 {
@@ -562,6 +653,8 @@ int main(void)
 		MM_TEST(test_foreign_domains),
 		MM_TEST(test_batch_fails_midway),
 		MM_TEST(test_batch_faults),
+		MM_TEST(test_batch_across_reads),
+		MM_TEST(test_preserve_ad_new_frame),
 		MM_TEST(test_continuation),
 		MM_TEST(test_continuation_args),
 		MM_TEST(test_nested_preemption),

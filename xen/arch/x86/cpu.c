@@ -47,6 +47,10 @@ void cpu_features_detect(void)
 	cpu_has.vendor[12] = '\0';
 
 	cpuid_count(1, 0, &a, &b, &c, &d);
+	/* The reference counts need it (xeno/atomic.h). */
+	if (!bit(c, 13)) {
+		panic("this CPU has no CMPXCHG16B");
+	}
 	cpu_has.pcid = bit(c, 17);
 	cpu_has.x2apic = bit(c, 21);
 	cpu_has.tsc_deadline = bit(c, 24);

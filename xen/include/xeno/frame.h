@@ -150,6 +150,9 @@ _Static_assert(offsetof(struct page_info, count) == 16 &&
 		       offsetof(struct page_info, count_word) == 16 &&
 		       offsetof(struct page_info, flags) == 23,
 	       "count_word must cover count, owner, order and flags");
+/* One 16-byte compare-and-swap covers both (mm/writable_ref.c). */
+_Static_assert(offsetof(struct page_info, type_info) == 24,
+	       "type_info must follow count_word in one aligned 16 bytes");
 
 /* The parts of page_info.count_word (x86 is little-endian). */
 #define PCW_COUNT_MASK	0xffffffffULL

@@ -83,6 +83,13 @@ struct pte_ctx {
 int pte_get(unsigned int level, uint64_t e, const struct pte_ctx *c);
 
 /*
+ * pte_get() of an entry that pte_check_flags() has just passed for
+ * c->d (single-entry updates): the same, without checking the flags
+ * again.
+ */
+int pte_get_checked(unsigned int level, uint64_t e, const struct pte_ctx *c);
+
+/*
  * The value Xeno stores for a valid entry (§9.6): US everywhere, A in
  * L4s, and in L1s the guest-kernel marker or G. Idempotent.
  */
