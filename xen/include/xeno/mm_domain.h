@@ -128,6 +128,13 @@ struct mm_domain {
 	struct page_info *put_pending;
 
 	/*
+	 * Teardown, first pass (under lock): how many frames of the page
+	 * list are still to be looked at for pinned or partly validated
+	 * tables, which are released before the rest (mm_domain.c).
+	 */
+	uint64_t scan_left;
+
+	/*
 	 * Some validated leaf entry (L1 or superpage) of the domain is
 	 * global, so its translations survive CR3 loads: mm/tlb.c flushes
 	 * them when a CPU switches away. Set (atomically, never cleared)
@@ -167,6 +174,12 @@ void mm_domain_unfind(struct mm_domain *d);
  * released but still keeps alive count too (the frame is then untouched).
  */
 int mm_domain_assign(struct mm_domain *d, struct page_info *pg);
+
+/*
+ * The same for the n contiguous frames from pg on, under one lock: all
+ * of them join, or (-ENOMEM, over max_pages or dying) none.
+ */
+int mm_domain_assign_n(struct mm_domain *d, struct page_info *pg, uint64_t n);
 
 /*
  * Allocates a zeroed frame and assigns it to d. Returns 0 and stores the
