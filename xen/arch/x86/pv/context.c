@@ -166,7 +166,7 @@ void arch_idle_once(void)
 	/* No vCPU here (a CPU fresh from boot has not switched to none). */
 	arch_tlb_idle_enter();
 	smp_run_posted_call();
-	if (frame_scrub_idle()) {
+	if (frame_scrub_idle() || !sched_idle_may_halt()) {
 		return;
 	}
 	safe_halt();
