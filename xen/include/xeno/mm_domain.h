@@ -216,9 +216,10 @@ void mm_domain_relinquish(struct mm_domain *d);
 
 /*
  * mm_domain_relinquish in bounded steps: each releases at most
- * MM_RELINQUISH_FRAMES frames and looks at most PTYPE_STEP_ENTRIES
- * table entries (a devalidation that runs out stops and is continued by
- * the next step). Returns -EAGAIN while work is left, 0 when every frame
+ * MM_RELINQUISH_FRAMES frames, looks at most 4096 page-list entries for
+ * pinned tables (released first) and at most PTYPE_STEP_ENTRIES table
+ * entries (a devalidation that runs out stops and is continued by the
+ * next step). Frames nothing else holds go back in aligned blocks. Returns -EAGAIN while work is left, 0 when every frame
  * is released. Steps of one domain must not run on two CPUs at once.
  */
 #define MM_RELINQUISH_FRAMES 256
