@@ -91,6 +91,24 @@ static struct {
 	bool enabled;		/* frame_scrub_enable() was called */
 } stash;
 
+/*
+ * Moves of free frames between places frame_free_count() adds up (a
+ * cache and the buddy, the stash and the buddy) pass through the mover's
+ * hands, counted in neither place: the count waits until none is under
+ * way, and retries if one began meanwhile (move_begin/move_end).
+ */
+static uint64_t moves_begun, moves_done;
+
+static void move_begin(void)
+{
+	__atomic_fetch_add(&moves_begun, 1, __ATOMIC_SEQ_CST);
+}
+
+static void move_end(void)
+{
+	__atomic_fetch_add(&moves_done, 1, __ATOMIC_SEQ_CST);
+}
+
 /* ---- statistics --------------------------------------------------------- */
 
 /*
@@ -239,6 +257,7 @@ static void cache_put(struct page_info *pg)
 	unsigned int k = 0;
 
 	pg->flags |= PGF_PERCPU;
+	move_begin();
 	spin_lock(&c->lock);
 	if (c->n == FRAME_CACHE_SIZE) {
 		k = cache_take(c, out, FRAME_CACHE_BATCH);
@@ -249,6 +268,7 @@ static void cache_put(struct page_info *pg)
 		STAT_ADD(drains, 1);
 		heap_free_singles(out, k);
 	}
+	move_end();
 }
 
 /*
@@ -261,6 +281,7 @@ static struct page_info *cache_refill(struct frame_cache *c)
 	struct page_info *extra[FRAME_CACHE_BATCH];
 	unsigned int n = 0, k = 0, i;
 
+	move_begin();
 	heap_lock();
 	while (n < FRAME_CACHE_BATCH) {
 		got[n] = buddy_alloc_block(0);
@@ -271,6 +292,7 @@ static struct page_info *cache_refill(struct frame_cache *c)
 	}
 	heap_unlock();
 	if (n == 0) {
+		move_end();
 		return NULL;
 	}
 	STAT_ADD(refills, 1);
@@ -289,6 +311,7 @@ static struct page_info *cache_refill(struct frame_cache *c)
 	}
 	spin_unlock(&c->lock);
 	heap_free_singles(extra, k);
+	move_end();
 	return got[0];
 }
 
@@ -318,6 +341,7 @@ void frame_cache_drain(unsigned int cpu)
 
 	BUG_ON(cpu >= NR_CPUS);
 	c = &caches[cpu];
+	move_begin();
 	spin_lock(&c->lock);
 	k = cache_take(c, out, FRAME_CACHE_SIZE);
 	spin_unlock(&c->lock);
@@ -325,6 +349,7 @@ void frame_cache_drain(unsigned int cpu)
 		STAT_ADD(drains, 1);
 		heap_free_singles(out, k);
 	}
+	move_end();
 }
 
 void frame_cache_drain_all(void)
@@ -471,6 +496,7 @@ static bool stash_release(void)
 	struct page_info *out[FRAME_STASH_BLOCKS + 1];
 	unsigned int n = 0, i;
 
+	move_begin();
 	heap_lock();
 	while (stash.n != 0) {
 		out[n++] = stash_pop();
@@ -486,6 +512,7 @@ static bool stash_release(void)
 		zero_dirty(out[i], 0, FRAME_STASH_FRAMES);
 		frame_free(out[i], FRAME_STASH_ORDER, FF_CLEAN);
 	}
+	move_end();
 	return n != 0;
 }
 
@@ -695,12 +722,24 @@ void frame_add_free_range(mfn_t start, uint64_t nr)
 
 uint64_t frame_free_count(void)
 {
-	uint64_t n;
+	for (;;) {
+		uint64_t done = __atomic_load_n(&moves_done, __ATOMIC_SEQ_CST);
+		uint64_t begun =
+			__atomic_load_n(&moves_begun, __ATOMIC_SEQ_CST);
+		uint64_t n;
 
-	heap_lock();
-	n = heap.nr_free + stash.frames;
-	heap_unlock();
-	return n + cached_frames();
+		if (begun == done) {
+			heap_lock();
+			n = heap.nr_free + stash.frames;
+			heap_unlock();
+			n += cached_frames();
+			if (__atomic_load_n(&moves_begun, __ATOMIC_SEQ_CST) ==
+			    begun) {
+				return n;
+			}
+		}
+		arch_cpu_relax();
+	}
 }
 
 /* ---- scrubbing by idle CPUs --------------------------------------------- */

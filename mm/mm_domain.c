@@ -155,20 +155,20 @@ void mm_domain_unfind(struct mm_domain *d)
 	BUG_ON(old == 0);
 }
 
-int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
+/* Panics unless pg is a frame fresh from the allocator. */
+static uint64_t check_fresh(const struct page_info *pg)
 {
 	uint64_t w = atomic_read64(&pg->count_word);
 
-	/* Only a frame fresh from the allocator: anything else is a bug. */
 	BUG_ON(cw_flags(w) & (PGF_XMALLOC | PGF_CACHE | PGF_DOMAIN));
 	BUG_ON(!(cw_flags(w) & PGF_ALLOCATED) || cw_count(w) != 0);
 	BUG_ON(pg->type_info != 0 || !list_empty(&pg->list));
+	return w;
+}
 
-	spin_lock(&d->lock);
-	if (d->tot_pages + d->released_pages >= d->max_pages || d->dying) {
-		spin_unlock(&d->lock);
-		return -ENOMEM;
-	}
+/* Under d->lock: pg, checked fresh with count word w, joins d's list. */
+static void join(struct mm_domain *d, struct page_info *pg, uint64_t w)
+{
 	/* The order byte becomes ours (PGO_* flags, none set). */
 	w = (w & ~(PCW_COUNT_MASK | (0xffffULL << PCW_OWNER_SHIFT) |
 		   (0xffULL << PCW_ORDER_SHIFT))) |
@@ -176,10 +176,41 @@ int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
 	    ((uint64_t)PGF_DOMAIN << PCW_FLAGS_SHIFT) | 1;
 	atomic_write64(&pg->count_word, w);
 	list_add_tail(&pg->list, &d->page_list);
-	d->tot_pages++;
-	superpage_assign(pg, d->domid);
+}
+
+int mm_domain_assign(struct mm_domain *d, struct page_info *pg)
+{
+	return mm_domain_assign_n(d, pg, 1);
+}
+
+int mm_domain_assign_n(struct mm_domain *d, struct page_info *pg, uint64_t n)
+{
+	uint64_t i, done;
+
+	/* Only frames fresh from the allocator: anything else is a bug. */
+	for (i = 0; i < n; i++) {
+		(void)check_fresh(&pg[i]);
+	}
+	spin_lock(&d->lock);
+	if (d->tot_pages + d->released_pages + n > d->max_pages || d->dying) {
+		spin_unlock(&d->lock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		join(d, &pg[i], atomic_read64(&pg[i].count_word));
+	}
+	d->tot_pages += n;
+	/* The ownership counts, once per 2 MiB region. */
+	for (i = 0; i < n; i += done) {
+		uint64_t m = mfn_x(page_to_mfn(&pg[i]));
+
+		done = MIN(n - i, SP_FRAMES(2) - (m & (SP_FRAMES(2) - 1)));
+		superpage_assign_n(&pg[i], done, d->domid);
+	}
 	spin_unlock(&d->lock);
-	m2p_set(page_to_mfn(pg), M2P_INVALID);
+	for (i = 0; i < n; i++) {
+		m2p_set(page_to_mfn(&pg[i]), M2P_INVALID);
+	}
 	return 0;
 }
 
@@ -284,17 +315,199 @@ static struct page_info *first_frame(struct mm_domain *d)
 	return pg;
 }
 
+/* ---- teardown ------------------------------------------------------------ */
+
+/* Type bits that hold references: a frame with none of them is idle. */
+#define TYPE_HELD (PGT_count_mask | PGT_busy | PGT_partial | PGT_pinned)
+
+/* Page-list entries the first pass looks at per step, at most. */
+#define SCAN_PER_STEP 4096
+
+/*
+ * First pass: the next pinned, partly validated or busy frame of d's
+ * page list, or NULL once every frame listed when the teardown began
+ * was looked at. Frames passed over move to the back, so the list keeps
+ * its order. Looks at most *budget entries, counting them down.
+ */
+static struct page_info *scan_for_tables(struct mm_domain *d,
+					 unsigned int *budget)
+{
+	struct page_info *pg;
+
+	spin_lock(&d->lock);
+	while (d->scan_left != 0 && *budget != 0) {
+		if (list_empty(&d->page_list)) {
+			d->scan_left = 0;
+			break;
+		}
+		pg = list_first_entry(&d->page_list, struct page_info, list);
+		d->scan_left--;
+		(*budget)--;
+		if (atomic_read64(&pg->type_info) &
+		    (PGT_pinned | PGT_partial | PGT_busy)) {
+			spin_unlock(&d->lock);
+			return pg;
+		}
+		list_del(&pg->list);
+		list_add_tail(&pg->list, &d->page_list);
+	}
+	spin_unlock(&d->lock);
+	return NULL;
+}
+
+/*
+ * Under d->lock: takes pg, on d's page list, if its allocation reference
+ * is the only reference and its type holds none: its count goes to 0 (so
+ * nothing can take a reference any more) and it leaves the list. Returns
+ * false, changing nothing, for any other frame.
+ */
+static bool take_idle(struct mm_domain *d, struct page_info *pg)
+{
+	uint64_t w = atomic_read64(&pg->count_word);
+
+	if (cw_count(w) != 1 || cw_owner(w) != d->domid ||
+	    (cw_order(w) & (PGO_SP_HELD | PGO_RELEASED)) ||
+	    (atomic_read64(&pg->type_info) & TYPE_HELD) ||
+	    !atomic_cmpxchg64(&pg->count_word, &w, w - 1)) {
+		return false;
+	}
+	list_del(&pg->list);
+	d->tot_pages--;
+	return true;
+}
+
+/* The 2 MiB region a frame lies in. */
+static uint64_t region_of(const struct page_info *pg)
+{
+	return mfn_x(page_to_mfn(pg)) >> SP_ORDER(2);
+}
+
+/*
+ * Under d->lock: pg was taken (take_idle) but a superpage maps its
+ * region: it gets its allocation reference back and goes the way of a
+ * release instead (superpage_hold).
+ */
+static void untake(struct mm_domain *d, struct page_info *pg)
+{
+	atomic_write64(&pg->count_word, atomic_read64(&pg->count_word) + 1);
+	mark_released(pg, true);
+	list_add_tail(&pg->list, &d->released_list);
+	d->released_pages++;
+}
+
+/*
+ * Frees n frames from first on, taken by take_idle: as free_last does
+ * for one, then in the largest aligned blocks the run allows, so a
+ * domain's 2 MiB chunk goes back in one piece.
+ */
+static void free_run(struct page_info *first, uint64_t n)
+{
+	uint64_t stamp = (uint64_t)tlb_stamp() << PGT_stamp_shift;
+	uint64_t i, m;
+
+	for (i = 0; i < n; i++) {
+		struct page_info *pg = &first[i];
+
+		BUG_ON(!list_empty(&pg->list));
+		pg->type_info = stamp;
+		pg->owner = 0;
+		pg->flags &= (uint8_t)~PGF_DOMAIN;
+		m2p_set(page_to_mfn(pg), M2P_INVALID);
+	}
+	m = mfn_x(page_to_mfn(first));
+	while (n != 0) {
+		unsigned int k = 0;
+
+		while (k < FRAME_MAX_ORDER && (m & (1ULL << k)) == 0 &&
+		       (2ULL << k) <= n) {
+			k++;
+		}
+		frame_free(&frame_table[m], k, FF_SCRUB);
+		m += 1ULL << k;
+		n -= 1ULL << k;
+	}
+}
+
+/*
+ * Second pass: takes up to max idle frames from the front of d's page
+ * list under one lock and frees them, run by run of contiguous frames.
+ * Returns how many it took; 0 if the first frame is not idle (or the
+ * list is empty), which the caller then releases one by one.
+ */
+#define TAKE_RUNS 16
+static unsigned int take_and_free(struct mm_domain *d, unsigned int max)
+{
+	struct page_info *first[TAKE_RUNS], *back = NULL, *in = NULL;
+	uint64_t len[TAKE_RUNS], more = 0;
+	unsigned int runs = 0, taken = 0, i;
+
+	spin_lock(&d->lock);
+	while (taken < max && !list_empty(&d->page_list)) {
+		struct page_info *pg =
+			list_first_entry(&d->page_list, struct page_info, list);
+		bool extends =
+			runs != 0 && pg == first[runs - 1] + len[runs - 1];
+
+		if ((!extends && runs == TAKE_RUNS) || !take_idle(d, pg)) {
+			break;
+		}
+		/*
+		 * The region's ownership counts drop once per region: the
+		 * first frame's right away, which stops new superpages over
+		 * it (so one look at the maps does for the region), the
+		 * others' together.
+		 */
+		if (in != NULL && region_of(pg) == region_of(in)) {
+			more++;
+		} else {
+			if (more != 0) {
+				superpage_unassign_n(in, more, d->domid);
+			}
+			in = pg;
+			more = 0;
+			superpage_unassign(pg, d->domid);
+			if (superpage_covered(pg)) {
+				untake(d, pg);
+				back = pg;
+				break;
+			}
+		}
+		if (extends) {
+			len[runs - 1]++;
+		} else {
+			first[runs] = pg;
+			len[runs++] = 1;
+		}
+		taken++;
+	}
+	if (more != 0) {
+		superpage_unassign_n(in, more, d->domid);
+	}
+	spin_unlock(&d->lock);
+	for (i = 0; i < runs; i++) {
+		free_run(first[i], len[i]);
+	}
+	if (back != NULL && !superpage_hold(back)) {
+		put_released(d, back);
+	}
+	return taken + (back != NULL);
+}
+
 /*
  * One step of the teardown, with the budget running: first the pending
- * devalidation of the step before, then frame by frame, as a release.
- * Another domain may release or pin d's frames meanwhile (the control
- * domain), so the list is only ever looked at under the lock, and a
- * release that loses the race to another is simply skipped.
+ * devalidation of the step before; then the first pass releases the
+ * pinned and partly validated tables, whose devalidation drops the
+ * references their entries held; then the second pass frees the frames
+ * nothing holds any more in whole runs (take_and_free), and releases
+ * the others one by one. Another domain may release or pin d's frames
+ * meanwhile (the control domain), so the list is only ever looked at
+ * under the lock, and a release that loses the race to another is
+ * simply skipped.
  */
 static int relinquish_some(struct mm_domain *d)
 {
+	unsigned int budget = SCAN_PER_STEP, n = 0, k;
 	struct page_info *pg;
-	unsigned int n;
 
 	if (d->put_pending != NULL) {
 		if (ptype_finish_put(d->put_pending, PTYPE_PREEMPTIBLE) != 0) {
@@ -303,12 +516,32 @@ static int relinquish_some(struct mm_domain *d)
 		page_put(d->put_pending);
 		d->put_pending = NULL;
 	}
-	for (n = 0; n < MM_RELINQUISH_FRAMES; n++) {
+	while (n < MM_RELINQUISH_FRAMES) {
+		pg = scan_for_tables(d, &budget);
+		if (pg == NULL) {
+			break;
+		}
+		(void)release(d, pg, &d->put_pending);
+		n++;
+		if (d->put_pending != NULL) {
+			return -EAGAIN;
+		}
+	}
+	if (d->scan_left != 0) {
+		return -EAGAIN;
+	}
+	while (n < MM_RELINQUISH_FRAMES) {
+		k = take_and_free(d, MM_RELINQUISH_FRAMES - n);
+		if (k != 0) {
+			n += k;
+			continue;
+		}
 		pg = first_frame(d);
 		if (pg == NULL) {
 			return 0;
 		}
 		(void)release(d, pg, &d->put_pending);
+		n++;
 		if (d->put_pending != NULL) {
 			return -EAGAIN;
 		}
@@ -321,7 +554,10 @@ int mm_domain_relinquish_step(struct mm_domain *d)
 	int rc;
 
 	spin_lock(&d->lock);
-	d->dying = true;
+	if (!d->dying) {
+		d->dying = true;
+		d->scan_left = d->tot_pages;
+	}
 	spin_unlock(&d->lock);
 	ptype_budget_begin(PTYPE_STEP_ENTRIES);
 	rc = relinquish_some(d);

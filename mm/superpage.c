@@ -161,45 +161,59 @@ static void stamp_raise(uint32_t *stamp)
 
 /* ---- ownership ------------------------------------------------------------ */
 
-static void own_join(struct sp_region *r, domid_t d)
+/* k frames of region r join domain d's page list. */
+static void own_join(struct sp_region *r, domid_t d, uint64_t k)
 {
 	uint64_t x = atomic_read64(&r->own), n;
 
 	do {
 		if (own_total(x) == 0) {
-			n = d | OWN_OWNED_ONE | OWN_TOTAL_ONE;
+			n = d | k * OWN_OWNED_ONE | k * OWN_TOTAL_ONE;
 		} else if (own_owner(x) == d) {
-			n = x + OWN_OWNED_ONE + OWN_TOTAL_ONE;
+			n = x + k * (OWN_OWNED_ONE + OWN_TOTAL_ONE);
 		} else {
-			n = x + OWN_TOTAL_ONE;
+			n = x + k * OWN_TOTAL_ONE;
 		}
 	} while (!atomic_cmpxchg64(&r->own, &x, n));
 }
 
-static void own_leave(struct sp_region *r, domid_t d)
+/* k frames of region r leave domain d's page list. */
+static void own_leave(struct sp_region *r, domid_t d, uint64_t k)
 {
 	uint64_t x = atomic_read64(&r->own), n;
 
 	do {
-		BUG_ON(own_total(x) == 0);
-		n = x - OWN_TOTAL_ONE;
+		BUG_ON(own_total(x) < k);
+		n = x - k * OWN_TOTAL_ONE;
 		if (own_owner(x) == d) {
-			BUG_ON(own_owned(x) == 0);
-			n -= OWN_OWNED_ONE;
+			BUG_ON(own_owned(x) < k);
+			n -= k * OWN_OWNED_ONE;
 		}
 	} while (!atomic_cmpxchg64(&r->own, &x, n));
 }
 
 void superpage_assign(struct page_info *pg, domid_t d)
 {
-	own_join(superpage_region(2, page_to_mfn(pg)), d);
-	own_join(superpage_region(3, page_to_mfn(pg)), d);
+	superpage_assign_n(pg, 1, d);
 }
 
 void superpage_unassign(struct page_info *pg, domid_t d)
 {
-	own_leave(superpage_region(2, page_to_mfn(pg)), d);
-	own_leave(superpage_region(3, page_to_mfn(pg)), d);
+	superpage_unassign_n(pg, 1, d);
+}
+
+void superpage_assign_n(struct page_info *pg, uint64_t n, domid_t d)
+{
+	BUG_ON(n == 0 || n > SP_FRAMES(2));
+	own_join(superpage_region(2, page_to_mfn(pg)), d, n);
+	own_join(superpage_region(3, page_to_mfn(pg)), d, n);
+}
+
+void superpage_unassign_n(struct page_info *pg, uint64_t n, domid_t d)
+{
+	BUG_ON(n == 0 || n > SP_FRAMES(2));
+	own_leave(superpage_region(2, page_to_mfn(pg)), d, n);
+	own_leave(superpage_region(3, page_to_mfn(pg)), d, n);
 }
 
 /* Whether every frame of the level's region r is on d's page list. */
@@ -228,6 +242,11 @@ static void mark_held(struct page_info *pg, bool on)
 		BUG_ON(((x & bit) != 0) == on);
 	} while (!atomic_cmpxchg64(&pg->count_word, &x,
 				   on ? x | bit : x & ~bit));
+}
+
+bool superpage_covered(const struct page_info *pg)
+{
+	return covered(page_to_mfn(pg));
 }
 
 bool superpage_hold(struct page_info *pg)

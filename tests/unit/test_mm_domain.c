@@ -252,6 +252,74 @@ static void test_relinquish(void **state)
 	assert_int_equal(mm_audit(), 0);
 }
 
+/* A chunk joins under one lock: all of it, or at max_pages none of it. */
+static void test_assign_n(void **state)
+{
+	struct page_info *pg = frame_alloc(9, FA_DOMAIN);
+	unsigned int i;
+
+	assert_non_null(pg);
+	d1.max_pages = 511;
+	assert_int_equal(mm_domain_assign_n(&d1, pg, 512), -ENOMEM);
+	assert_int_equal(d1.tot_pages, 0);
+	assert_false(pg[0].flags & PGF_DOMAIN);
+	assert_false(pg[511].flags & PGF_DOMAIN);
+	d1.max_pages = 512;
+	assert_int_equal(mm_domain_assign_n(&d1, pg, 512), 0);
+	assert_int_equal(d1.tot_pages, 512);
+	for (i = 0; i < 512; i++) {
+		assert_int_equal(pg[i].owner, 1);
+		assert_int_equal(page_count(&pg[i]), 1);
+		assert_true(mm_domain_holds(&pg[i]));
+	}
+	assert_int_equal(mm_audit(), 0);
+}
+
+/*
+ * Teardown gives a chunk nothing else holds back in one piece (a free
+ * 2 MiB block again); a frame someone else still references stays,
+ * released, until that reference goes.
+ */
+static void test_relinquish_whole_blocks(void **state)
+{
+	struct page_info *a = frame_alloc(9, FA_DOMAIN);
+	struct page_info *b = frame_alloc(9, FA_DOMAIN);
+	struct frame_stats before, after;
+	uint64_t blocks;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	d1.max_pages = 1024;
+	assert_int_equal(mm_domain_assign_n(&d1, a, 512), 0);
+	assert_int_equal(mm_domain_assign_n(&d1, b, 512), 0);
+	assert_true(page_get_foreign(&b[100]));
+	mm_hold_outside_ref(&b[100]);
+	frame_cache_drain_all();
+	blocks = frame_free_blocks(9) + 2 * frame_free_blocks(10);
+	frame_alloc_stats(&before);
+	mm_domain_relinquish(&d1);
+	frame_alloc_stats(&after);
+	/* Aligned blocks, not 1023 single frames. */
+	assert_true(after.frees - before.frees <= 32);
+	frame_cache_drain_all();
+	assert_int_equal(d1.tot_pages, 0);
+	assert_int_equal(d1.released_pages, 1);
+	assert_int_equal(page_count(&b[100]), 1);
+	assert_true(b[100].flags & PGF_DOMAIN);
+	assert_false(a[0].flags & PGF_DOMAIN);
+	assert_true(a[0].flags & PGF_SCRUB);
+	assert_true(b[101].flags & PGF_SCRUB);
+	assert_int_equal(frame_free_count(), free_at_start - 1);
+	/* a came back whole; b's other 511 frames wait for their buddy. */
+	assert_true(frame_free_blocks(9) + 2 * frame_free_blocks(10) > blocks);
+	assert_int_equal(mm_audit(), 0);
+	mm_drop_outside_ref(&b[100]);
+	page_put(&b[100]);
+	assert_int_equal(d1.released_pages, 0);
+	assert_int_equal(frame_free_count(), free_at_start);
+	assert_int_equal(mm_audit(), 0);
+}
+
 /* The audit notices a corrupted list or count. */
 static void test_audit_detects(void **state)
 {
@@ -301,6 +369,8 @@ int main(void)
 		MM_TEST(test_released_outlives_domain),
 		MM_TEST(test_audit_released),
 		MM_TEST(test_relinquish),
+		MM_TEST(test_assign_n),
+		MM_TEST(test_relinquish_whole_blocks),
 		MM_TEST(test_audit_detects),
 		MM_TEST(test_scrubbed),
 	};

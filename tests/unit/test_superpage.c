@@ -347,17 +347,11 @@ static void test_release_under_superpage(void **state)
 	assert_int_equal(st.hold_drops, 1);
 }
 
-/*
- * Teardown in the worst order: the region's frames are released before
- * the table holding the superpage (they come first on the page list).
- */
-static void test_teardown_balance(void **state)
+/* A pinned tree whose L2 maps region r twice with superpages. */
+static void pin_sp_tree(struct page_info *r)
 {
-	struct page_info *r, *l2, *l3, *l4;
-	struct superpage_stats st;
+	struct page_info *l2, *l3, *l4;
 
-	superpage_stats_reset();
-	r = new_region(&d1);
 	l4 = new_frame(&d1);
 	l3 = new_frame(&d1);
 	l2 = new_frame(&d1);
@@ -367,6 +361,47 @@ static void test_teardown_balance(void **state)
 	tab(l2)[1] = ent(r, PTE_P | PTE_PS);
 	assert_int_equal(ptype_pin(&d1, mfn_of(l4), PGT_l4, 0), 0);
 	assert_int_equal(maps_of(2, r), 2);
+	assert_int_equal(mm_audit(), 0);
+}
+
+/*
+ * Teardown releases the pinned tables first, although the region's
+ * frames come first on the page list: the superpages are gone before
+ * the frames go, so none is held, and everything balances.
+ */
+static void test_teardown_tables_first(void **state)
+{
+	struct page_info *r;
+	struct superpage_stats st;
+
+	superpage_stats_reset();
+	r = new_region(&d1);
+	pin_sp_tree(r);
+	mm_domain_relinquish(&d1);
+	assert_int_equal(mm_audit(), 0);
+	assert_int_equal(frame_free_count(), free_at_start);
+	superpage_stats_read(&st);
+	assert_int_equal(st.holds, 0);
+	assert_int_equal(maps_of(2, r), 0);
+}
+
+/*
+ * The worst order: the guest gives the region's frames back while the
+ * superpages still map them, then the domain is torn down. The region
+ * holds each frame until its last superpage goes.
+ */
+static void test_teardown_balance(void **state)
+{
+	struct page_info *r;
+	struct superpage_stats st;
+	unsigned int i;
+
+	superpage_stats_reset();
+	r = new_region(&d1);
+	pin_sp_tree(r);
+	for (i = 0; i < 512; i++) {
+		assert_int_equal(mm_domain_release(&d1, &r[i]), 0);
+	}
 	assert_int_equal(mm_audit(), 0);
 	mm_domain_relinquish(&d1);
 	assert_int_equal(mm_audit(), 0);
@@ -481,6 +516,7 @@ int main(void)
 		MM_TEST(test_table_under_superpage),
 		MM_TEST(test_stale_flushes),
 		MM_TEST(test_release_under_superpage),
+		MM_TEST(test_teardown_tables_first),
 		MM_TEST(test_teardown_balance),
 		MM_TEST(test_audit_catches),
 		MM_TEST(test_same_refs),

@@ -59,21 +59,18 @@ static void set_frame(struct build *b, uint64_t pfn, struct page_info *pg)
 static int alloc_chunk(struct build *b, uint64_t pfn, unsigned int order)
 {
 	struct page_info *pg = frame_alloc(order, FA_DOMAIN);
-	uint64_t i, j, n = 1ULL << order;
+	uint64_t i, n = 1ULL << order;
 	int rc;
 
 	if (pg == NULL) {
 		return 1;
 	}
+	rc = mm_domain_assign_n(&b->d->mm, pg, n);
+	if (rc != 0) {
+		frame_free(pg, order, 0);
+		return rc;
+	}
 	for (i = 0; i < n; i++) {
-		rc = mm_domain_assign(&b->d->mm, &pg[i]);
-		if (rc != 0) {
-			/* The ones assigned go with the domain. */
-			for (j = i; j < n; j++) {
-				frame_free(&pg[j], 0, 0);
-			}
-			return rc;
-		}
 		set_frame(b, pfn + i, &pg[i]);
 	}
 	return 0;

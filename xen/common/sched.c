@@ -85,6 +85,16 @@ static struct sched_stats stats;
 static unsigned int next_cpu; /* round-robin placement of new vCPUs */
 static uint64_t idle_mask;    /* CPUs idling (bit per CPU), atomic */
 
+/*
+ * CPUs in the idle loop that will look at the queues again before they
+ * halt or run anything (zeroing a piece of memory meanwhile): a kick
+ * needs no IPI to reach them. A CPU clears its bit before it looks and
+ * before it halts (then looks once more); a kicker publishes its work
+ * before it reads the mask: both sequentially consistent, so either the
+ * kicker sees the bit clear and interrupts, or the CPU sees the work.
+ */
+static uint64_t polling_mask;
+
 /* need_resched, then the CPU's exit-work word (xeno/exit_work.h). */
 static void request_resched(struct runq *rq)
 {
@@ -222,6 +232,10 @@ static void kick_cpu(unsigned int cpu)
 		request_resched(&rqs[cpu]);
 	} else {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&polling_mask, __ATOMIC_SEQ_CST) &
+		    (1ULL << cpu)) {
+			return;
+		}
 		arch_kick_cpu(cpu);
 	}
 }
@@ -1048,11 +1062,25 @@ static bool work_queued(void)
 	return false;
 }
 
+bool sched_idle_may_halt(void)
+{
+	unsigned int self = arch_cpu_id();
+
+	__atomic_fetch_and(&polling_mask, ~(1ULL << self), __ATOMIC_SEQ_CST);
+	return !work_queued() &&
+	       !__atomic_load_n(&rqs[self].need_resched, __ATOMIC_SEQ_CST) &&
+	       !quiesce_pending();
+}
+
 __noreturn void sched_idle(void)
 {
+	unsigned int self = arch_cpu_id();
+
 	for (;;) {
 		struct vcpu *v;
 
+		__atomic_fetch_and(&polling_mask, ~(1ULL << self),
+				   __ATOMIC_SEQ_CST);
 		domain_reap();
 		v = sched_pick_at_exit();
 		if (v != NULL) {
@@ -1063,6 +1091,8 @@ __noreturn void sched_idle(void)
 			continue;
 		}
 		__atomic_fetch_add(&stats.idle_entries, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&polling_mask, 1ULL << self,
+				  __ATOMIC_SEQ_CST);
 		arch_idle_once();
 	}
 }

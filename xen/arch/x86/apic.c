@@ -33,6 +33,13 @@ uint64_t lapic_phys = 0xfee00000;
 bool apic_tsc_deadline;
 static uint64_t apic_ticks_per_ms; /* one-shot mode, divide by 16 */
 
+/*
+ * Per CPU: what its ICR's high half holds (the last destination), so
+ * that an IPI to the same CPU again writes only the low half. Only the
+ * CPU itself writes its ICR, with interrupts off. ~0: not known yet.
+ */
+static uint32_t icr_hi[NR_CPUS] = { [0 ... NR_CPUS - 1] = ~0u };
+
 static volatile uint32_t *reg(unsigned int off)
 {
 	return (volatile uint32_t *)((char *)arch_mfn_to_virt(
@@ -100,12 +107,22 @@ static void icr_wait(void)
 	}
 }
 
+/*
+ * Waits for the previous IPI to leave (delivery status idle), then sends
+ * this one and returns without waiting for it: the next send waits.
+ * Under an emulator every APIC access is an exit, so an IPI costs two
+ * (the status read and the low half) instead of four.
+ */
 static void icr_send(uint32_t dest, uint32_t lo)
 {
+	uint32_t *hi = &icr_hi[arch_cpu_id()];
+
 	icr_wait();
-	apic_write(APIC_ICR_HI, dest << 24);
+	if (*hi != dest << 24) {
+		*hi = dest << 24;
+		apic_write(APIC_ICR_HI, *hi);
+	}
 	apic_write(APIC_ICR_LO, lo);
-	icr_wait();
 }
 
 void apic_send_ipi(uint32_t dest, uint8_t vector)

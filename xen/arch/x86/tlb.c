@@ -13,6 +13,17 @@
  * requests aimed at its own CPU. So a shootdown may be issued with locks
  * held: a CPU waiting for such a lock still answers it.
  *
+ * Idle CPUs are not interrupted. A CPU idling on the hypervisor's tables
+ * (arch_tlb_idle_enter, after its switch to no vCPU) uses no guest
+ * translation, whatever its TLB still holds, until it next switches to a
+ * vCPU; before that switch (arch_tlb_idle_leave) it leaves the idle
+ * state and then serves any flush raised meanwhile. So a requester that
+ * finds a target idle after raising its flag neither sends the IPI nor
+ * waits: the flush is done before the target can use a stale entry.
+ * Both sides store, then load the other's word, sequentially consistent,
+ * so at least one of them sees the other: the requester the target
+ * awake (and interrupts it as before), or the target the flag.
+ *
  * PCIDs (docs/mm.md §15): with cpu_has.use_pcid, CR4.PCIDE is on and
  * every CR3 load names a tag from mm/tlb_tag.c, with bit 63 set when the
  * tag's entries may stay. A CR4.PGE toggle drops every PCID's entries,
@@ -38,6 +49,7 @@
 
 static struct {
 	volatile uint32_t pending; /* a flush was requested */
+	volatile uint32_t idle;	   /* idling, using no guest translation */
 } __aligned(64) flush_req[NR_CPUS];
 
 /* Per CPU, each written by its own CPU only; summed for the totals. */
@@ -96,6 +108,17 @@ void tlb_flush_interrupt(void)
 	}
 }
 
+void arch_tlb_idle_enter(void)
+{
+	__atomic_store_n(&flush_req[arch_cpu_id()].idle, 1, __ATOMIC_SEQ_CST);
+}
+
+void arch_tlb_idle_leave(void)
+{
+	__atomic_store_n(&flush_req[arch_cpu_id()].idle, 0, __ATOMIC_SEQ_CST);
+	tlb_flush_interrupt();
+}
+
 void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 {
 	unsigned int self = arch_cpu_id(), cpu;
@@ -105,7 +128,12 @@ void arch_flush_tlb_mask(uint64_t mask, uint64_t va)
 		if (!((others >> cpu) & 1)) {
 			continue;
 		}
-		__atomic_store_n(&flush_req[cpu].pending, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&flush_req[cpu].pending, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&flush_req[cpu].idle, __ATOMIC_SEQ_CST)) {
+			/* It flushes before it uses a guest's tables. */
+			others &= ~(1ULL << cpu);
+			continue;
+		}
 		apic_send_ipi(percpu[cpu].apic_id, VEC_FLUSH);
 		count(&my_stats()->ipis, 1);
 	}

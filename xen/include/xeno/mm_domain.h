@@ -128,6 +128,13 @@ struct mm_domain {
 	struct page_info *put_pending;
 
 	/*
+	 * Teardown, first pass (under lock): how many frames of the page
+	 * list are still to be looked at for pinned or partly validated
+	 * tables, which are released before the rest (mm_domain.c).
+	 */
+	uint64_t scan_left;
+
+	/*
 	 * Some validated leaf entry (L1 or superpage) of the domain is
 	 * global, so its translations survive CR3 loads: mm/tlb.c flushes
 	 * them when a CPU switches away. Set (atomically, never cleared)
@@ -169,6 +176,12 @@ void mm_domain_unfind(struct mm_domain *d);
 int mm_domain_assign(struct mm_domain *d, struct page_info *pg);
 
 /*
+ * The same for the n contiguous frames from pg on, under one lock: all
+ * of them join, or (-ENOMEM, over max_pages or dying) none.
+ */
+int mm_domain_assign_n(struct mm_domain *d, struct page_info *pg, uint64_t n);
+
+/*
  * Allocates a zeroed frame and assigns it to d. Returns 0 and stores the
  * frame, or -ENOMEM (no free frame, or d is at its limit).
  */
@@ -203,9 +216,10 @@ void mm_domain_relinquish(struct mm_domain *d);
 
 /*
  * mm_domain_relinquish in bounded steps: each releases at most
- * MM_RELINQUISH_FRAMES frames and looks at most PTYPE_STEP_ENTRIES
- * table entries (a devalidation that runs out stops and is continued by
- * the next step). Returns -EAGAIN while work is left, 0 when every frame
+ * MM_RELINQUISH_FRAMES frames, looks at most 4096 page-list entries for
+ * pinned tables (released first) and at most PTYPE_STEP_ENTRIES table
+ * entries (a devalidation that runs out stops and is continued by the
+ * next step). Frames nothing else holds go back in aligned blocks. Returns -EAGAIN while work is left, 0 when every frame
  * is released. Steps of one domain must not run on two CPUs at once.
  */
 #define MM_RELINQUISH_FRAMES 256

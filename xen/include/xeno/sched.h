@@ -174,8 +174,19 @@ void arch_kick_cpu(unsigned int cpu);
 /* Loads v's registers into this CPU's guest frame and enters it. */
 __noreturn void arch_enter_vcpu(struct vcpu *v);
 
-/* Waits (interrupts on) for an interrupt, runs posted cross-CPU calls. */
+/*
+ * One round of idling (interrupts off): runs posted cross-CPU calls and
+ * either does a piece of idle work (zeroing memory, frame_scrub_idle)
+ * or, if sched_idle_may_halt() agrees, waits with interrupts on for one.
+ */
 void arch_idle_once(void);
+
+/*
+ * Called by arch_idle_once right before it halts: kicks to this CPU
+ * need an IPI from now on; returns false if work came meanwhile (then
+ * it must not halt).
+ */
+bool sched_idle_may_halt(void);
 
 /* Statistics for tests: CPU time of a vCPU, context switches, steals. */
 struct sched_stats {

@@ -83,6 +83,10 @@ void superpage_configure(bool two_mb, bool one_gb);
 void superpage_assign(struct page_info *pg, domid_t d);
 void superpage_unassign(struct page_info *pg, domid_t d);
 
+/* The same for n frames of the 2 MiB region pg lies in (pg among them). */
+void superpage_assign_n(struct page_info *pg, uint64_t n, domid_t d);
+void superpage_unassign_n(struct page_info *pg, uint64_t n, domid_t d);
+
 /*
  * pg, just taken off its domain's list and without pin or partial
  * validation, is about to lose its allocation reference. Returns true if
@@ -91,6 +95,12 @@ void superpage_unassign(struct page_info *pg, domid_t d);
  * it now.
  */
 bool superpage_hold(struct page_info *pg);
+
+/*
+ * Whether a superpage maps pg's region now. Once pg is off its domain's
+ * page list the region gains no new superpage, so false stays false.
+ */
+bool superpage_covered(const struct page_info *pg);
 
 /*
  * pg is about to take a page-table or descriptor type (from idle).

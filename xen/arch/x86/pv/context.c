@@ -94,10 +94,16 @@ static void context_switch(struct vcpu *prev, struct vcpu *next,
 {
 	if (prev != NULL) {
 		save_vcpu(prev, frame);
+	} else if (next != NULL) {
+		/* Flushes skipped while idle are done before any guest table. */
+		arch_tlb_idle_leave();
 	}
 	/* The FPU state follows lazily (pv/fpu.c). */
 	pv_fpu_switch(prev, next);
 	mm_vcpu_switch(prev ? &prev->mm : NULL, next ? &next->mm : NULL);
+	if (next == NULL) {
+		arch_tlb_idle_enter();
+	}
 	/* Only the running vCPU's breakpoints may be armed (debugreg.c). */
 	pv_debugreg_switch(next);
 	if (next != NULL) {
@@ -157,8 +163,10 @@ void arch_kick_cpu(unsigned int cpu)
  */
 void arch_idle_once(void)
 {
+	/* No vCPU here (a CPU fresh from boot has not switched to none). */
+	arch_tlb_idle_enter();
 	smp_run_posted_call();
-	if (frame_scrub_idle()) {
+	if (frame_scrub_idle() || !sched_idle_may_halt()) {
 		return;
 	}
 	safe_halt();

@@ -14,6 +14,14 @@
 
 /* Serves a TLB shootdown aimed at this CPU (tlb.c). */
 void tlb_flush_interrupt(void);
+
+/*
+ * This CPU idles on the hypervisor's tables from now on, using no guest
+ * translation: shootdowns do not interrupt it (tlb.c). Leaving, just
+ * before it switches to a vCPU, it serves the ones raised meanwhile.
+ */
+void arch_tlb_idle_enter(void);
+void arch_tlb_idle_leave(void);
 #define VEC_SPURIOUS 0xff
 
 /* The frame entry.S builds; order matches its pushes. */
