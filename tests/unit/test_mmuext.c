@@ -222,9 +222,10 @@ static void test_unpin_interleaved(void **state)
 	assert_int_equal(h.a[1], MMU_UPDATE_PREEMPTED);
 	assert_int_equal(mm_audit(), 0);
 	/*
-	 * Meanwhile (another vCPU, or the handler) the half-devalidated L2
-	 * can be neither mapped writable, nor written, nor pinned as
-	 * another type; the exact error and reason of each.
+	 * Meanwhile another vCPU cannot map the half-devalidated L2
+	 * writable, nor write it, nor pin it as another type; the exact
+	 * error and reason of each (g's own mmu_update or mmuext_op would
+	 * finish the devalidation first).
 	 */
 	{
 		struct mmu_update r =
@@ -232,13 +233,12 @@ static void test_unpin_interleaved(void **state)
 		/* mmu() uses the same pdone: keep the original call's. */
 		uint32_t keep = *(uint32_t *)gmem(&g, PDONE_VA);
 
-		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
-		assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
-		assert_true(why(&g)->flags & XENO_FRAME_PARTIAL);
+		assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EBUSY);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(why(&h2)->flags & XENO_FRAME_PARTIAL);
 		r = mu(ma(l2, 3), 0, 0);
-		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
-		assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
-		/* Another vCPU (g's own mmuext_op would finish it first). */
+		assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EINVAL);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_NOT_UPDATABLE);
 		assert_int_equal(
 			ext1(&h2, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(l2)), 0),
 			     DOMID_SELF),
