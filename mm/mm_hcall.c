@@ -220,9 +220,11 @@ static uint64_t entry_swap(uint64_t *p, uint64_t store, bool preserve_ad)
 	return old;
 }
 
-int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
-		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
-		 unsigned int flags)
+/* mm_entry_set, with pending as in mm_entry_set_deferred (or NULL). */
+static int entry_set(const struct mm_table_ref *t, unsigned int slot,
+		     uint64_t val, struct mm_domain *d, struct mm_domain *fd,
+		     bool preserve_ad, unsigned int flags,
+		     struct page_info **pending)
 {
 	uint64_t *p = &t->entries[slot];
 	struct pte_ctx c = { .d = d, .fd = fd, .table = t->pg, .flags = flags };
@@ -248,8 +250,28 @@ int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
 		return rc;
 	}
 	old = entry_swap(p, store, preserve_ad);
-	pte_put(t->level, old, t->pg);
+	if (pending != NULL) {
+		pte_put_deferred(t->level, old, t->pg, pending);
+	} else {
+		pte_put(t->level, old, t->pg);
+	}
 	return 0;
+}
+
+int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
+		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
+		 unsigned int flags)
+{
+	return entry_set(t, slot, val, d, fd, preserve_ad, flags, NULL);
+}
+
+int mm_entry_set_deferred(const struct mm_table_ref *t, unsigned int slot,
+			  uint64_t val, struct mm_domain *d,
+			  struct mm_domain *fd, bool preserve_ad,
+			  unsigned int flags, struct page_info **pending)
+{
+	*pending = NULL;
+	return entry_set(t, slot, val, d, fd, preserve_ad, flags, pending);
 }
 
 int mm_entry_update(struct page_info *table, unsigned int level,

@@ -148,6 +148,20 @@ int mm_entry_set(const struct mm_table_ref *t, unsigned int slot, uint64_t val,
 		 struct mm_domain *d, struct mm_domain *fd, bool preserve_ad,
 		 unsigned int flags);
 
+/*
+ * mm_entry_set whose release of the old entry's references may stop
+ * (docs/mm.md §7): if that drops the last type reference of the table
+ * below (or of a linear target) and its devalidation stops at a
+ * preemption point, the update is still done (returns 0) and *pending
+ * is that table, left PARTIAL with the entry's general reference on it,
+ * for the caller to finish (ptype_finish_put, then page_put). Else
+ * *pending is NULL.
+ */
+int mm_entry_set_deferred(const struct mm_table_ref *t, unsigned int slot,
+			  uint64_t val, struct mm_domain *d,
+			  struct mm_domain *fd, bool preserve_ad,
+			  unsigned int flags, struct page_info **pending);
+
 /* mm_entry_set of table, a validated table of level level. */
 int mm_entry_update(struct page_info *table, unsigned int level,
 		    unsigned int slot, uint64_t val, struct mm_domain *d,

@@ -9,10 +9,11 @@
  * it if it is the active root of the vCPU running here, and only then
  * drops the old references: at no point does a CPU run on a root whose
  * references are gone. Re-installing the current root is the same path
- * and so only reloads it. From mmuext_op the old root's devalidation is
- * preemptible: if it stops, the old root becomes the vCPU's pending put
- * (with the root's general reference), which the vCPU finishes before
- * its next mmuext_op element, and its teardown at the latest.
+ * and so only reloads it. From mmuext_op and an emulated CR3 write the
+ * old root's devalidation is preemptible: if it stops, the old root
+ * becomes the vCPU's pending put (with the root's general reference),
+ * which the vCPU finishes before its next MMU hypercall element or the
+ * re-execution of the CR3 write, and its teardown at the latest.
  *
  * m2p_strict (pv-abi §8.5). Every validated L4 gets the read-only M2P in
  * slot 256 from the template. With VMASST_TYPE_m2p_strict a user root
@@ -232,6 +233,21 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 		root_put(old);
 	}
 	return 0;
+}
+
+int mm_vcpu_write_cr3(struct mm_vcpu *v, mfn_t m)
+{
+	int rc = mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
+
+	if (rc != 0) {
+		return rc;
+	}
+	rc = mm_vcpu_set_root(v, false, m, PTYPE_PREEMPTIBLE);
+	if (rc == 0 && v->put_pending != NULL) {
+		/* Re-executed: finishes the old root, then only reloads. */
+		return -EAGAIN;
+	}
+	return rc;
 }
 
 void mm_vcpu_set_mode(struct mm_vcpu *v, bool user)

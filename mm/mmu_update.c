@@ -26,6 +26,15 @@
  * frame can take a writable type reference, the 8 bytes are stored as
  * they are. Otherwise -EINVAL.
  *
+ * Replacing or clearing an L2-L4 entry drops the old target's type
+ * reference; if that is its last, the subtree below is devalidated
+ * preemptibly (docs/mm.md §7): a stopped devalidation leaves the
+ * request done (counted in *pdone) and the table PARTIAL as the vCPU's
+ * pending put, and the part ends; its continuation, like every
+ * mmu_update, finishes the vCPU's pending put before its first request.
+ * Tables of a foreign PFD (a privileged caller) are still devalidated
+ * in one go: a vCPU's pending put holds only its own domain's frames.
+ *
  * TLBs: after L2-L4 changes the CPUs that ran the PFD are flushed once,
  * before the hypercall returns (continuations included); L1 changes are
  * the guest's to flush.
@@ -74,6 +83,7 @@
 #define MMU_CHUNK 128
 
 struct mmu_ctx {
+	struct mm_vcpu *v;
 	struct mm_domain *caller;
 	struct mm_fd fd;  /* owner of L1 targets */
 	struct mm_fd pfd; /* owner of the tables */
@@ -130,8 +140,16 @@ static int table_write(struct mmu_ctx *c, uint64_t ptr, uint64_t val,
 		mm_why_note(XENO_WHY_FD_NOT_PFD, val, c->held_mfn);
 		return -EINVAL;
 	}
-	rc = mm_entry_set(&c->held, slot, val, c->pfd.d, c->fd.d, preserve_ad,
-			  PTYPE_PREEMPTIBLE);
+	if (level > 1 && c->pfd.d == c->caller) {
+		/* The old entry's subtree may become the pending put. */
+		ASSERT(c->v->put_pending == NULL);
+		rc = mm_entry_set_deferred(
+			&c->held, slot, val, c->pfd.d, c->fd.d, preserve_ad,
+			PTYPE_PREEMPTIBLE, &c->v->put_pending);
+	} else {
+		rc = mm_entry_set(&c->held, slot, val, c->pfd.d, c->fd.d,
+				  preserve_ad, PTYPE_PREEMPTIBLE);
+	}
 	if (rc == 0 && level > 1) {
 		tlb_flush_add(&c->flush, tlb_domain_cpus(c->pfd.d),
 			      ARCH_FLUSH_ALL);
@@ -234,13 +252,23 @@ static int one_request(struct mmu_ctx *c, const struct mmu_update *req)
 	}
 }
 
-/* mm_batch_fn for one mmu_update request. */
+/*
+ * mm_batch_fn for one mmu_update request. A request done whose old
+ * entry's devalidation stopped ends the part: the continuation finishes
+ * that devalidation before the next request.
+ */
 static int batch_one(void *ctx, const void *elem, unsigned int *cmd)
 {
 	const struct mmu_update *req = elem;
+	struct mmu_ctx *c = ctx;
+	int rc;
 
 	*cmd = (unsigned int)(req->ptr & 7);
-	return one_request(ctx, req);
+	rc = one_request(c, req);
+	if (rc == 0 && c->v->put_pending != NULL) {
+		return MM_BATCH_DONE_STOP;
+	}
+	return rc;
 }
 
 /* Runs the batch's requests until done, refused or preempted. */
@@ -255,7 +283,7 @@ long do_mmu_update(struct hcall_args *h)
 {
 	struct mm_vcpu *v = mm_hcall_vcpu();
 	uint32_t foreigndom = (uint32_t)h->a[3];
-	struct mmu_ctx c = { .caller = v->d };
+	struct mmu_ctx c = { .v = v, .caller = v->d };
 	struct mm_batch b;
 	int rc;
 
@@ -277,7 +305,11 @@ long do_mmu_update(struct hcall_args *h)
 		return mm_why_fail(rc, __HYPERVISOR_mmu_update, ~0U, 0);
 	}
 	tlb_flush_init(&c.flush, c.pfd.d, TLB_OP_MMU_UPDATE);
-	rc = run_batch(&c, &b);
+	/* A devalidation an earlier part (or call) left: finish it first. */
+	rc = mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
+	if (rc == 0) {
+		rc = run_batch(&c, &b);
+	}
 	held_release(&c);
 	tlb_flush_commit(&c.flush);
 	mm_fd_put(&c.pfd);

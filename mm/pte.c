@@ -430,3 +430,22 @@ int pte_put_flags(unsigned int level, uint64_t e, struct page_info *table,
 	page_put(t);
 	return rc;
 }
+
+void pte_put_deferred(unsigned int level, uint64_t e, struct page_info *table,
+		      struct page_info **pending)
+{
+	struct page_info *t;
+
+	*pending = NULL;
+	if (level == 1 || !(e & PTE_P) || is_superpage(level, e) ||
+	    mfn_to_page(pte_mfn(e)) == table) {
+		pte_put(level, e, table);
+		return;
+	}
+	t = mfn_to_page(pte_mfn(e));
+	if (ptype_type(t) == level_type(level)) {
+		ptype_linear_in_dec(t);
+		ptype_linear_out_dec(table);
+	}
+	ptype_put_deferred(t, pending);
+}

@@ -638,6 +638,254 @@ static void test_one_flush_per_batch(void **state)
 	assert_int_equal(host_tlb_calls(), 1);
 }
 
+/* ---- dropping a big subtree ------------------------------------------------ */
+
+/*
+ * A subtree for g's L4 slot BIG_SLOT: an L3 with BIG_L2S L2s, each with
+ * BIG_L1S L1s mapping 60 of g's pages read-only.
+ */
+#define BIG_SLOT 5
+#define BIG_L2S	 4
+#define BIG_L1S	 16
+
+struct big_tree {
+	struct page_info *l3, *l2[BIG_L2S], *l1[BIG_L2S * BIG_L1S];
+	uint32_t page_counts[GUEST_PAGES]; /* before it was hooked */
+};
+
+static void big_tree_build(struct guest *gu, struct big_tree *t)
+{
+	struct mmu_update r;
+	uint32_t done;
+	unsigned int i, j, k;
+
+	for (i = 0; i < GUEST_PAGES; i++) {
+		t->page_counts[i] = page_count(gu->page[i]);
+	}
+	t->l3 = new_frame(&d1);
+	for (i = 0; i < BIG_L2S; i++) {
+		t->l2[i] = new_frame(&d1);
+		tab(t->l3)[i] = ent(t->l2[i], PTE_P | PTE_RW);
+		for (j = 0; j < BIG_L1S; j++) {
+			struct page_info *l1 = new_frame(&d1);
+
+			t->l1[i * BIG_L1S + j] = l1;
+			tab(t->l2[i])[j] = ent(l1, PTE_P | PTE_RW);
+			for (k = 0; k < 60; k++) {
+				tab(l1)[k] =
+					ent(gu->page[k % GUEST_PAGES], PTE_P);
+			}
+		}
+	}
+	r = mu(ma(gu->l4, BIG_SLOT), 0, ent(t->l3, PTE_P | PTE_RW));
+	assert_int_equal(mmu(gu, &r, 1, &done, DOMID_SELF), 0);
+	assert_int_equal(ptype_count(t->l3), 1);
+}
+
+/* Everything the tree held is released; its frames are plain again. */
+static void big_tree_released(struct guest *gu, const struct big_tree *t)
+{
+	unsigned int i;
+
+	assert_int_equal(tab(gu->l4)[BIG_SLOT], 0);
+	assert_int_equal(ptype_count(t->l3), 0);
+	assert_false(ptype_partial(t->l3));
+	assert_int_equal(page_count(t->l3), 1);
+	for (i = 0; i < BIG_L2S; i++) {
+		assert_int_equal(ptype_count(t->l2[i]), 0);
+		assert_false(ptype_partial(t->l2[i]));
+		assert_int_equal(page_count(t->l2[i]), 1);
+	}
+	for (i = 0; i < BIG_L2S * BIG_L1S; i++) {
+		assert_int_equal(ptype_count(t->l1[i]), 0);
+		assert_int_equal(page_count(t->l1[i]), 1);
+	}
+	for (i = 0; i < GUEST_PAGES; i++) {
+		assert_int_equal(page_count(gu->page[i]), t->page_counts[i]);
+	}
+	assert_null(gu->v.put_pending);
+}
+
+/*
+ * Clearing the L4 entry over the tree: its devalidation stops every 50
+ * preemption points; the request is done at the first stop and the
+ * continuations finish the devalidation (each stop audited by hc_run).
+ */
+static void test_clear_l4_continued(void **state)
+{
+	static struct big_tree t;
+	struct ptype_stats st;
+	struct mmu_update r;
+	uint32_t done;
+
+	guest_init(&g, &d1, 0, 1);
+	big_tree_build(&g, &t);
+	ptype_stats_reset();
+	ptype_set_preempt_interval(50);
+	r = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), 0);
+	ptype_set_preempt_interval(0);
+	assert_int_equal(done, 1);
+	/* Five tables of 512 entries: about 2555 points, a stop every 50. */
+	assert_true(last_restarts >= 40);
+	ptype_stats_read(&st);
+	assert_true(st.devalidation_preemptions >= last_restarts);
+	assert_int_equal(st.devalidations, 1 + BIG_L2S + BIG_L2S * BIG_L1S);
+	big_tree_released(&g, &t);
+}
+
+/*
+ * The same drop in the middle of a batch: the part ends after it (pdone
+ * counts it), the continuations resume at the next request with the
+ * devalidation finished first, and the later requests still apply.
+ */
+static void test_batch_middle_drop(void **state)
+{
+	static struct big_tree t;
+	struct page_info *l1;
+	struct mmu_update r[4];
+	struct hcall_args h;
+	unsigned int parts = 1;
+	long rc;
+
+	guest_init(&g, &d1, 0, 1);
+	big_tree_build(&g, &t);
+	l1 = new_frame(&d1);
+	r[0] = mu(ma(g.l1, 100), 0, ent(g.page[1], PTE_P));
+	r[1] = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	r[2] = mu(ma(g.l1, 101), 0, ent(g.page[2], PTE_P));
+	r[3] = mu(ma(g.l2, 20), 0, ent(l1, PTE_P | PTE_RW));
+	memcpy(gmem(&g, REQ_VA), r, sizeof(r));
+	*(uint32_t *)gmem(&g, PDONE_VA) = 0xdead;
+	h = (struct hcall_args){ { REQ_VA, 4, PDONE_VA, DOMID_SELF, 0 } };
+	ptype_set_preempt_interval(50);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	/* Two done; the rest from request 2, after the pending put. */
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 2);
+	assert_int_equal(h.a[0], REQ_VA + 2 * sizeof(struct mmu_update));
+	assert_int_equal(h.a[1], 2 | MMU_UPDATE_PREEMPTED);
+	assert_ptr_equal(g.v.put_pending, t.l3);
+	assert_true(ptype_partial(t.l3));
+	assert_int_equal(tab(g.l4)[BIG_SLOT], 0);
+	assert_int_equal(tab(g.l1)[101], 0);
+	assert_int_equal(mm_audit(), 0);
+	while ((rc = do_mmu_update(&h)) == -ERESTART) {
+		parts++;
+		/* Nothing after the drop runs before it is finished. */
+		if (g.v.put_pending != NULL) {
+			assert_int_equal(tab(g.l1)[101], 0);
+			assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 2);
+		}
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_int_equal(rc, 0);
+	assert_true(parts >= 40);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 4);
+	assert_int_not_equal(tab(g.l1)[101], 0);
+	assert_true(ptype_validated(l1));
+	assert_int_equal(ptype_count(l1), 1);
+	/* g.page[1] and [2] each gained one mapping (slots 100, 101). */
+	t.page_counts[1]++;
+	t.page_counts[2]++;
+	big_tree_released(&g, &t);
+}
+
+/*
+ * Between the parts, another vCPU finds the L3 half-devalidated: no
+ * writable mapping (-EBUSY), no write to it (-EINVAL), no other type
+ * (-EINVAL), each with its reason. Hooking it as an L3 again takes it
+ * over (revalidating what was released); g's continuation then has
+ * nothing left to do.
+ */
+static void test_drop_seen_by_other_vcpu(void **state)
+{
+	static struct big_tree t;
+	struct mmu_update r;
+	struct mmuext_op o;
+	struct hcall_args h;
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	big_tree_build(&g, &t);
+	*(struct mmu_update *)gmem(&g, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, DOMID_SELF, 0 } };
+	ptype_set_preempt_interval(50);
+	guest_enter(&g);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	ptype_set_preempt_interval(0);
+	assert_ptr_equal(g.v.put_pending, t.l3);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 1);
+	assert_int_equal(h.a[1], MMU_UPDATE_PREEMPTED);
+	r = mu(ma(h2.l1, 30), 0, ent(t.l3, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EBUSY);
+	assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+	assert_true(why(&h2)->flags & XENO_FRAME_PARTIAL);
+	r = mu(ma(t.l3, 2), 0, 0);
+	assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&h2)->reason, XENO_WHY_NOT_UPDATABLE);
+	o = (struct mmuext_op){ .cmd = MMUEXT_PIN_L2_TABLE };
+	o.arg1.mfn = mfn_x(mfn_of(t.l3));
+	assert_int_equal(ext(&h2, &o, 1, &done, DOMID_SELF), -EINVAL);
+	assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+	assert_true(ptype_partial(t.l3));
+	/* Taken over as an L3 by h2's own L4. */
+	r = mu(ma(h2.l4, 6), 0, ent(t.l3, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), 0);
+	assert_true(ptype_validated(t.l3));
+	assert_int_equal(ptype_count(t.l3), 1);
+	/* g's continuation: nothing to do, pdone stays 1. */
+	guest_enter(&g);
+	assert_int_equal(do_mmu_update(&h), 0);
+	assert_int_equal(*(uint32_t *)gmem(&g, PDONE_VA), 1);
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(t.l3), 1);
+	for (i = 0; i < BIG_L2S; i++) {
+		assert_int_equal(ptype_count(t.l2[i]), 1);
+	}
+	/* h2 lets it go at once: all released again. */
+	r = mu(ma(h2.l4, 6), 0, 0);
+	assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), 0);
+	big_tree_released(&g, &t);
+}
+
+/*
+ * The guest dies instead of continuing: the vCPU's teardown steps
+ * finish the pending devalidation, bounded, each step audited.
+ */
+static void test_drop_teardown_pending(void **state)
+{
+	static struct big_tree t;
+	struct hcall_args h;
+	unsigned int steps = 0, i;
+
+	guest_init(&g, &d1, 0, 1);
+	big_tree_build(&g, &t);
+	*(struct mmu_update *)gmem(&g, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, DOMID_SELF, 0 } };
+	ptype_set_preempt_interval(50);
+	guest_enter(&g);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	assert_ptr_equal(g.v.put_pending, t.l3);
+	mm_vcpu_switch(&g.v, NULL);
+	while (mm_vcpu_release_step(&g.v) == -EAGAIN) {
+		steps++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_true(steps >= 2);
+	assert_true(mfn_eq(g.v.kernel_root, INVALID_MFN));
+	assert_int_equal(ptype_count(t.l3), 0);
+	assert_false(ptype_partial(t.l3));
+	for (i = 0; i < BIG_L2S; i++) {
+		assert_int_equal(ptype_count(t.l2[i]), 0);
+	}
+	assert_null(g.v.put_pending);
+	assert_int_equal(mm_audit(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +907,10 @@ int main(void)
 		MM_TEST(test_continuation_args),
 		MM_TEST(test_nested_preemption),
 		MM_TEST(test_one_flush_per_batch),
+		MM_TEST(test_clear_l4_continued),
+		MM_TEST(test_batch_middle_drop),
+		MM_TEST(test_drop_seen_by_other_vcpu),
+		MM_TEST(test_drop_teardown_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

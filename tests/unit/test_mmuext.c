@@ -222,9 +222,10 @@ static void test_unpin_interleaved(void **state)
 	assert_int_equal(h.a[1], MMU_UPDATE_PREEMPTED);
 	assert_int_equal(mm_audit(), 0);
 	/*
-	 * Meanwhile (another vCPU, or the handler) the half-devalidated L2
-	 * can be neither mapped writable, nor written, nor pinned as
-	 * another type; the exact error and reason of each.
+	 * Meanwhile another vCPU cannot map the half-devalidated L2
+	 * writable, nor write it, nor pin it as another type; the exact
+	 * error and reason of each (g's own mmu_update or mmuext_op would
+	 * finish the devalidation first).
 	 */
 	{
 		struct mmu_update r =
@@ -232,13 +233,12 @@ static void test_unpin_interleaved(void **state)
 		/* mmu() uses the same pdone: keep the original call's. */
 		uint32_t keep = *(uint32_t *)gmem(&g, PDONE_VA);
 
-		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EBUSY);
-		assert_int_equal(why(&g)->reason, XENO_WHY_TYPE_CONFLICT);
-		assert_true(why(&g)->flags & XENO_FRAME_PARTIAL);
+		assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EBUSY);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_TYPE_CONFLICT);
+		assert_true(why(&h2)->flags & XENO_FRAME_PARTIAL);
 		r = mu(ma(l2, 3), 0, 0);
-		assert_int_equal(mmu(&g, &r, 1, &done, DOMID_SELF), -EINVAL);
-		assert_int_equal(why(&g)->reason, XENO_WHY_NOT_UPDATABLE);
-		/* Another vCPU (g's own mmuext_op would finish it first). */
+		assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EINVAL);
+		assert_int_equal(why(&h2)->reason, XENO_WHY_NOT_UPDATABLE);
 		assert_int_equal(
 			ext1(&h2, eo(MMUEXT_PIN_L1_TABLE, mfn_x(mfn_of(l2)), 0),
 			     DOMID_SELF),
@@ -412,6 +412,83 @@ static void test_old_root_continued(void **state)
 		assert_int_equal(ptype_count(l1s[i]), 0);
 	}
 	assert_int_equal(ptype_count(g.l3), 1);
+}
+
+/*
+ * The guest kernel's MOV to CR3 (emulated): the old root's stopped
+ * devalidation asks for the instruction again, with the new root
+ * installed and loaded at once; each re-execution continues it, the
+ * last one only reloads the root. A new root whose validation stops is
+ * not installed until a re-execution finishes it.
+ */
+static void test_cr3_write_continued(void **state)
+{
+	struct page_info *l1s[8], *l2, *l3, *l4;
+	unsigned int i, again = 0;
+	int rc;
+
+	guest_init(&g, &d1, 0, 1);
+	l2 = wide_l2(8, l1s);
+	l3 = new_frame(&d1);
+	l4 = new_frame(&d1);
+	tab(l3)[5] = ent(l2, PTE_P | PTE_RW);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	tab(l4)[7] = ent(l3, PTE_P | PTE_RW);
+	/*
+	 * To l4: its validation stops, g.l4 stays until it is done; then
+	 * g.l4's own devalidation (512 entries) stops too.
+	 */
+	ptype_set_preempt_interval(25);
+	while ((rc = mm_vcpu_write_cr3(&g.v, mfn_of(l4))) == -EAGAIN) {
+		again++;
+		if (g.v.put_pending == NULL) {
+			assert_true(mfn_eq(g.v.kernel_root, mfn_of(g.l4)));
+			assert_true(ptype_partial(l4));
+		} else {
+			assert_ptr_equal(g.v.put_pending, g.l4);
+			assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+		}
+		assert_true(mfn_eq(host_loaded_root(1), g.v.kernel_root));
+		assert_int_equal(mm_audit(), 0);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(again >= 15);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+	assert_true(mfn_eq(host_loaded_root(1), mfn_of(l4)));
+	assert_int_equal(ptype_count(g.l4), 0);
+	assert_int_equal(ptype_count(l2), 1);
+	/*
+	 * Back to g.l4 (validated again in parts): once it is loaded,
+	 * l4's devalidation stops, and its re-executions finish it.
+	 */
+	again = 0;
+	while ((rc = mm_vcpu_write_cr3(&g.v, mfn_of(g.l4))) == -EAGAIN) {
+		if (g.v.put_pending != NULL) {
+			again++;
+			assert_ptr_equal(g.v.put_pending, l4);
+			assert_true(mfn_eq(g.v.kernel_root, mfn_of(g.l4)));
+		} else {
+			assert_true(mfn_eq(g.v.kernel_root, mfn_of(l4)));
+		}
+		assert_true(mfn_eq(host_loaded_root(1), g.v.kernel_root));
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_int_equal(rc, 0);
+	assert_true(again >= 15);
+	assert_null(g.v.put_pending);
+	assert_int_equal(ptype_count(g.l4), 1);
+	assert_int_equal(ptype_count(l4), 0);
+	assert_int_equal(page_count(l4), 1);
+	assert_int_equal(ptype_count(l3), 0);
+	assert_int_equal(ptype_count(l2), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(ptype_count(l1s[i]), 0);
+	}
+	/* Not an L4: refused (the emulator's #GP), nothing changed. */
+	assert_int_equal(mm_vcpu_write_cr3(&g.v, mfn_of(g.l1)), -EINVAL);
+	assert_true(mfn_eq(g.v.kernel_root, mfn_of(g.l4)));
+	assert_int_equal(ptype_count(g.l4), 1);
 }
 
 /*
@@ -676,6 +753,7 @@ int main(void)
 		MM_TEST(test_m2p_strict),
 		MM_TEST(test_baseptr_continued),
 		MM_TEST(test_old_root_continued),
+		MM_TEST(test_cr3_write_continued),
 		MM_TEST(test_vcpu_teardown_pending),
 		MM_TEST(test_tlb_commands),
 		MM_TEST(test_flush_cache),

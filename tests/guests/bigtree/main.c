@@ -13,6 +13,16 @@
  *   bigtree.old_root     the tree as the kernel root, read through it,
  *                        back to the old root: the big one's
  *                        devalidation is continued; all idle again
+ *   bigtree.clear_entry  the tree's L3 hung under a free slot of the
+ *                        current L4 (one mmu_update), read through it,
+ *                        then that entry cleared with one mmu_update:
+ *                        the subtree's devalidation is continued, the
+ *                        call succeeds with pdone 1; all idle again
+ *   bigtree.cr3_write    the tree as the kernel root by MOV to CR3
+ *                        (emulated), read through it, back by MOV to
+ *                        CR3: validation and the old root's
+ *                        devalidation re-execute the instruction; all
+ *                        idle again
  *   bigtree.repin_storm  pin and unpin in a loop while vCPU 1 keeps
  *                        pinning and unpinning the same L4 (it may catch
  *                        it half-devalidated and revalidate it); in the
@@ -223,6 +233,85 @@ static void test_old_root(void)
 	pv_test_end();
 }
 
+/* One mmu_update of entry slot of table mfn; *done gets pdone. */
+static long update1(uint64_t mfn, unsigned int slot, uint64_t val,
+		    unsigned int *done)
+{
+	struct mmu_update r = { .ptr = (mfn << 12) + slot * 8ULL, .val = val };
+
+	*done = 0xdead;
+	return HYPERVISOR_mmu_update(&r, 1, done, DOMID_SELF);
+}
+
+static void test_clear_entry(void)
+{
+	uint64_t cur = pv_current_l4_mfn();
+	volatile const uint64_t *p;
+	struct xeno_stats a, b, c;
+	struct xeno_mm_frame_info fi;
+	unsigned int done;
+
+	pv_test_begin("bigtree.clear_entry");
+	counts(&a);
+	PV_CHECK_OK(update1(cur, big_slot, (l3 << 12) | TB_FLAGS, &done));
+	PV_CHECK_EQ(done, 1);
+	counts(&b);
+	PV_CHECK_EQ(b.validations - a.validations, NL1 + 2);
+	frame_info(l3, &fi);
+	PV_CHECK_EQ(fi.type_count, 1);
+	p = (volatile const uint64_t *)big_va((77ULL << 21) + (9ULL << 12));
+	PV_CHECK_EQ(*p, 0xb16000 + (77 + 9) % NDATA);
+	/* One request drops the whole subtree; continued until done. */
+	PV_CHECK_OK(update1(cur, big_slot, 0, &done));
+	PV_CHECK_EQ(done, 1);
+	counts(&c);
+	PV_CHECK_EQ(c.devalidations - b.devalidations, NL1 + 2);
+	printf("bigtree: entry set %lu continuations, cleared %lu\n",
+	       (unsigned long)(b.mmu_continuations - a.mmu_continuations),
+	       (unsigned long)(c.mmu_continuations - b.mmu_continuations));
+	check_idle();
+	pv_test_end();
+}
+
+static void write_cr3(uint64_t mfn)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(mfn << 12) : "memory");
+}
+
+static uint64_t read_cr3(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v >> 12;
+}
+
+static void test_cr3_write(void)
+{
+	uint64_t old = pv_current_l4_mfn();
+	volatile const uint64_t *p;
+	struct xeno_stats a, b, c;
+
+	pv_test_begin("bigtree.cr3_write");
+	counts(&a);
+	write_cr3(l4);
+	PV_CHECK_EQ(read_cr3(), l4);
+	counts(&b);
+	PV_CHECK_EQ(b.validations - a.validations, NL1 + 3);
+	p = (volatile const uint64_t *)big_va((400ULL << 21) + (3ULL << 12));
+	PV_CHECK_EQ(*p, 0xb16000 + (400 + 3) % NDATA);
+	write_cr3(old);
+	PV_CHECK_EQ(read_cr3(), old);
+	counts(&c);
+	PV_CHECK_EQ(c.devalidations - b.devalidations, NL1 + 3);
+	printf("bigtree: cr3 write validation stops %lu, devalidation stops "
+	       "%lu\n",
+	       (unsigned long)(b.validation_stops - a.validation_stops),
+	       (unsigned long)(c.devalidation_stops - b.devalidation_stops));
+	check_idle();
+	pv_test_end();
+}
+
 /* vCPU 1: pins and unpins the big L4 until told to stop. */
 static void storm(void *arg)
 {
@@ -299,6 +388,8 @@ int main(void)
 	pv_test_end();
 	test_pin_unpin();
 	test_old_root();
+	test_clear_entry();
+	test_cr3_write();
 	test_repin_storm();
 	bench();
 	/* Left pinned: the domain's teardown releases it (in steps). */

@@ -117,6 +117,18 @@ int mm_vcpu_finish_put(struct mm_vcpu *v, unsigned int flags);
  */
 int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags);
 
+/*
+ * The guest kernel's MOV to CR3 (emulated, pv-abi §8.12): the kernel
+ * root becomes m, preemptibly, for v running here. Finishes v's pending
+ * put first, then mm_vcpu_set_root(v, false, m, PTYPE_PREEMPTIBLE).
+ * Returns 0 (done); -EAGAIN: re-execute the instruction (a devalidation
+ * or the validation of m stopped; the old root's devalidation may be
+ * pending, with m installed already, and a re-execution finishes it and
+ * then only reloads m); or the error of mm_vcpu_set_root (nothing
+ * changed).
+ */
+int mm_vcpu_write_cr3(struct mm_vcpu *v, mfn_t m);
+
 /* Kernel <-> user switch (bounce, iret): loads the other root. */
 void mm_vcpu_set_mode(struct mm_vcpu *v, bool user);
 

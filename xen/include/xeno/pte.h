@@ -108,6 +108,18 @@ int pte_put_flags(unsigned int level, uint64_t e, struct page_info *table,
 		  unsigned int flags);
 
 /*
+ * pte_put of an entry an update replaced (mmu_update), with the
+ * devalidation of the table below (or the linear target) preemptible
+ * as a pending put: *pending is NULL when every reference is gone, or
+ * that table, left PARTIAL, when its devalidation stopped; the entry's
+ * general reference on it then stays with *pending, for
+ * ptype_finish_put and a page_put at the end (ptype_put_deferred). L1
+ * entries and superpages never cascade and are dropped at once.
+ */
+void pte_put_deferred(unsigned int level, uint64_t e, struct page_info *table,
+		      struct page_info **pending);
+
+/*
  * Boot settings: whether the CPU has NX (bit 63 allowed) and whether
  * linear page tables are allowed (pv-linear-pt, default on).
  */

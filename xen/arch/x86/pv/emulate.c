@@ -203,8 +203,6 @@ static bool write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 			v->vcpu_info->arch.cr2 = val;
 		}
 		return true;
-	case 3:
-		return mm_vcpu_set_root(&v->mm, false, mfn(val >> 12), 0) == 0;
 	case 4:
 		/*
 		 * The guest controls only DE (§8.12: I/O breakpoints, DR4/5
@@ -307,7 +305,32 @@ static int emulate_mov_dr(struct vcpu *v, struct cpu_regs *f, const uint8_t *b,
 	return rc == 0 ? 3 : 0;
 }
 
-/* 0F 20/22 with ModRM mod = 3: MOV from/to CRn; returns the length. */
+/*
+ * emulate_privileged's answer for an instruction to execute again, RIP
+ * unchanged: a CR3 write whose validation or old root's devalidation
+ * stopped at a preemption point (the guest's continuation, as for a
+ * hypercall; events may be delivered before it).
+ */
+#define EMUL_AGAIN 0xffffu
+
+/*
+ * MOV to CR3: the new kernel root (mm_vcpu_write_cr3). The length, 0
+ * for #GP, or EMUL_AGAIN.
+ */
+static unsigned int emul_write_cr3(struct vcpu *v, uint64_t val)
+{
+	int rc = mm_vcpu_write_cr3(&v->mm, mfn(val >> 12));
+
+	if (rc == -EAGAIN) {
+		return EMUL_AGAIN;
+	}
+	return rc == 0 ? 3 : 0;
+}
+
+/*
+ * 0F 20/22 with ModRM mod = 3: MOV from/to CRn; returns the length (or
+ * EMUL_AGAIN).
+ */
 static unsigned int emulate_mov_cr(struct vcpu *v, struct cpu_regs *f,
 				   const uint8_t *b, unsigned int rex)
 {
@@ -324,6 +347,8 @@ static unsigned int emulate_mov_cr(struct vcpu *v, struct cpu_regs *f,
 			return 0;
 		}
 		*regs_gpr(f, reg) = val;
+	} else if (cr == 3) {
+		return emul_write_cr3(v, *regs_gpr(f, reg));
 	} else if (!write_cr(v, cr, *regs_gpr(f, reg))) {
 		return 0;
 	}
@@ -349,7 +374,8 @@ static unsigned int emulate_msr(struct vcpu *v, struct cpu_regs *f, bool wr)
 
 /*
  * Emulates a #GP-raising privileged instruction: its length; 0 to
- * reflect the #GP; -1 to raise #UD instead (MOV DRn).
+ * reflect the #GP; -1 to raise #UD instead (MOV DRn); EMUL_AGAIN to
+ * execute it again.
  */
 static int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
 			      const uint8_t *b)
@@ -371,7 +397,10 @@ static int emulate_privileged(struct vcpu *v, struct cpu_regs *f,
 	case 0x20:
 	case 0x22:
 		len = (int)emulate_mov_cr(v, f, b, rex);
-		return len == 0 ? 0 : len + (rex ? 1 : 0);
+		if (len == 0 || len == (int)EMUL_AGAIN) {
+			return len;
+		}
+		return len + (rex ? 1 : 0);
 	case 0x21:
 	case 0x23:
 		len = emulate_mov_dr(v, f, b, rex);
@@ -415,6 +444,9 @@ bool pv_emulate(struct vcpu *v, struct cpu_regs *f, unsigned int vector)
 	len = emulate_privileged(v, f, b);
 	if (len == 0) {
 		return false;
+	}
+	if (len == (int)EMUL_AGAIN) {
+		return true; /* executed again, RIP unchanged */
 	}
 	if (len < 0) {
 		pv_inject(v, f, VEC_UD, false, 0);
