@@ -210,11 +210,8 @@ static int test_gcopy_hyp(char *detail, size_t size)
 }
 
 const struct selftest arch_selftests[] = {
-	{ "smp", test_smp },
-	{ "allocsmp", test_allocsmp },
-	{ "fault", test_fault },
-	{ "debugreg", test_debugreg },
-	{ "gcopy", test_gcopy },
-	{ "gcopy_hyp", test_gcopy_hyp },
+	{ "smp", test_smp },	 { "allocsmp", test_allocsmp },
+	{ "fault", test_fault }, { "debugreg", test_debugreg },
+	{ "gcopy", test_gcopy }, { "gcopy_hyp", test_gcopy_hyp },
 	{ NULL, NULL },
 };
