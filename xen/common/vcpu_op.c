@@ -173,6 +173,23 @@ static long phys_area_get(struct vcpu *v, uint64_t addr, size_t size,
 	return 0;
 }
 
+/*
+ * The area a *_phys_area call's arg names: its address read from arg
+ * (-EFAULT if it can't be), ~0 giving NULL (unregister), anything else
+ * taken by phys_area_get.
+ */
+static long phys_area_from_arg(struct vcpu *v, uint64_t arg, size_t size,
+			       void **area)
+{
+	uint64_t addr;
+
+	*area = NULL;
+	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
+		return -EFAULT;
+	}
+	return addr == ~0ULL ? 0 : phys_area_get(v, addr, size, area);
+}
+
 /* Drops the frame references of a physical area (or NULL). */
 static void phys_area_put(void *area)
 {
@@ -195,22 +212,14 @@ static void phys_area_put(void *area)
  */
 static long op_register_runstate_phys(struct vcpu *v, uint64_t arg)
 {
-	void *area = NULL;
-	uint64_t addr;
-	long rc;
+	void *area;
+	long rc = phys_area_from_arg(v, arg, sizeof(struct vcpu_runstate_info),
+				     &area);
 
-	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
-		return -EFAULT;
+	if (rc == 0) {
+		phys_area_put(sched_runstate_set_phys(v, area));
 	}
-	if (addr != ~0ULL) {
-		rc = phys_area_get(v, addr, sizeof(struct vcpu_runstate_info),
-				   &area);
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	phys_area_put(sched_runstate_set_phys(v, area));
-	return 0;
+	return rc;
 }
 
 /*
@@ -245,22 +254,14 @@ static long op_register_time(struct vcpu *cur, struct vcpu *v, uint64_t arg)
  */
 static long op_register_time_phys(struct vcpu *v, uint64_t arg)
 {
-	void *area = NULL;
-	uint64_t addr;
-	long rc;
+	void *area;
+	long rc = phys_area_from_arg(v, arg, sizeof(struct vcpu_time_info),
+				     &area);
 
-	if (guest_copy_from(&addr, arg, sizeof(addr)) != 0) {
-		return -EFAULT;
+	if (rc == 0) {
+		phys_area_put(vtime_set_phys(v, area));
 	}
-	if (addr != ~0ULL) {
-		rc = phys_area_get(v, addr, sizeof(struct vcpu_time_info),
-				   &area);
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	phys_area_put(vtime_set_phys(v, area));
-	return 0;
+	return rc;
 }
 
 void vcpu_areas_release(struct vcpu *v)
