@@ -200,6 +200,16 @@ long pv_unpin_table(uint64_t mfn)
 	return pv_mmuext(MMUEXT_UNPIN_TABLE, mfn, 0);
 }
 
+uint64_t pv_last_refusal_reason(void)
+{
+	struct xeno_mm_refusal r;
+
+	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
+		return ~0ULL;
+	}
+	return r.reason;
+}
+
 long pv_new_baseptr(uint64_t mfn)
 {
 	long rc = pv_mmuext(MMUEXT_NEW_BASEPTR, mfn, 0);

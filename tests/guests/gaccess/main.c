@@ -46,17 +46,6 @@ static long capabilities(uint64_t va)
 	return HYPERVISOR_xen_version(XENVER_capabilities, (void *)va);
 }
 
-/* The reason of the last refusal Xeno recorded for us (~0: unreadable). */
-static uint64_t last_reason(void)
-{
-	struct xeno_mm_refusal r;
-
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
-		return ~0ULL;
-	}
-	return r.reason;
-}
-
 /* How many bytes of p[0..n) differ from c. */
 static unsigned int count_not(const uint8_t *p, size_t n, uint8_t c)
 {
@@ -313,7 +302,7 @@ static unsigned int race_round(uint64_t mfn, bool flush_all,
 		if (rc != -EINVAL || retries == 1000) {
 			break;
 		}
-		PV_CHECK_EQ(last_reason(), XENO_WHY_TYPE_CONFLICT);
+		PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_TYPE_CONFLICT);
 		retries++;
 	}
 	PV_CHECK_OK(rc);

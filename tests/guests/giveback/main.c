@@ -45,16 +45,6 @@ static long query(unsigned int op, domid_t id)
 	return HYPERVISOR_memory_op(op, &id);
 }
 
-static uint64_t last_reason(void)
-{
-	struct xeno_mm_refusal r;
-
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
-		return ~0ULL;
-	}
-	return r.reason;
-}
-
 static void test_fill(void)
 {
 	long cur, max, got;
@@ -91,7 +81,7 @@ static void test_mapped_counts(void)
 		PV_CHECK_EQ(PV_READ_ONCE(victim[i][0]), 0xa0 + i);
 		victim[i][1] = 0x55;
 		PV_CHECK_EQ(pv_pin_table(1, m), -E_INVAL);
-		PV_CHECK_EQ(last_reason(), XENO_WHY_GIVEN_BACK);
+		PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_GIVEN_BACK);
 		list[0] = m;
 		PV_CHECK_EQ(resv(XENMEM_decrease_reservation, 1), 0);
 	}

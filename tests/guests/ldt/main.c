@@ -71,20 +71,10 @@ static uint64_t mfn_of(const void *p)
 	return pv_va_to_mfn(p);
 }
 
-static uint64_t last_reason(void)
-{
-	struct xeno_mm_refusal r;
-
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
-		return ~0ULL;
-	}
-	return r.reason;
-}
-
-#define CHECK_REFUSED(rc, err, why)                          \
-	do {                                                 \
-		PV_CHECK_EQ((long)(rc), -(long)(err));       \
-		PV_CHECK_EQ(last_reason(), (uint64_t)(why)); \
+#define CHECK_REFUSED(rc, err, why)                                     \
+	do {                                                            \
+		PV_CHECK_EQ((long)(rc), -(long)(err));                  \
+		PV_CHECK_EQ(pv_last_refusal_reason(), (uint64_t)(why)); \
 	} while (0)
 
 static long set_ro(void *p)

@@ -58,16 +58,6 @@ static long set_l2e(uint64_t va, uint64_t val)
 	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
 }
 
-static uint64_t last_reason(void)
-{
-	struct xeno_mm_refusal r;
-
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
-		return ~0ULL;
-	}
-	return r.reason;
-}
-
 /* The last whole 2 MiB of our memory: contiguous and aligned? */
 static bool find_region(void)
 {
@@ -140,7 +130,7 @@ static void test_no_table_under_it(void)
 	pv_test_begin("superpage.no_page_table_under_it");
 	memset(rw + 9 * 4096, 0, 4096);
 	PV_CHECK_EQ(pv_pin_table(1, first_mfn + 9), -E_INVAL);
-	PV_CHECK_EQ(last_reason(), XENO_WHY_UNDER_SUPERPAGE);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_UNDER_SUPERPAGE);
 	/* Unmapped, the same frame may become a table. */
 	PV_CHECK_OK(set_l2e(SP_VA(SP_SLOT_RW), 0));
 	PV_CHECK_OK(set_l2e(SP_VA(SP_SLOT_RO), 0));
@@ -148,7 +138,7 @@ static void test_no_table_under_it(void)
 	/* ... and then no superpage can map it. */
 	PV_CHECK_EQ(set_l2e(SP_VA(SP_SLOT_RW), (first_mfn << 12) | SP_FLAGS),
 		    -E_INVAL);
-	PV_CHECK_EQ(last_reason(), XENO_WHY_SUPERPAGE_HAS_TABLES);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_SUPERPAGE_HAS_TABLES);
 	PV_CHECK_OK(pv_unpin_table(first_mfn + 9));
 	pv_test_end();
 }

@@ -60,16 +60,6 @@ static long set_l3e(uint64_t va, uint64_t val)
 	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
 }
 
-static uint64_t last_reason(void)
-{
-	struct xeno_mm_refusal r;
-
-	if (HYPERVISOR_xeno_mm_op(XENO_MM_last_refusal, &r) != 0) {
-		return ~0ULL;
-	}
-	return r.reason;
-}
-
 static bool find_region(void)
 {
 	uint64_t i;
@@ -137,16 +127,16 @@ static void test_no_tables(void)
 	pv_test_begin("superpage1g.no_tables");
 	memset(rw + 77777 * 4096, 0, 4096);
 	PV_CHECK_EQ(pv_pin_table(1, t), -E_INVAL);
-	PV_CHECK_EQ(last_reason(), XENO_WHY_UNDER_SUPERPAGE);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_UNDER_SUPERPAGE);
 	PV_CHECK_OK(set_l3e(SP_VA, 0));
 	PV_CHECK_OK(pv_pin_table(1, t));
 	PV_CHECK_EQ(set_l3e(SP_VA, (first_mfn << 12) | SP_FLAGS), -E_INVAL);
-	PV_CHECK_EQ(last_reason(), XENO_WHY_SUPERPAGE_HAS_TABLES);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_SUPERPAGE_HAS_TABLES);
 	PV_CHECK_OK(pv_unpin_table(t));
 	/* 2 MiB aligned is not enough for 1 GiB. */
 	PV_CHECK_EQ(set_l3e(SP_VA, ((first_mfn + 512) << 12) | SP_FLAGS),
 		    -E_INVAL);
-	PV_CHECK_EQ(last_reason(), XENO_WHY_SUPERPAGE_ALIGN);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_SUPERPAGE_ALIGN);
 	pv_test_end();
 }
 

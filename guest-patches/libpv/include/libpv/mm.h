@@ -92,6 +92,12 @@ long pv_invlpg_local(uint64_t va);
 uint64_t pv_current_l4_mfn(void);
 
 /*
+ * The reason code of the last MMU refusal Xeno recorded for this vCPU
+ * (xeno_mm_op XENO_MM_last_refusal, docs/mm.md §10), ~0 if unreadable.
+ */
+uint64_t pv_last_refusal_reason(void);
+
+/*
  * Writable page tables (pv-abi §9.10, docs/mm.md "Writable page
  * tables"): with the assist on, a plain store into one of the guest's
  * own L1 tables (mapped read-only, as all its tables must be) faults
