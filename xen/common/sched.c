@@ -490,6 +490,20 @@ static void vcpu_times_locked(struct runq *rq, struct vcpu *v,
 	}
 	t->state_time[RUNSTATE_running] -= stolen;
 	t->state_time[RUNSTATE_runnable] += stolen;
+	/*
+	 * The same for the running time (the guest's runstate areas and
+	 * get_runstate_info): a stall found after some of it was reported
+	 * as running moves only the unreported part to runnable.
+	 */
+	if (t->state_time[RUNSTATE_running] < v->running_seen) {
+		uint64_t back =
+			v->running_seen - t->state_time[RUNSTATE_running];
+
+		back = MIN(back, t->state_time[RUNSTATE_runnable]);
+		t->state_time[RUNSTATE_running] += back;
+		t->state_time[RUNSTATE_runnable] -= back;
+	}
+	v->running_seen = t->state_time[RUNSTATE_running];
 	t->cpu = v->cpu;
 }
 

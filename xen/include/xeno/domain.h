@@ -66,6 +66,7 @@ struct vcpu {
 	uint64_t stolen_ns;	/* RUNNING time its CPU was stalled: not
 				   charged, reported as RUNSTATE_runnable */
 	uint64_t cpu_time_seen; /* the most sched_vcpu_times reported */
+	uint64_t running_seen;	/* the most RUNSTATE_running time reported */
 	uint64_t state_time[4]; /* ns in each RUNSTATE_* */
 	uint64_t state_entry;	/* when the current state began */
 	bool pause;		/* held off the CPUs (domain paused) */
