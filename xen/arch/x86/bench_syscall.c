@@ -45,6 +45,16 @@
 #define RING3_STACK (RING3_VA + 2 * PAGE_SIZE)
 #define ROUNDS	    5
 
+/* The fifteen GPRs saved and restored as a trap entry does. */
+#define PUSH_GPRS                                                           \
+	"\tpush %rax\n\tpush %rbx\n\tpush %rcx\n\tpush %rdx\n\tpush %rsi\n" \
+	"\tpush %rdi\n\tpush %rbp\n\tpush %r8\n\tpush %r9\n\tpush %r10\n"   \
+	"\tpush %r11\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n"
+#define POP_GPRS                                                       \
+	"\tpop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %r11\n" \
+	"\tpop %r10\n\tpop %r9\n\tpop %r8\n\tpop %rbp\n\tpop %rdi\n"   \
+	"\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rbx\n\tpop %rax\n"
+
 #define STR1(x) #x
 #define STR(x)	STR1(x)
 
@@ -86,38 +96,7 @@ __asm__(".pushsection .text\n"
 	/* #BP from ring 3 on the kernel stack: save, call C, IRETQ. */
 	".globl native_int3_entry\n"
 	"native_int3_entry:\n"
-	"	swapgs\n"
-	"	push %rax\n"
-	"	push %rbx\n"
-	"	push %rcx\n"
-	"	push %rdx\n"
-	"	push %rsi\n"
-	"	push %rdi\n"
-	"	push %rbp\n"
-	"	push %r8\n"
-	"	push %r9\n"
-	"	push %r10\n"
-	"	push %r11\n"
-	"	push %r12\n"
-	"	push %r13\n"
-	"	push %r14\n"
-	"	push %r15\n"
-	"	call bench_null_syscall\n"
-	"	pop %r15\n"
-	"	pop %r14\n"
-	"	pop %r13\n"
-	"	pop %r12\n"
-	"	pop %r11\n"
-	"	pop %r10\n"
-	"	pop %r9\n"
-	"	pop %r8\n"
-	"	pop %rbp\n"
-	"	pop %rdi\n"
-	"	pop %rsi\n"
-	"	pop %rdx\n"
-	"	pop %rcx\n"
-	"	pop %rbx\n"
-	"	pop %rax\n"
+	"	swapgs\n" PUSH_GPRS "	call bench_null_syscall\n" POP_GPRS
 	"	swapgs\n"
 	"	iretq\n"
 
@@ -165,39 +144,9 @@ __asm__(".pushsection .text\n"
 					      "	mov %rsp, bench_sc_user_rsp(%rip)\n"
 					      "	mov bench_sc_kstack(%rip), %rsp\n"
 					      "	cmp $1, %eax\n"
-					      "	je 2f\n"
-					      "	push %rax\n"
-					      "	push %rbx\n"
-					      "	push %rcx\n"
-					      "	push %rdx\n"
-					      "	push %rsi\n"
-					      "	push %rdi\n"
-					      "	push %rbp\n"
-					      "	push %r8\n"
-					      "	push %r9\n"
-					      "	push %r10\n"
-					      "	push %r11\n"
-					      "	push %r12\n"
-					      "	push %r13\n"
-					      "	push %r14\n"
-					      "	push %r15\n"
+					      "	je 2f\n" PUSH_GPRS
 					      "	call bench_null_syscall\n"
-					      "	mov %rax, 14*8(%rsp)\n"
-					      "	pop %r15\n"
-					      "	pop %r14\n"
-					      "	pop %r13\n"
-					      "	pop %r12\n"
-					      "	pop %r11\n"
-					      "	pop %r10\n"
-					      "	pop %r9\n"
-					      "	pop %r8\n"
-					      "	pop %rbp\n"
-					      "	pop %rdi\n"
-					      "	pop %rsi\n"
-					      "	pop %rdx\n"
-					      "	pop %rcx\n"
-					      "	pop %rbx\n"
-					      "	pop %rax\n"
+					      "	mov %rax, 14*8(%rsp)\n" POP_GPRS
 					      "	mov bench_sc_user_rsp(%rip), %rsp\n"
 					      "	swapgs\n"
 					      "	sysretq\n"
