@@ -174,6 +174,15 @@ long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc)
 	return -ERESTART;
 }
 
+long mm_batch_finish_pending(struct mm_vcpu *v)
+{
+	if (mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE) == 0) {
+		return 0;
+	}
+	__atomic_fetch_add(&continuations, 1, __ATOMIC_RELAXED);
+	return -ERESTART;
+}
+
 /* ---- one entry ------------------------------------------------------------ */
 
 static uint64_t with_ad(uint64_t store, uint64_t old, bool preserve_ad)

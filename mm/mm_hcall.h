@@ -120,6 +120,16 @@ long mm_batch_end(struct mm_batch *b, struct hcall_args *h, int rc);
 /* How many batches mm_batch_end continued since boot (xeno_mm_op). */
 uint64_t mm_batch_continuations(void);
 
+/*
+ * First thing of a batch hypercall: finishes the devalidation an earlier
+ * part or call of v left (its pending put), before the call's domains or
+ * arguments are looked at, so a call that is refused at once (its foreign
+ * domain gone meanwhile, say) still finishes it. Returns 0, or -ERESTART
+ * when it stopped again: the same call then runs again, its arguments
+ * unchanged (counted as a continuation).
+ */
+long mm_batch_finish_pending(struct mm_vcpu *v);
+
 /* ---- one entry ------------------------------------------------------------ */
 
 /*

@@ -32,8 +32,11 @@
  * request done (counted in *pdone) and the table PARTIAL as the vCPU's
  * pending put, and the part ends; its continuation, like every
  * mmu_update, finishes the vCPU's pending put before its first request.
- * Tables of a foreign PFD (a privileged caller) are still devalidated
- * in one go: a vCPU's pending put holds only its own domain's frames.
+ * The same holds when a privileged caller writes a foreign PFD's
+ * tables: the pending put is the caller's vCPU's and holds a general
+ * reference on the PFD's frame, so the frame outlives even the PFD's
+ * teardown (which takes the half-devalidated table over, ptype.c) and is
+ * freed by the caller's last put through the released list.
  *
  * TLBs: after L2-L4 changes the CPUs that ran the PFD are flushed once,
  * before the hypercall returns (continuations included); L1 changes are
@@ -140,8 +143,11 @@ static int table_write(struct mmu_ctx *c, uint64_t ptr, uint64_t val,
 		mm_why_note(XENO_WHY_FD_NOT_PFD, val, c->held_mfn);
 		return -EINVAL;
 	}
-	if (level > 1 && c->pfd.d == c->caller) {
-		/* The old entry's subtree may become the pending put. */
+	if (level > 1) {
+		/*
+		 * The old entry's subtree may become the caller's pending
+		 * put, whoever owns the table (a foreign PFD's frames too).
+		 */
 		ASSERT(c->v->put_pending == NULL);
 		rc = mm_entry_set_deferred(
 			&c->held, slot, val, c->pfd.d, c->fd.d, preserve_ad,
@@ -288,6 +294,10 @@ long do_mmu_update(struct hcall_args *h)
 	int rc;
 
 	mm_why_begin();
+	/* A devalidation an earlier part (or call) left: finish it first. */
+	if (mm_batch_finish_pending(v) != 0) {
+		return -ERESTART;
+	}
 	rc = mm_fd_get(&c.fd, v->d, (domid_t)foreigndom);
 	if (rc != 0) {
 		return mm_why_fail(rc, __HYPERVISOR_mmu_update, ~0U, 0);
@@ -305,11 +315,7 @@ long do_mmu_update(struct hcall_args *h)
 		return mm_why_fail(rc, __HYPERVISOR_mmu_update, ~0U, 0);
 	}
 	tlb_flush_init(&c.flush, c.pfd.d, TLB_OP_MMU_UPDATE);
-	/* A devalidation an earlier part (or call) left: finish it first. */
-	rc = mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
-	if (rc == 0) {
-		rc = run_batch(&c, &b);
-	}
+	rc = run_batch(&c, &b);
 	held_release(&c);
 	tlb_flush_commit(&c.flush);
 	mm_fd_put(&c.pfd);

@@ -315,6 +315,10 @@ long do_mmuext_op(struct hcall_args *h)
 	int rc;
 
 	mm_why_begin();
+	/* A devalidation an earlier part (or call) left: finish it first. */
+	if (mm_batch_finish_pending(c.v) != 0) {
+		return -ERESTART;
+	}
 	rc = mm_fd_get(&c.fd, c.v->d, (domid_t)h->a[3]);
 	if (rc == 0) {
 		rc = mm_batch_begin(&b, h, __HYPERVISOR_mmuext_op,
@@ -327,10 +331,7 @@ long do_mmuext_op(struct hcall_args *h)
 		return mm_why_fail(rc, __HYPERVISOR_mmuext_op, ~0U, 0);
 	}
 	tlb_flush_init(&c.flush, c.v->d, TLB_OP_MMUEXT);
-	rc = mm_vcpu_finish_put(c.v, PTYPE_PREEMPTIBLE);
-	if (rc == 0) {
-		rc = run_batch(&c, &b);
-	}
+	rc = run_batch(&c, &b);
 	tlb_flush_commit(&c.flush);
 	mm_fd_put(&c.fd);
 	return mm_batch_end(&b, h, rc);

@@ -886,6 +886,92 @@ static void test_drop_teardown_pending(void **state)
 	assert_int_equal(mm_audit(), 0);
 }
 
+/*
+ * A privileged caller clears the L4 entry over d1's tree (PFD = d1): the
+ * stopped devalidation is the caller's pending put, not d1's vCPU's, and
+ * the caller's continuations finish it, each part audited.
+ */
+static void test_foreign_drop_continued(void **state)
+{
+	static struct big_tree t;
+	struct hcall_args h;
+	unsigned int parts = 1;
+	long rc;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	big_tree_build(&g, &t);
+	guest_enter(&hp);
+	*(struct mmu_update *)gmem(&hp, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, (2U << 16) | 1, 0 } };
+	ptype_set_preempt_interval(50);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	assert_ptr_equal(hp.v.put_pending, t.l3);
+	assert_null(g.v.put_pending);
+	assert_true(ptype_partial(t.l3));
+	assert_int_equal(*(uint32_t *)gmem(&hp, PDONE_VA), 1);
+	assert_int_equal(mm_audit(), 0);
+	while ((rc = do_mmu_update(&h)) == -ERESTART) {
+		parts++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_int_equal(rc, 0);
+	assert_true(parts >= 40);
+	assert_null(hp.v.put_pending);
+	big_tree_released(&g, &t);
+}
+
+/*
+ * d1 is torn down while the privileged caller's pending put holds d1's
+ * half-devalidated L3: the teardown takes it over and releases the
+ * subtree; the L3 frame waits on d1's released list for the caller's
+ * general reference, and the caller's next call, even one refused at
+ * once, finishes the put first and frees it.
+ */
+static void test_foreign_drop_owner_dies(void **state)
+{
+	static struct big_tree t;
+	struct mmu_update r;
+	struct hcall_args h;
+	uint32_t done;
+	unsigned int i;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	big_tree_build(&g, &t);
+	guest_enter(&hp);
+	*(struct mmu_update *)gmem(&hp, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, (2U << 16) | 1, 0 } };
+	ptype_set_preempt_interval(50);
+	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	ptype_set_preempt_interval(0);
+	assert_ptr_equal(hp.v.put_pending, t.l3);
+	/* d1 dies: its vCPU, then its memory. */
+	host_set_cpu(g.cpu);
+	mm_vcpu_switch(&g.v, NULL);
+	while (mm_vcpu_release_step(&g.v) == -EAGAIN) {
+	}
+	mm_domain_relinquish(&d1);
+	assert_int_equal(mm_audit(), 0);
+	assert_false(ptype_partial(t.l3));
+	assert_int_equal(ptype_count(t.l3), 0);
+	for (i = 0; i < BIG_L2S; i++) {
+		assert_int_equal(ptype_count(t.l2[i]), 0);
+	}
+	assert_int_equal(page_count(t.l3), 1); /* the caller's reference */
+	assert_int_equal(d1.released_pages, 1);
+	/* A call refused at once (unknown PFD) still finishes the put. */
+	r = mu(ma(hp.l1, 40), 0, 0);
+	assert_int_equal(mmu(&hp, &r, 1, &done, (78U << 16) | DOMID_SELF),
+			 -ESRCH);
+	assert_int_equal(done, 0xdead);
+	assert_null(hp.v.put_pending);
+	assert_int_equal(d1.released_pages, 0);
+	assert_int_equal(d1.tot_pages, 0);
+	assert_int_equal(mm_audit(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +997,8 @@ int main(void)
 		MM_TEST(test_batch_middle_drop),
 		MM_TEST(test_drop_seen_by_other_vcpu),
 		MM_TEST(test_drop_teardown_pending),
+		MM_TEST(test_foreign_drop_continued),
+		MM_TEST(test_foreign_drop_owner_dies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
