@@ -291,6 +291,8 @@ static void count_roots(struct mm_domain *d, void *arg)
 
 			count_root(ex, v->kernel_root);
 			count_root(ex, v->user_root);
+			count_root(ex, v->prepared[0]);
+			count_root(ex, v->prepared[1]);
 			/* The LDT: a general and a descriptor-page type each. */
 			for (j = 0; j < v->ldt.nr_frames; j++) {
 				count_root(ex, v->ldt.frames[j]);

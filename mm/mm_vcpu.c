@@ -15,6 +15,11 @@
  * which the vCPU finishes before its next MMU hypercall element or the
  * re-execution of the CR3 write, and its teardown at the latest.
  *
+ * Prepared roots. VCPUOP_initialise validates a new vCPU's roots into
+ * v->prepared[] (mm_vcpu_prepare_root), part by part, before it installs
+ * them; they count as roots for the audit and the teardown until the
+ * call installs or drops them.
+ *
  * m2p_strict (pv-abi §8.5). Every validated L4 gets the read-only M2P in
  * slot 256 from the template. With VMASST_TYPE_m2p_strict a user root
  * loses it when installed and a kernel root gets it back.
@@ -74,6 +79,8 @@ void mm_vcpu_init(struct mm_vcpu *v, struct mm_domain *d, unsigned int id)
 	v->id = id;
 	v->kernel_root = INVALID_MFN;
 	v->user_root = INVALID_MFN;
+	v->prepared[0] = INVALID_MFN;
+	v->prepared[1] = INVALID_MFN;
 	v->cpu = -1;
 	__atomic_fetch_add(&d->nr_vcpus, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&d->vcpus[id], v, __ATOMIC_RELEASE);
@@ -120,11 +127,12 @@ static void root_put_deferred(struct mm_vcpu *v, mfn_t m)
 /* One bounded part of the teardown (the budget is running). */
 static int release_some(struct mm_vcpu *v)
 {
-	mfn_t *roots[2] = { &v->kernel_root, &v->user_root };
+	mfn_t *roots[4] = { &v->kernel_root, &v->user_root, &v->prepared[0],
+			    &v->prepared[1] };
 	unsigned int i;
 	mfn_t m;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		if (mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE) != 0) {
 			return -EAGAIN;
 		}
@@ -153,9 +161,13 @@ void mm_vcpu_fini(struct mm_vcpu *v)
 	BUG_ON(v->cpu != -1);
 	root_put(v->kernel_root);
 	root_put(v->user_root);
+	root_put(v->prepared[0]);
+	root_put(v->prepared[1]);
 	mm_ldt_release(&v->ldt);
 	v->kernel_root = INVALID_MFN;
 	v->user_root = INVALID_MFN;
+	v->prepared[0] = INVALID_MFN;
+	v->prepared[1] = INVALID_MFN;
 	(void)mm_vcpu_finish_put(v, 0);
 	ASSERT(d->vcpus[v->id] == v && d->nr_vcpus > 0);
 	__atomic_store_n(&d->vcpus[v->id], NULL, __ATOMIC_RELEASE);
@@ -248,6 +260,62 @@ int mm_vcpu_write_cr3(struct mm_vcpu *v, mfn_t m)
 		return -EAGAIN;
 	}
 	return rc;
+}
+
+/*
+ * Lets go of prepared root slot i, preemptibly (v has no pending put):
+ * -EAGAIN if its devalidation stopped and became the pending put.
+ */
+static int unprepare(struct mm_vcpu *v, unsigned int i)
+{
+	mfn_t m = v->prepared[i];
+
+	v->prepared[i] = INVALID_MFN;
+	root_put_deferred(v, m);
+	return v->put_pending != NULL ? -EAGAIN : 0;
+}
+
+int mm_vcpu_prepare_root(struct mm_vcpu *v, bool user, mfn_t m)
+{
+	unsigned int i = user ? 1 : 0;
+	int rc = mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
+
+	ASSERT(v->cpu == -1 && mfn_eq(v->kernel_root, INVALID_MFN));
+	if (rc != 0 || mfn_eq(v->prepared[i], m)) {
+		return rc;
+	}
+	if (!mfn_eq(v->prepared[i], INVALID_MFN)) {
+		rc = unprepare(v, i);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if (mfn_eq(m, INVALID_MFN)) {
+		return 0;
+	}
+	if (!mfn_valid(m)) {
+		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), INVALID_MFN);
+		return -EINVAL;
+	}
+	rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4,
+			       PTYPE_PREEMPTIBLE);
+	if (rc == 0) {
+		v->prepared[i] = m;
+	}
+	return rc;
+}
+
+int mm_vcpu_drop_prepared(struct mm_vcpu *v)
+{
+	unsigned int i;
+	int rc = mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (!mfn_eq(v->prepared[i], INVALID_MFN)) {
+			rc = unprepare(v, i);
+		}
+	}
+	return rc != 0 ? rc : mm_vcpu_finish_put(v, PTYPE_PREEMPTIBLE);
 }
 
 void mm_vcpu_set_mode(struct mm_vcpu *v, bool user)

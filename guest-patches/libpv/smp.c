@@ -103,6 +103,13 @@ void pv_vcpu_context(struct vcpu_guest_context *c, uint64_t rip, uint64_t rsp)
 long pv_vcpu_start(unsigned int id, pv_vcpu_fn_t fn, void *arg, void *stack,
 		   size_t size)
 {
+	return pv_vcpu_start_root(id, fn, arg, stack, size,
+				  pv_current_l4_mfn());
+}
+
+long pv_vcpu_start_root(unsigned int id, pv_vcpu_fn_t fn, void *arg,
+			void *stack, size_t size, uint64_t l4_mfn)
+{
 	static struct vcpu_guest_context ctx;
 	uint64_t top = ((uint64_t)stack + size) & ~15ULL;
 	long rc;
@@ -115,6 +122,7 @@ long pv_vcpu_start(unsigned int id, pv_vcpu_fn_t fn, void *arg, void *stack,
 	slots[id].fn = fn;
 	slots[id].arg = arg;
 	pv_vcpu_context(&ctx, (uint64_t)pv_smp_entry, top);
+	ctx.ctrlreg[3] = l4_mfn << PV_PAGE_SHIFT;
 	rc = HYPERVISOR_vcpu_op(VCPUOP_initialise, id, &ctx);
 	if (rc == 0) {
 		rc = HYPERVISOR_vcpu_op(VCPUOP_up, id, NULL);

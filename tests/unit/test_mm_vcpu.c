@@ -64,6 +64,137 @@ static void test_roots(void **state)
 }
 
 /* Switching: current, the CPU, loaded roots, mode changes. */
+/*
+ * An address space not yet validated: an L4 over an L3 over 4 L2s over
+ * 64 L1s, each mapping 60 data frames read-only (about 4,000 entries).
+ */
+static struct page_info *big_space(void)
+{
+	struct page_info *l4 = new_frame(&d1), *l3 = new_frame(&d1);
+	struct page_info *data = new_frame(&d1);
+	unsigned int i, j, k;
+
+	tab(l4)[0] = ent(l3, PTE_P | PTE_RW);
+	for (i = 0; i < 4; i++) {
+		struct page_info *l2 = new_frame(&d1);
+
+		tab(l3)[i] = ent(l2, PTE_P | PTE_RW);
+		for (j = 0; j < 16; j++) {
+			struct page_info *l1 = new_frame(&d1);
+
+			tab(l2)[j] = ent(l1, PTE_P | PTE_RW);
+			for (k = 0; k < 60; k++) {
+				tab(l1)[k] = ent(data, PTE_P);
+			}
+		}
+	}
+	return l4;
+}
+
+/* Calls fn until it stops saying -EAGAIN, auditing between; the parts. */
+static unsigned int parts_of(int (*fn)(struct mm_vcpu *, bool, mfn_t),
+			     bool user, mfn_t m, int *rc)
+{
+	unsigned int parts = 1;
+
+	while ((*rc = fn(&v0, user, m)) == -EAGAIN) {
+		parts++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	return parts;
+}
+
+static int drop_all(struct mm_vcpu *v, bool user, mfn_t m)
+{
+	(void)user;
+	(void)m;
+	return mm_vcpu_drop_prepared(v);
+}
+
+/*
+ * VCPUOP_initialise's roots (mm_vcpu_prepare_root): validated in parts,
+ * kept once done (asked again, nothing is validated), a different root
+ * drops the old one in parts first, and mm_vcpu_drop_prepared lets go of
+ * everything in parts; the audit counts prepared roots at every step.
+ */
+static void test_prepare_root(void **state)
+{
+	struct page_info *big = big_space(), *small = new_frame(&d1);
+	struct ptype_stats st;
+	int rc;
+
+	mm_vcpu_init(&v0, &d1, 0);
+	ptype_set_preempt_interval(50);
+	assert_true(parts_of(mm_vcpu_prepare_root, false, mfn_of(big), &rc) >=
+		    10);
+	assert_int_equal(rc, 0);
+	assert_true(mfn_eq(v0.prepared[0], mfn_of(big)));
+	assert_true(ptype_validated(big));
+	assert_int_equal(ptype_count(big), 1);
+	assert_true(mfn_eq(v0.kernel_root, INVALID_MFN)); /* not installed */
+	ptype_stats_reset();
+	assert_int_equal(mm_vcpu_prepare_root(&v0, false, mfn_of(big)), 0);
+	ptype_stats_read(&st);
+	assert_int_equal(st.validations, 0);
+	/* Another root: the big one is dropped first, in parts. */
+	assert_true(parts_of(mm_vcpu_prepare_root, false, mfn_of(small), &rc) >=
+		    10);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ptype_count(big), 0);
+	assert_false(ptype_partial(big));
+	assert_true(mfn_eq(v0.prepared[0], mfn_of(small)));
+	/* The big one as the user root, then everything dropped in parts. */
+	assert_true(parts_of(mm_vcpu_prepare_root, true, mfn_of(big), &rc) >=
+		    10);
+	assert_int_equal(rc, 0);
+	assert_true(parts_of(drop_all, false, INVALID_MFN, &rc) >= 10);
+	assert_int_equal(rc, 0);
+	assert_true(mfn_eq(v0.prepared[0], INVALID_MFN));
+	assert_true(mfn_eq(v0.prepared[1], INVALID_MFN));
+	assert_int_equal(ptype_count(big), 0);
+	assert_int_equal(ptype_count(small), 0);
+	assert_int_equal(page_count(big), 1);
+	assert_null(v0.put_pending);
+	/* Refusals: not an L4 of d1. */
+	assert_int_equal(mm_vcpu_prepare_root(&v0, false, mfn(MM_TEST_FRAMES)),
+			 -EINVAL);
+	ptype_set_preempt_interval(0);
+	mm_vcpu_fini(&v0);
+}
+
+/*
+ * A vCPU torn down in the middle: one root prepared, the other half
+ * validated. The bounded teardown steps release everything.
+ */
+static void test_prepare_root_teardown(void **state)
+{
+	struct page_info *a = big_space(), *b = big_space();
+	unsigned int steps = 0;
+	int rc;
+
+	mm_vcpu_init(&v0, &d1, 0);
+	ptype_set_preempt_interval(50);
+	(void)parts_of(mm_vcpu_prepare_root, false, mfn_of(a), &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(mm_vcpu_prepare_root(&v0, true, mfn_of(b)), -EAGAIN);
+	assert_true(ptype_partial(b));
+	assert_int_equal(mm_audit(), 0);
+	while (mm_vcpu_release_step(&v0) == -EAGAIN) {
+		steps++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	ptype_set_preempt_interval(0);
+	assert_true(steps >= 2);
+	assert_true(mfn_eq(v0.prepared[0], INVALID_MFN));
+	assert_int_equal(ptype_count(a), 0);
+	assert_int_equal(page_count(a), 1);
+	mm_vcpu_fini(&v0);
+	/* b's half validation belongs to nobody; the domain's teardown
+	 * (mm_test_teardown) releases it. */
+	assert_true(ptype_partial(b));
+	assert_int_equal(mm_audit(), 0);
+}
+
 static void test_switch_and_mode(void **state)
 {
 	struct page_info *k = new_frame(&d1), *u = new_frame(&d1);
@@ -205,6 +336,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		MM_TEST(test_init_fini),
 		MM_TEST(test_roots),
+		MM_TEST(test_prepare_root),
+		MM_TEST(test_prepare_root_teardown),
 		MM_TEST(test_switch_and_mode),
 		MM_TEST(test_outside_refs),
 		MM_TEST(test_find),

@@ -23,6 +23,15 @@
  *                        CR3: validation and the old root's
  *                        devalidation re-execute the instruction; all
  *                        idle again
+ *   bigtree.vcpu_init_fail  VCPUOP_initialise of vCPU 2 with the tree
+ *                        as kernel root and a page table among the GDT
+ *                        frames: -EINVAL, after the tree's validation
+ *                        and its devalidation were both continued; all
+ *                        idle again, vCPU 2 still not initialised
+ *   bigtree.vcpu_init_root  vCPU 2 started with the tree as its kernel
+ *                        root (validation continued), reads through it,
+ *                        moves to the kernel's tables and goes down;
+ *                        all idle again
  *   bigtree.repin_storm  pin and unpin in a loop while vCPU 1 keeps
  *                        pinning and unpinning the same L4 (it may catch
  *                        it half-devalidated and revalidate it); in the
@@ -45,6 +54,9 @@
 
 static uint8_t scratch[4096] __attribute__((aligned(4096)));
 static uint8_t stack1[16384] __attribute__((aligned(16)));
+static uint8_t stack2[16384] __attribute__((aligned(16)));
+static volatile uint64_t v2_read, v2_root;
+static volatile unsigned int v2_done;
 static uint64_t scratch_mfn;
 static uint64_t l4, l3, l2, l1[NL1], data[NDATA];
 static unsigned int big_slot;
@@ -312,6 +324,73 @@ static void test_cr3_write(void)
 	pv_test_end();
 }
 
+static void test_vcpu_init_fail(void)
+{
+	static struct vcpu_guest_context ctx;
+	struct xeno_stats a, b;
+
+	pv_test_begin("bigtree.vcpu_init_fail");
+	pv_vcpu_context(&ctx, (uint64_t)stack2, (uint64_t)stack2 + 4096);
+	ctx.ctrlreg[3] = l4 << 12;
+	/* Checked only once the roots are validated: a table, no GDT. */
+	ctx.gdt_frames[0] = l2;
+	ctx.gdt_ents = 16;
+	counts(&a);
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_initialise, 2, &ctx), -EINVAL);
+	counts(&b);
+	PV_CHECK_EQ(b.validations - a.validations, NL1 + 3);
+	PV_CHECK_EQ(b.devalidations - a.devalidations, NL1 + 3);
+	PV_CHECK(b.validation_stops > a.validation_stops,
+		 "validation never stopped");
+	PV_CHECK(b.devalidation_stops > a.devalidation_stops,
+		 "devalidation never stopped");
+	printf("bigtree: failed vcpu init validation stops %lu, devalidation "
+	       "stops %lu\n",
+	       (unsigned long)(b.validation_stops - a.validation_stops),
+	       (unsigned long)(b.devalidation_stops - a.devalidation_stops));
+	PV_CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_up, 2, NULL), -EINVAL);
+	check_idle();
+	pv_test_end();
+}
+
+/* vCPU 2, on the tree: reads through it, then back to the kernel's L4. */
+static void on_tree(void *arg)
+{
+	uint64_t home = (uint64_t)arg;
+
+	v2_root = read_cr3();
+	v2_read = *(volatile const uint64_t *)big_va((123ULL << 21) +
+						     (4ULL << 12));
+	if (pv_new_baseptr(home) != 0) {
+		v2_root = 0;
+	}
+	v2_done = 1;
+}
+
+static void test_vcpu_init_root(void)
+{
+	struct xeno_stats a, b;
+
+	pv_test_begin("bigtree.vcpu_init_root");
+	counts(&a);
+	PV_CHECK_OK(pv_vcpu_start_root(2, on_tree, (void *)pv_current_l4_mfn(),
+				       stack2, sizeof(stack2), l4));
+	counts(&b);
+	PV_CHECK_EQ(b.validations - a.validations, NL1 + 3);
+	PV_CHECK(b.validation_stops > a.validation_stops,
+		 "validation never stopped");
+	while (!v2_done) {
+		(void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+	PV_CHECK_EQ(v2_root, l4);
+	PV_CHECK_EQ(v2_read, 0xb16000 + (123 + 4) % NDATA);
+	while (pv_vcpu_is_up(2) == 1) {
+		(void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+	check_idle();
+	pv_test_end();
+}
+
 /* vCPU 1: pins and unpins the big L4 until told to stop. */
 static void storm(void *arg)
 {
@@ -390,6 +469,8 @@ int main(void)
 	test_old_root();
 	test_clear_entry();
 	test_cr3_write();
+	test_vcpu_init_fail();
+	test_vcpu_init_root();
 	test_repin_storm();
 	bench();
 	/* Left pinned: the domain's teardown releases it (in steps). */

@@ -71,6 +71,18 @@ struct mm_vcpu {
 	 * none. Only the vCPU itself (or its teardown) touches it.
 	 */
 	struct page_info *put_pending;
+
+	/*
+	 * Roots VCPUOP_initialise validated for this vCPU before it was
+	 * initialised ([0] kernel, [1] user), each holding a general and an
+	 * L4 type reference, or INVALID_MFN. They stay across the call's
+	 * continuations, so a root validated in one part is not validated
+	 * again in the next; the call's commit installs them and drops
+	 * these references, a failed call drops them (preemptibly, through
+	 * put_pending). Only the call holding the vCPU's initialising claim
+	 * (pv/vcpu_context.c), or the vCPU's teardown, touches them.
+	 */
+	mfn_t prepared[2];
 };
 
 /*
@@ -128,6 +140,23 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags);
  * changed).
  */
 int mm_vcpu_write_cr3(struct mm_vcpu *v, mfn_t m);
+
+/*
+ * VCPUOP_initialise, one root of a vCPU that was never initialised: makes
+ * m (an L4 of v's domain; INVALID_MFN: none) v's prepared kernel or user
+ * root, validating it preemptibly. A root prepared earlier for that slot
+ * is kept if it is m and dropped first otherwise. v's pending put is
+ * finished first. Returns 0; -EAGAIN (stopped: call it again, the
+ * progress is kept, partly in m's PARTIAL state); -EINVAL if m is no L4
+ * of v's domain (see ptype_get); or the validation's error.
+ */
+int mm_vcpu_prepare_root(struct mm_vcpu *v, bool user, mfn_t m);
+
+/*
+ * Drops v's prepared roots, preemptibly. Returns 0 when none is left (and
+ * v has no pending put), or -EAGAIN: call it again.
+ */
+int mm_vcpu_drop_prepared(struct mm_vcpu *v);
 
 /* Kernel <-> user switch (bounce, iret): loads the other root. */
 void mm_vcpu_set_mode(struct mm_vcpu *v, bool user);

@@ -50,6 +50,13 @@ long pv_vcpu_start(unsigned int id, pv_vcpu_fn_t fn, void *arg, void *stack,
 		   size_t size);
 
 /*
+ * pv_vcpu_start() with l4_mfn as the vCPU's kernel root instead of the
+ * current one (it must map the kernel as the current one does).
+ */
+long pv_vcpu_start_root(unsigned int id, pv_vcpu_fn_t fn, void *arg,
+			void *stack, size_t size, uint64_t l4_mfn);
+
+/*
  * Starts an initialised vCPU that went down again (its function
  * returned): it runs fn(arg) afresh on the same stack. VCPUOP_up's
  * result.

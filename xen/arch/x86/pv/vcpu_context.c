@@ -7,10 +7,22 @@
  *
  * Decode, prepare, commit. Every field is checked first, with nothing
  * changed (check_context). Then everything that can fail is taken: the
- * GDT frames' descriptor references and a reference on each root
- * (prepare_*). Only then is the state written, the kernel root last:
- * a vCPU counts as initialised (VCPUOP_up accepts it) from the moment it
- * has a kernel root, so by then everything else is in place.
+ * roots, validated preemptibly, then the GDT frames' and the LDT frames'
+ * descriptor references. Only then is the state written, the kernel root
+ * last: a vCPU counts as initialised (VCPUOP_up accepts it) from the
+ * moment it has a kernel root, so by then everything else is in place.
+ *
+ * Long validations (docs/mm.md §7). A root may be a whole address space
+ * that no table references yet. Its validation stops at preemption
+ * points; the call then returns -ERESTART and runs again with the same
+ * arguments. What was validated stays: a root done is held in
+ * v->mm.prepared (mm_vcpu_prepare_root), a root half done in its frame's
+ * PARTIAL state, which the next part's get takes over. If the call fails
+ * after that, its roots are dropped the same way: the error is kept in
+ * v->arch.init_error while the continuations devalidate them, and is
+ * returned by the part that finishes, so a failing call is not
+ * validated again and again. Another call arriving in between (another
+ * vCPU, another context) finishes that drop and goes on as itself.
  *
  * Choices where the ABI leaves room (documented in docs/hypercalls.md):
  *  - CS must be a flat code selector (0xe033 or 0xe023) and SS the flat
@@ -138,26 +150,15 @@ static bool check_context(const struct vcpu_guest_context *c)
 	       pv_fpu_image_ok(c->fpu_ctxt);
 }
 
-/* A general + L4 type reference on the root named by cr (mfn << 12). */
-static int prepare_root(struct domain *d, uint64_t cr, mfn_t *out)
+/* The root named by cr (mfn << 12; 0 for none if optional), or -EINVAL. */
+static int root_of(uint64_t cr, bool optional, mfn_t *out)
 {
-	mfn_t m = mfn(cr >> 12);
-
-	if ((cr & 4095) != 0 || !mfn_valid(m)) {
-		return -EINVAL;
+	*out = mfn(cr >> 12);
+	if (cr == 0 && optional) {
+		*out = INVALID_MFN;
+		return 0;
 	}
-	if (page_get_and_type(mfn_to_page(m), &d->mm, PGT_l4, 0) != 0) {
-		return -EINVAL;
-	}
-	*out = m;
-	return 0;
-}
-
-static void root_drop(mfn_t m)
-{
-	if (!mfn_eq(m, INVALID_MFN)) {
-		page_put_and_type(mfn_to_page(m));
-	}
+	return (cr & 4095) != 0 || !mfn_valid(*out) ? -EINVAL : 0;
 }
 
 static void set_callback(struct pv_callback *cb, uint64_t address, bool mask)
@@ -226,57 +227,113 @@ static void commit_state(struct vcpu *v, const struct vcpu_guest_context *c)
 }
 
 /*
- * Prepares the GDT and the roots, then commits. c is checked. Returns 0
- * or -EINVAL with v unchanged.
+ * Validates the roots into v->mm.prepared (preemptibly, kept across
+ * parts), prepares the GDT and the LDT, then commits. c is checked.
+ * Returns 0; -EAGAIN (run again); or -EINVAL with v's state unchanged
+ * (the prepared roots are the caller's to drop).
  */
 static int install(struct vcpu *v, const struct vcpu_guest_context *c)
 {
 	struct domain *d = v->domain;
-	mfn_t kroot = INVALID_MFN, uroot = INVALID_MFN;
+	mfn_t kroot, uroot;
 	struct pv_gdt g;
 	struct mm_ldt ldt = { 0 };
 	uint64_t frames[FIRST_RESERVED_GDT_PAGE];
 	int rc;
 
+	rc = root_of(c->ctrlreg[3], false, &kroot);
+	if (rc == 0) {
+		rc = root_of(c->ctrlreg[1], true, &uroot);
+	}
+	if (rc == 0) {
+		rc = mm_vcpu_prepare_root(&v->mm, false, kroot);
+	}
+	if (rc == 0) {
+		rc = mm_vcpu_prepare_root(&v->mm, true, uroot);
+	}
+	if (rc == -EAGAIN) {
+		return rc;
+	}
+	if (rc != 0) {
+		return -EINVAL;
+	}
 	memcpy(frames, c->gdt_frames, sizeof(frames));
 	rc = pv_gdt_prepare(d, frames, (unsigned int)c->gdt_ents, &g);
-	if (rc == 0) {
-		rc = prepare_root(d, c->ctrlreg[3], &kroot);
-	}
-	if (rc == 0 && c->ctrlreg[1] != 0) {
-		rc = prepare_root(d, c->ctrlreg[1], &uroot);
+	if (rc != 0) {
+		return -EINVAL;
 	}
 	/* The LDT's pages as the new kernel root maps them (mm_ldt.h). */
-	if (rc == 0) {
-		rc = mm_ldt_prepare(&d->mm, kroot,
-				    c->ldt_ents != 0 ? c->ldt_base : 0,
-				    (unsigned int)c->ldt_ents, &ldt);
-	}
-	if (rc == 0) {
-		commit_state(v, c);
-		pv_gdt_install(v, &g);
-		mm_ldt_install(&v->mm, &ldt);
-		if (!mfn_eq(uroot, INVALID_MFN)) {
-			rc = mm_vcpu_set_root(&v->mm, true, uroot, 0);
-		}
-		/* Everything above must be seen before the vCPU counts. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (rc == 0) {
-			rc = mm_vcpu_set_root(&v->mm, false, kroot, 0);
-			if (rc != 0) {
-				(void)mm_vcpu_set_root(&v->mm, true, mfn(0), 0);
-			}
-		}
-		if (rc != 0) {
-			pv_gdt_release(&v->arch.gdt);
-			mm_ldt_release(&v->mm.ldt);
-		}
-	} else {
+	rc = mm_ldt_prepare(&d->mm, kroot, c->ldt_ents != 0 ? c->ldt_base : 0,
+			    (unsigned int)c->ldt_ents, &ldt);
+	if (rc != 0) {
 		pv_gdt_release(&g);
+		return -EINVAL;
 	}
-	root_drop(kroot);
-	root_drop(uroot);
-	return rc == 0 ? 0 : -EINVAL;
+	/*
+	 * Commit. The roots are validated and held, so installing them only
+	 * adds references (no validation, nothing to stop).
+	 */
+	commit_state(v, c);
+	pv_gdt_install(v, &g);
+	mm_ldt_install(&v->mm, &ldt);
+	rc = 0;
+	if (!mfn_eq(uroot, INVALID_MFN)) {
+		rc = mm_vcpu_set_root(&v->mm, true, uroot, 0);
+	}
+	/* Everything above must be seen before the vCPU counts. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (rc == 0) {
+		rc = mm_vcpu_set_root(&v->mm, false, kroot, 0);
+		if (rc != 0) {
+			(void)mm_vcpu_set_root(&v->mm, true, mfn(0), 0);
+		}
+	}
+	if (rc != 0) {
+		pv_gdt_release(&v->arch.gdt);
+		mm_ldt_release(&v->mm.ldt);
+		return -EINVAL;
+	}
+	/*
+	 * The prepared references go; the installed roots hold their own,
+	 * so none is the last and nothing is devalidated here.
+	 */
+	(void)mm_vcpu_drop_prepared(&v->mm);
+	return 0;
+}
+
+/*
+ * A failed call's roots are being dropped (v->arch.init_error): drop the
+ * rest. Returns -EAGAIN (run again); the failed call's error if this is
+ * that call's continuation (same caller, same context); else 0, and the
+ * call goes on as a new one.
+ */
+static int finish_failed(struct vcpu *v, uint64_t ctxt_gva)
+{
+	int rc = v->arch.init_error;
+
+	if (rc == 0) {
+		return 0;
+	}
+	if (mm_vcpu_drop_prepared(&v->mm) != 0) {
+		return -EAGAIN;
+	}
+	v->arch.init_error = 0;
+	if (v->arch.init_caller == current_vcpu() && v->arch.init_gva == ctxt_gva) {
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * install() failed after roots may have been validated: drops them,
+ * preemptibly, remembering the error for the continuations.
+ */
+static int fail(struct vcpu *v, uint64_t ctxt_gva, int error)
+{
+	v->arch.init_error = error;
+	v->arch.init_caller = current_vcpu();
+	v->arch.init_gva = ctxt_gva;
+	return finish_failed(v, ctxt_gva);
 }
 
 int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
@@ -289,21 +346,31 @@ int arch_vcpu_initialise(struct vcpu *v, uint64_t ctxt_gva)
 				__ATOMIC_ACQ_REL)) {
 		return -EEXIST;
 	}
-	c = xmalloc(sizeof(*c));
-	if (c == NULL) {
-		rc = -ENOMEM;
-	} else if (guest_copy_from(c, ctxt_gva, sizeof(*c)) != 0) {
-		rc = -EFAULT;
-	} else if (!mfn_eq(v->mm.kernel_root, INVALID_MFN)) {
+	c = NULL;
+	if (!mfn_eq(v->mm.kernel_root, INVALID_MFN)) {
 		rc = -EEXIST; /* initialised just before we claimed it */
-	} else if (!check_context(c)) {
-		rc = -EINVAL;
 	} else {
-		rc = install(v, c);
+		rc = finish_failed(v, ctxt_gva);
+	}
+	if (rc == 0) {
+		c = xmalloc(sizeof(*c));
+		if (c == NULL) {
+			rc = -ENOMEM;
+		} else if (guest_copy_from(c, ctxt_gva, sizeof(*c)) != 0) {
+			rc = -EFAULT;
+		} else if (!check_context(c)) {
+			rc = -EINVAL;
+		} else {
+			rc = install(v, c);
+		}
+		/* Nothing of a failed call stays held, roots included. */
+		if (rc != 0 && rc != -EAGAIN) {
+			rc = fail(v, ctxt_gva, rc);
+		}
 	}
 	xfree(c);
 	__atomic_store_n(&v->arch.initialising, false, __ATOMIC_RELEASE);
-	return rc;
+	return rc == -EAGAIN ? -ERESTART : rc;
 }
 
 void arch_vcpu_destroy(struct vcpu *v)

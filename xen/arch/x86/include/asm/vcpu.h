@@ -32,6 +32,14 @@ struct arch_vcpu {
 	/* VCPUOP_initialise is running for this vCPU (pv/vcpu_context.c). */
 	bool initialising;
 	/*
+	 * A VCPUOP_initialise that failed after its roots were validated
+	 * (pv/vcpu_context.c): its error, its caller and context address,
+	 * kept while its continuations drop those roots; init_error 0: none.
+	 */
+	int init_error;
+	const struct vcpu *init_caller;
+	uint64_t init_gva;
+	/*
 	 * DS, ES, FS, GS while off the CPU (pv/segments.c); failsafe: one
 	 * of them could not be reloaded, the failsafe callback is due.
 	 */
