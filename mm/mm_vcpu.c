@@ -297,8 +297,7 @@ int mm_vcpu_prepare_root(struct mm_vcpu *v, bool user, mfn_t m)
 		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), INVALID_MFN);
 		return -EINVAL;
 	}
-	rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4,
-			       PTYPE_PREEMPTIBLE);
+	rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4, PTYPE_PREEMPTIBLE);
 	if (rc == 0) {
 		v->prepared[i] = m;
 	}

@@ -318,7 +318,8 @@ static int finish_failed(struct vcpu *v, uint64_t ctxt_gva)
 		return -EAGAIN;
 	}
 	v->arch.init_error = 0;
-	if (v->arch.init_caller == current_vcpu() && v->arch.init_gva == ctxt_gva) {
+	if (v->arch.init_caller == current_vcpu() &&
+	    v->arch.init_gva == ctxt_gva) {
 		return rc;
 	}
 	return 0;
