@@ -236,7 +236,11 @@ static int entry_set(const struct mm_table_ref *t, unsigned int slot,
 		     struct page_info **pending)
 {
 	uint64_t *p = &t->entries[slot];
-	struct pte_ctx c = { .d = d, .fd = fd, .table = t->pg, .flags = flags };
+	struct pte_ctx c = { .d = d,
+			     .fd = fd,
+			     .table = t->pg,
+			     .flags = flags,
+			     .failed = pending };
 	uint64_t store, old;
 	int rc;
 

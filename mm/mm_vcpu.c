@@ -208,6 +208,28 @@ static void m2p_strict_adjust(struct mm_vcpu *v, mfn_t m, bool user)
 	tlb_flush_commit(&f);
 }
 
+/*
+ * A general and an L4 type reference on m for v. Preemptible, a failed
+ * validation's release that stops becomes v's pending put.
+ */
+static int get_root(struct mm_vcpu *v, mfn_t m, unsigned int flags)
+{
+	struct page_info *pg = mfn_to_page(m);
+	int rc;
+
+	if (!page_get(pg, v->d)) {
+		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), m);
+		return -EINVAL;
+	}
+	rc = ptype_get_deferred(pg, PGT_l4, v->d, flags,
+				(flags & PTYPE_PREEMPTIBLE) ? &v->put_pending
+							    : NULL);
+	if (rc != 0) {
+		page_put(pg);
+	}
+	return rc;
+}
+
 int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 {
 	mfn_t *slot = user ? &v->user_root : &v->kernel_root;
@@ -223,7 +245,7 @@ int mm_vcpu_set_root(struct mm_vcpu *v, bool user, mfn_t m, unsigned int flags)
 				    INVALID_MFN);
 			return -EINVAL;
 		}
-		rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4, flags);
+		rc = get_root(v, m, flags);
 		if (rc != 0) {
 			return rc;
 		}
@@ -297,7 +319,7 @@ int mm_vcpu_prepare_root(struct mm_vcpu *v, bool user, mfn_t m)
 		mm_why_note(XENO_WHY_NOT_OWN_FRAME, mfn_x(m), INVALID_MFN);
 		return -EINVAL;
 	}
-	rc = page_get_and_type(mfn_to_page(m), v->d, PGT_l4, PTYPE_PREEMPTIBLE);
+	rc = get_root(v, m, PTYPE_PREEMPTIBLE);
 	if (rc == 0) {
 		v->prepared[i] = m;
 	}

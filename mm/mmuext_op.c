@@ -74,7 +74,10 @@ static int ext_pin(struct ext_ctx *c, const struct mmuext_op *op)
 	uint64_t type = (uint64_t)(op->cmd - MMUEXT_PIN_L1_TABLE + 1)
 			<< PGT_type_shift;
 
-	return ptype_pin(c->fd.d, mfn(op->arg1.mfn), type, PTYPE_PREEMPTIBLE);
+	/* A failed validation's release that stops: the pending put. */
+	ASSERT(c->v->put_pending == NULL);
+	return ptype_pin_deferred(c->fd.d, mfn(op->arg1.mfn), type,
+				  PTYPE_PREEMPTIBLE, &c->v->put_pending);
 }
 
 /* A devalidation that stops becomes the vCPU's pending put (batch_one). */

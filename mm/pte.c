@@ -296,7 +296,8 @@ static int upper_get(unsigned int level, uint64_t e, const struct pte_ctx *c)
 	if (ptype_type(t) == level_type(level) && ptype_count(t) != 0) {
 		rc = linear_get(level, e, t, c);
 	} else {
-		rc = ptype_get(t, level_type(level - 1), c->d, c->flags);
+		rc = ptype_get_deferred(t, level_type(level - 1), c->d,
+					c->flags, c->failed);
 	}
 	if (rc != 0) {
 		page_put(t);

@@ -16,6 +16,11 @@
  *               wanting it wait; only that CPU changes index or leaves.
  *   PARTIAL     n = 1, work stopped at a preemption point at index.
  *
+ * A validation that fails at an entry releases the entries before it as
+ * a devalidation from that entry down, so it is preemptible as well; a
+ * stopped one is a PARTIAL state like any other, handed to the caller
+ * (fail_unwind).
+ *
  * PARTIAL is one state for both directions, because it means the same
  * thing either way: entries [0, index) hold their references, entries
  * [index, 512) hold none, and the state itself owns the count and one
@@ -48,8 +53,8 @@
  *   BUSY 1    all entries valid              IN USE 1  tr_finish
  *   BUSY 1    preemption point, or nested    PARTIAL   tr_preempt
  *             validation preempted
- *   BUSY 1    an entry fails (entries done   IDLE      tr_idle
- *             so far released)
+ *   BUSY 1    an entry fails                 BUSY 0 at fail_unwind
+ *                                            the entry
  *   IN USE    put, n > 1 or writable         IN USE-1  tr_put_more
  *             (writable 1 -> IDLE)           / IDLE
  *   IN USE    put, n = 1, page table         BUSY 0    tr_start_devalidate
@@ -518,21 +523,6 @@ static uint64_t *table_map(struct page_info *pg)
 	return arch_mfn_to_virt(page_to_mfn(pg));
 }
 
-/* Drops the references of entries [0, end) of a table of the level. */
-static void table_release(struct page_info *pg, unsigned int level,
-			  unsigned int end)
-{
-	uint64_t *t = table_map(pg);
-	unsigned int i;
-
-	for (i = 0; i < end; i++) {
-		if (level == 4 && l4_slot_is_hyp(i)) {
-			continue;
-		}
-		pte_put(level, t[i], pg);
-	}
-}
-
 /*
  * The table passed: stores every entry as adjusted (§9.6) and, in an L4,
  * the hypervisor's slots. Nothing is written before, so a table that
@@ -555,14 +545,17 @@ static void table_adjust(struct page_info *pg, unsigned int level)
 
 /*
  * Validates entries from *index on. Returns 0 when all are valid (and
- * stored adjusted); -EAGAIN with *index the next entry to do; or an error
- * after releasing every entry before the bad one.
+ * stored adjusted); -EAGAIN with *index the next entry to do; or the bad
+ * entry's error with *index at it (entries before it still hold their
+ * references: fail_unwind releases them).
  */
 static int table_validate(struct page_info *pg, unsigned int level,
 			  struct mm_domain *d, unsigned int flags,
 			  unsigned int *index)
 {
-	struct pte_ctx c = { .d = d, .fd = d, .table = pg, .flags = flags };
+	struct pte_ctx c = {
+		.d = d, .fd = d, .table = pg, .flags = flags | PTYPE_NESTED
+	};
 	uint64_t *t = table_map(pg);
 	unsigned int i, start = *index;
 	int rc;
@@ -583,7 +576,7 @@ static int table_validate(struct page_info *pg, unsigned int level,
 		}
 		if (rc != 0) {
 			mm_why_where(page_to_mfn(pg), i);
-			table_release(pg, level, i);
+			*index = i;
 			return rc;
 		}
 	}
@@ -627,8 +620,41 @@ static bool still_held(const struct page_info *pg)
  * The validation holds a general reference of its own from its start
  * until it finishes or fails, so a PARTIAL frame stays allocated.
  */
+/*
+ * A validation failed at entry index of BUSY 1 pg (validate's general
+ * reference held): entries [0, index) hold their references, and entry
+ * index may point at an orphan, a lower table whose own failed
+ * validation stopped while releasing. Releases them as a devalidation
+ * from index down (BUSY 0), which takes validate's reference along.
+ * Preemptible, that may stop with pg PARTIAL: nested in another table's
+ * validation, pg is then that table's orphan, finished by its release;
+ * at the top it goes to *failed, with a general reference of its own,
+ * for the caller to finish like a pending put. With nowhere to go
+ * (failed NULL or taken), the release runs to the end now.
+ */
+static void fail_unwind(struct page_info *pg, unsigned int level,
+			unsigned int flags, unsigned int index,
+			struct page_info **failed)
+{
+	bool nested = (flags & PTYPE_NESTED) != 0;
+
+	if (!nested && (failed == NULL || *failed != NULL)) {
+		flags &= ~PTYPE_PREEMPTIBLE;
+	}
+	ti_update(pg, PGT_count_mask | PGT_index_mask, ti_with_index(0, index));
+	count_event(&stats.failed_validations);
+	if (devalidate(pg, level, flags, true) != -EAGAIN || nested) {
+		return;
+	}
+	if (page_get_foreign(pg)) {
+		*failed = pg;
+	} else {
+		(void)ptype_finish_put(pg, 0);
+	}
+}
+
 static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
-		    unsigned int flags, bool resumed)
+		    unsigned int flags, bool resumed, struct page_info **failed)
 {
 	uint64_t x = atomic_read64(&pg->type_info);
 	unsigned int index = ti_index(x);
@@ -663,13 +689,13 @@ static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 		}
 		return rc;
 	}
-	if (rc == 0) {
-		tr_finish(pg);
-	} else {
-		tr_idle(pg);
+	if (rc != 0) {
+		fail_unwind(pg, type_level(type), flags, index, failed);
+		return rc;
 	}
+	tr_finish(pg);
 	page_put(pg);
-	return rc;
+	return 0;
 }
 
 /*
@@ -880,6 +906,12 @@ static int given_back_partial(struct page_info *pg, uint64_t type,
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	      unsigned int flags)
 {
+	return ptype_get_deferred(pg, type, d, flags, NULL);
+}
+
+int ptype_get_deferred(struct page_info *pg, uint64_t type, struct mm_domain *d,
+		       unsigned int flags, struct page_info **failed)
+{
 	uint64_t x;
 
 	ASSERT(type == PGT_writable || is_validated_type(type));
@@ -910,7 +942,8 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 				return validate_seg_desc(pg);
 			}
 			return is_table_type(type)
-				       ? validate(pg, type, d, flags, false)
+				       ? validate(pg, type, d, flags, false,
+						  failed)
 				       : 0;
 		}
 		if (ti_type(x) != type) {
@@ -923,7 +956,7 @@ int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 			if (!tr_resume(pg, x)) {
 				continue;
 			}
-			return validate(pg, type, d, flags, true);
+			return validate(pg, type, d, flags, true, failed);
 		}
 		if (ti_count(x) == PTYPE_COUNT_MAX) {
 			mm_why_note(XENO_WHY_TYPE_OVERFLOW, type,
@@ -1037,6 +1070,12 @@ static struct page_info *get_own_frame(struct mm_domain *d, mfn_t m)
  */
 int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 {
+	return ptype_pin_deferred(d, m, type, flags, NULL);
+}
+
+int ptype_pin_deferred(struct mm_domain *d, mfn_t m, uint64_t type,
+		       unsigned int flags, struct page_info **failed)
+{
 	struct page_info *pg;
 	int rc;
 
@@ -1053,7 +1092,7 @@ int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags)
 		page_put(pg);
 		return -EINVAL;
 	}
-	rc = ptype_get(pg, type, d, flags);
+	rc = ptype_get_deferred(pg, type, d, flags, failed);
 	if (rc != 0) {
 		page_put(pg);
 		return rc;
@@ -1206,6 +1245,8 @@ void ptype_stats_read(struct ptype_stats *out)
 		&stats.devalidation_preemptions, __ATOMIC_RELAXED);
 	out->stale_flushes =
 		__atomic_load_n(&stats.stale_flushes, __ATOMIC_RELAXED);
+	out->failed_validations =
+		__atomic_load_n(&stats.failed_validations, __ATOMIC_RELAXED);
 }
 
 void ptype_stats_reset(void)

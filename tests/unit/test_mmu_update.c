@@ -653,10 +653,9 @@ struct big_tree {
 	uint32_t page_counts[GUEST_PAGES]; /* before it was hooked */
 };
 
-static void big_tree_build(struct guest *gu, struct big_tree *t)
+/* The tree's tables, written but not validated; bad: its last entry. */
+static void big_tree_make(struct guest *gu, struct big_tree *t, uint64_t bad)
 {
-	struct mmu_update r;
-	uint32_t done;
 	unsigned int i, j, k;
 
 	for (i = 0; i < GUEST_PAGES; i++) {
@@ -677,6 +676,17 @@ static void big_tree_build(struct guest *gu, struct big_tree *t)
 			}
 		}
 	}
+	if (bad != 0) {
+		tab(t->l1[BIG_L2S * BIG_L1S - 1])[59] = bad;
+	}
+}
+
+static void big_tree_build(struct guest *gu, struct big_tree *t)
+{
+	struct mmu_update r;
+	uint32_t done;
+
+	big_tree_make(gu, t, 0);
 	r = mu(ma(gu->l4, BIG_SLOT), 0, ent(t->l3, PTE_P | PTE_RW));
 	assert_int_equal(mmu(gu, &r, 1, &done, DOMID_SELF), 0);
 	assert_int_equal(ptype_count(t->l3), 1);
@@ -887,6 +897,111 @@ static void test_drop_teardown_pending(void **state)
 }
 
 /*
+ * A validation that fails at the tree's very last entry, preemptibly:
+ * the release of everything validated before it stops too, and the
+ * call still returns the entry's error at once, with the tree's top
+ * table left half-released as the vCPU's pending put (no write of a
+ * half-released table, no writable mapping of it). The next MMU call,
+ * even an empty one, finishes it first; then nothing is held.
+ */
+static void failed_release_continued(struct big_tree *t, long rc,
+				     const struct ptype_stats *st)
+{
+	struct mmu_update r;
+	uint32_t done;
+
+	assert_int_equal(rc, -EBUSY);
+	assert_int_equal(why(&g)->reason, XENO_WHY_L1_NOT_OWNER);
+	/* Each level's validation failed: L1, L2, L3 (and L4 if pinned). */
+	assert_true(st->failed_validations >= 3);
+	assert_true(st->devalidation_preemptions >= 1);
+	assert_ptr_equal(g.v.put_pending, t->l3);
+	assert_true(ptype_partial(t->l3));
+	assert_int_equal(mm_audit(), 0);
+	r = mu(ma(h2.l1, 30), 0, ent(t->l3, PTE_P | PTE_RW));
+	assert_int_equal(mmu(&h2, &r, 1, &done, DOMID_SELF), -EBUSY);
+	/* An empty batch finishes the release (continued). */
+	assert_int_equal(mmu(&g, &r, 0, &done, DOMID_SELF), 0);
+	assert_true(last_restarts >= 10);
+	assert_null(g.v.put_pending);
+	big_tree_released(&g, t);
+}
+
+static void test_failed_validation_hook(void **state)
+{
+	static struct big_tree t;
+	struct page_info *theirs;
+	struct ptype_stats st;
+	struct mmu_update r;
+	uint32_t done;
+	long rc;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	theirs = new_frame(&d2);
+	big_tree_make(&g, &t, ent(theirs, PTE_P));
+	ptype_stats_reset();
+	ptype_set_preempt_interval(50);
+	r = mu(ma(g.l4, BIG_SLOT), 0, ent(t.l3, PTE_P | PTE_RW));
+	rc = mmu(&g, &r, 1, &done, DOMID_SELF);
+	ptype_stats_read(&st);
+	assert_int_equal(done, 0);
+	assert_int_equal(tab(g.l4)[BIG_SLOT], 0);
+	failed_release_continued(&t, rc, &st);
+	ptype_set_preempt_interval(0);
+}
+
+static void test_failed_validation_pin(void **state)
+{
+	static struct big_tree t;
+	struct page_info *theirs;
+	struct ptype_stats st;
+	struct mmuext_op o;
+	uint32_t done;
+	long rc;
+
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	theirs = new_frame(&d2);
+	big_tree_make(&g, &t, ent(theirs, PTE_P));
+	ptype_stats_reset();
+	ptype_set_preempt_interval(50);
+	o = eo(MMUEXT_PIN_L3_TABLE, mfn_x(mfn_of(t.l3)), 0);
+	rc = ext(&g, &o, 1, &done, DOMID_SELF);
+	ptype_stats_read(&st);
+	assert_int_equal(done, 0);
+	assert_false(ptype_pinned(t.l3));
+	failed_release_continued(&t, rc, &st);
+	ptype_set_preempt_interval(0);
+}
+
+/*
+ * Without a preemptible caller (ptype_get), the same failure releases
+ * everything before it returns.
+ */
+static void test_failed_validation_at_once(void **state)
+{
+	static struct big_tree t;
+	struct page_info *theirs;
+	int rc;
+
+	guest_init(&g, &d1, 0, 1);
+	theirs = new_frame(&d2);
+	big_tree_make(&g, &t, ent(theirs, PTE_P));
+	ptype_set_preempt_interval(50);
+	assert_true(page_get(t.l3, &d1));
+	/* The validation itself stops and is resumed; its release not. */
+	do {
+		rc = ptype_get(t.l3, PGT_l3, &d1, PTYPE_PREEMPTIBLE);
+	} while (rc == -EAGAIN);
+	assert_int_equal(rc, -EBUSY);
+	assert_false(ptype_partial(t.l3));
+	page_put(t.l3);
+	ptype_set_preempt_interval(0);
+	big_tree_released(&g, &t);
+}
+
+/*
  * A privileged caller clears the L4 entry over d1's tree (PFD = d1): the
  * stopped devalidation is the caller's pending put, not d1's vCPU's, and
  * the caller's continuations finish it, each part audited.
@@ -997,6 +1112,9 @@ int main(void)
 		MM_TEST(test_batch_middle_drop),
 		MM_TEST(test_drop_seen_by_other_vcpu),
 		MM_TEST(test_drop_teardown_pending),
+		MM_TEST(test_failed_validation_hook),
+		MM_TEST(test_failed_validation_pin),
+		MM_TEST(test_failed_validation_at_once),
 		MM_TEST(test_foreign_drop_continued),
 		MM_TEST(test_foreign_drop_owner_dies),
 	};

@@ -32,6 +32,12 @@
  *                        root (validation continued), reads through it,
  *                        moves to the kernel's tables and goes down;
  *                        all idle again
+ *   bigtree.failed_pin   the tree's very last L1 entry made bad (no
+ *                        RAM): the pin fails with -EPERM after
+ *                        validating nearly everything; the release of
+ *                        that stops and is left to the vCPU (the L4
+ *                        half-released meanwhile), and the next MMU call
+ *                        finishes it; all idle again, entry restored
  *   bigtree.repin_storm  pin and unpin in a loop while vCPU 1 keeps
  *                        pinning and unpinning the same L4 (it may catch
  *                        it half-devalidated and revalidate it); in the
@@ -391,6 +397,50 @@ static void test_vcpu_init_root(void)
 	pv_test_end();
 }
 
+/* Rewrites the last L1 of the tree, its last entry last. */
+static void set_last_entry(uint64_t last)
+{
+	uint64_t *t = edit(l1[NL1 - 1]);
+	unsigned int j;
+
+	for (j = 0; j < 512; j++) {
+		t[j] = (data[(NL1 - 1 + j) % NDATA] << 12) | RO_FLAGS;
+	}
+	t[511] = last;
+	if (pv_map_page((uint64_t)scratch, scratch_mfn, PV_PTE_DATA) != 0) {
+		pv_crash("cannot map the scratch page back");
+	}
+}
+
+static void test_failed_pin(void)
+{
+	struct xeno_stats a, b, c;
+	struct xeno_mm_frame_info fi;
+	struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	unsigned int done;
+
+	pv_test_begin("bigtree.failed_pin");
+	set_last_entry((0xffffffULL << 12) | RO_FLAGS);
+	counts(&a);
+	PV_CHECK_EQ(pv_pin_table(4, l4), -EPERM);
+	PV_CHECK_EQ(pv_last_refusal_reason(), XENO_WHY_L1_NOT_RAM);
+	counts(&b);
+	PV_CHECK_EQ(b.validations - a.validations, NL1 + 3);
+	PV_CHECK(b.devalidation_stops > a.devalidation_stops,
+		 "the release never stopped");
+	frame_info(l4, &fi);
+	PV_CHECK_EQ(fi.flags & XENO_FRAME_PARTIAL, XENO_FRAME_PARTIAL);
+	/* Any MMU call finishes it first (continued as needed). */
+	PV_CHECK_OK(HYPERVISOR_mmuext_op(&op, 1, &done, DOMID_SELF));
+	counts(&c);
+	PV_CHECK_EQ(c.devalidations - a.devalidations, NL1 + 3);
+	printf("bigtree: failed pin release stops %lu\n",
+	       (unsigned long)(c.devalidation_stops - a.devalidation_stops));
+	check_idle();
+	set_last_entry((data[(NL1 - 1 + 511) % NDATA] << 12) | RO_FLAGS);
+	pv_test_end();
+}
+
 /* vCPU 1: pins and unpins the big L4 until told to stop. */
 static void storm(void *arg)
 {
@@ -471,6 +521,7 @@ int main(void)
 	test_cr3_write();
 	test_vcpu_init_fail();
 	test_vcpu_init_root();
+	test_failed_pin();
 	test_repin_storm();
 	bench();
 	/* Left pinned: the domain's teardown releases it (in steps). */

@@ -73,6 +73,8 @@ struct pte_ctx {
 	struct mm_domain *fd;	 /* owner of L1 targets: d, or a foreign FD */
 	struct page_info *table; /* the table holding the entry */
 	unsigned int flags;	 /* PTYPE_PREEMPTIBLE for nested validation */
+	/* A failed validation's stopped release (ptype_get_deferred). */
+	struct page_info **failed;
 };
 
 /*

@@ -34,6 +34,7 @@
 
 /* ptype_get() / ptype_pin() flags. */
 #define PTYPE_PREEMPTIBLE 0x1 /* may return -EAGAIN (continuation) */
+#define PTYPE_NESTED	  0x2 /* internal: inside another validation */
 
 /* The largest type count; ptype_get fails beyond it. */
 #define PTYPE_COUNT_MAX 0xffffffffU
@@ -49,6 +50,19 @@
  */
 int ptype_get(struct page_info *pg, uint64_t type, struct mm_domain *d,
 	      unsigned int flags);
+
+/*
+ * ptype_get, for callers that can continue a failed validation's release
+ * (a vCPU's pending put, NULL on entry). With PTYPE_PREEMPTIBLE, a
+ * validation that fails releases what it validated preemptibly, and if
+ * that stops, the function still returns the entry's error, with
+ * *failed = pg left half-devalidated and holding a general reference of
+ * its own: finish it with ptype_finish_put(pg, ...) and then page_put(pg),
+ * like ptype_put_deferred's pending frame. ptype_get, and this one with
+ * *failed taken already, run such a release to the end.
+ */
+int ptype_get_deferred(struct page_info *pg, uint64_t type, struct mm_domain *d,
+		       unsigned int flags, struct page_info **failed);
 
 /*
  * PGT_seg_desc (GDT/LDT frames): the first reference runs check over the
@@ -107,6 +121,10 @@ void page_put_and_type(struct page_info *pg);
  * -EAGAIN (preemptible); or the validation's error.
  */
 int ptype_pin(struct mm_domain *d, mfn_t m, uint64_t type, unsigned int flags);
+
+/* ptype_pin, with failed as in ptype_get_deferred. */
+int ptype_pin_deferred(struct mm_domain *d, mfn_t m, uint64_t type,
+		       unsigned int flags, struct page_info **failed);
 
 /* MMUEXT_UNPIN_TABLE. Returns 0, or -EINVAL if m is not d's or not pinned. */
 int ptype_unpin(struct mm_domain *d, mfn_t m);
@@ -170,6 +188,9 @@ struct ptype_stats {
 	uint64_t devalidations; /* page tables devalidated */
 	uint64_t preemptions;	/* validations stopped with -EAGAIN */
 	uint64_t devalidation_preemptions; /* devalidations stopped */
+	uint64_t failed_validations;	   /* validations that found a bad entry
+					(their release counts as a
+					devalidation) */
 	uint64_t stale_flushes; /* changes of type (each flushes the CPUs
 				   that may cache the old use, mm/tlb.c) */
 };
