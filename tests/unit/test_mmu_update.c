@@ -927,21 +927,25 @@ static void failed_release_continued(struct big_tree *t, long rc,
 	big_tree_released(&g, t);
 }
 
+/* g and h2 (both d1), and t with a last entry mapping d2's frame. */
+static void failed_tree_setup(struct big_tree *t)
+{
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&h2, &d1, 1, 2);
+	big_tree_make(&g, t, ent(new_frame(&d2), PTE_P));
+	ptype_stats_reset();
+	ptype_set_preempt_interval(50);
+}
+
 static void test_failed_validation_hook(void **state)
 {
 	static struct big_tree t;
-	struct page_info *theirs;
 	struct ptype_stats st;
 	struct mmu_update r;
 	uint32_t done;
 	long rc;
 
-	guest_init(&g, &d1, 0, 1);
-	guest_init(&h2, &d1, 1, 2);
-	theirs = new_frame(&d2);
-	big_tree_make(&g, &t, ent(theirs, PTE_P));
-	ptype_stats_reset();
-	ptype_set_preempt_interval(50);
+	failed_tree_setup(&t);
 	r = mu(ma(g.l4, BIG_SLOT), 0, ent(t.l3, PTE_P | PTE_RW));
 	rc = mmu(&g, &r, 1, &done, DOMID_SELF);
 	ptype_stats_read(&st);
@@ -954,18 +958,12 @@ static void test_failed_validation_hook(void **state)
 static void test_failed_validation_pin(void **state)
 {
 	static struct big_tree t;
-	struct page_info *theirs;
 	struct ptype_stats st;
 	struct mmuext_op o;
 	uint32_t done;
 	long rc;
 
-	guest_init(&g, &d1, 0, 1);
-	guest_init(&h2, &d1, 1, 2);
-	theirs = new_frame(&d2);
-	big_tree_make(&g, &t, ent(theirs, PTE_P));
-	ptype_stats_reset();
-	ptype_set_preempt_interval(50);
+	failed_tree_setup(&t);
 	o = eo(MMUEXT_PIN_L3_TABLE, mfn_x(mfn_of(t.l3)), 0);
 	rc = ext(&g, &o, 1, &done, DOMID_SELF);
 	ptype_stats_read(&st);
@@ -1002,6 +1000,24 @@ static void test_failed_validation_at_once(void **state)
 }
 
 /*
+ * d1's tree hooked by g, then hp (privileged) clears that L4 entry with
+ * PFD = d1: the first part stops in the devalidation (interval 50); h
+ * is the call to continue.
+ */
+static void foreign_drop_start(struct big_tree *t, struct hcall_args *h)
+{
+	guest_init(&g, &d1, 0, 1);
+	guest_init(&hp, &dp, 0, 2);
+	big_tree_build(&g, t);
+	guest_enter(&hp);
+	*(struct mmu_update *)gmem(&hp, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
+	*h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, (2U << 16) | 1, 0 } };
+	ptype_set_preempt_interval(50);
+	assert_int_equal(do_mmu_update(h), -ERESTART);
+	assert_ptr_equal(hp.v.put_pending, t->l3);
+}
+
+/*
  * A privileged caller clears the L4 entry over d1's tree (PFD = d1): the
  * stopped devalidation is the caller's pending put, not d1's vCPU's, and
  * the caller's continuations finish it, each part audited.
@@ -1013,15 +1029,7 @@ static void test_foreign_drop_continued(void **state)
 	unsigned int parts = 1;
 	long rc;
 
-	guest_init(&g, &d1, 0, 1);
-	guest_init(&hp, &dp, 0, 2);
-	big_tree_build(&g, &t);
-	guest_enter(&hp);
-	*(struct mmu_update *)gmem(&hp, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
-	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, (2U << 16) | 1, 0 } };
-	ptype_set_preempt_interval(50);
-	assert_int_equal(do_mmu_update(&h), -ERESTART);
-	assert_ptr_equal(hp.v.put_pending, t.l3);
+	foreign_drop_start(&t, &h);
 	assert_null(g.v.put_pending);
 	assert_true(ptype_partial(t.l3));
 	assert_int_equal(*(uint32_t *)gmem(&hp, PDONE_VA), 1);
@@ -1052,16 +1060,8 @@ static void test_foreign_drop_owner_dies(void **state)
 	uint32_t done;
 	unsigned int i;
 
-	guest_init(&g, &d1, 0, 1);
-	guest_init(&hp, &dp, 0, 2);
-	big_tree_build(&g, &t);
-	guest_enter(&hp);
-	*(struct mmu_update *)gmem(&hp, REQ_VA) = mu(ma(g.l4, BIG_SLOT), 0, 0);
-	h = (struct hcall_args){ { REQ_VA, 1, PDONE_VA, (2U << 16) | 1, 0 } };
-	ptype_set_preempt_interval(50);
-	assert_int_equal(do_mmu_update(&h), -ERESTART);
+	foreign_drop_start(&t, &h);
 	ptype_set_preempt_interval(0);
-	assert_ptr_equal(hp.v.put_pending, t.l3);
 	/* d1 dies: its vCPU, then its memory. */
 	host_set_cpu(g.cpu);
 	mm_vcpu_switch(&g.v, NULL);
