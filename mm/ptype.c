@@ -526,7 +526,8 @@ static uint64_t *table_map(struct page_info *pg)
 /*
  * The table passed: stores every entry as adjusted (§9.6) and, in an L4,
  * the hypervisor's slots. Nothing is written before, so a table that
- * fails is left as the guest wrote it.
+ * fails is left as the guest wrote it (but for an L4's hypervisor slots,
+ * which its release clears).
  */
 static void table_adjust(struct page_info *pg, unsigned int level)
 {
@@ -616,11 +617,6 @@ static bool still_held(const struct page_info *pg)
 }
 
 /*
- * Runs (or continues) the validation of a BUSY frame and leaves BUSY.
- * The validation holds a general reference of its own from its start
- * until it finishes or fails, so a PARTIAL frame stays allocated.
- */
-/*
  * A validation failed at entry index of BUSY 1 pg (validate's general
  * reference held): entries [0, index) hold their references, and entry
  * index may point at an orphan, a lower table whose own failed
@@ -653,6 +649,11 @@ static void fail_unwind(struct page_info *pg, unsigned int level,
 	}
 }
 
+/*
+ * Runs (or continues) the validation of a BUSY frame and leaves BUSY.
+ * The validation holds a general reference of its own from its start
+ * until it finishes or fails, so a PARTIAL frame stays allocated.
+ */
 static int validate(struct page_info *pg, uint64_t type, struct mm_domain *d,
 		    unsigned int flags, bool resumed, struct page_info **failed)
 {
