@@ -63,27 +63,46 @@ static const uint64_t *table_va(uint64_t mfn)
 	return pv_pfn_to_va(pfn);
 }
 
-uint64_t pv_l1e_maddr(uint64_t va)
+uint64_t pv_entry_maddr(uint64_t va, unsigned int level)
 {
 	uint64_t mfn = pv_current_l4_mfn();
 
-	for (int level = 4; level > 1; level--) {
+	for (unsigned int l = 4; l > level; l--) {
 		const uint64_t *t = table_va(mfn);
-		unsigned int idx =
-			(va >> (PV_PAGE_SHIFT + 9 * (level - 1))) & 511;
+		unsigned int idx = (va >> (PV_PAGE_SHIFT + 9 * (l - 1))) & 511;
 		uint64_t e;
 
 		if (!t) {
 			return 0;
 		}
 		e = t[idx];
-		if (!(e & PV_PTE_P) || (level < 4 && (e & PV_PTE_PS))) {
+		if (!(e & PV_PTE_P) || (l < 4 && (e & PV_PTE_PS))) {
 			return 0;
 		}
 		mfn = (e & PV_PTE_ADDR) >> PV_PAGE_SHIFT;
 	}
 	return (mfn << PV_PAGE_SHIFT) +
-	       ((va >> PV_PAGE_SHIFT) & 511) * sizeof(uint64_t);
+	       ((va >> (PV_PAGE_SHIFT + 9 * (level - 1))) & 511) *
+		       sizeof(uint64_t);
+}
+
+uint64_t pv_l1e_maddr(uint64_t va)
+{
+	return pv_entry_maddr(va, 1);
+}
+
+uint64_t pv_entry_read(uint64_t maddr)
+{
+	const uint64_t *t = table_va(maddr >> PV_PAGE_SHIFT);
+
+	return t ? t[(maddr & (PV_PAGE_SIZE - 1)) / sizeof(uint64_t)] : 0;
+}
+
+long pv_entry_update(uint64_t maddr, uint64_t val)
+{
+	struct mmu_update u = { .ptr = maddr, .val = val };
+
+	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
 }
 
 uint64_t *pv_l1e_ptr(uint64_t va)

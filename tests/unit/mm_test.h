@@ -201,6 +201,21 @@ static __unused long hc_run(long (*fn)(struct hcall_args *),
 static unsigned int last_restarts;
 
 /*
+ * Tears v (running nowhere) down in bounded steps, auditing after each
+ * step that stopped; returns how many stopped.
+ */
+static __unused unsigned int release_in_steps(struct mm_vcpu *v)
+{
+	unsigned int steps = 0;
+
+	while (mm_vcpu_release_step(v) == -EAGAIN) {
+		steps++;
+		assert_int_equal(mm_audit(), 0);
+	}
+	return steps;
+}
+
+/*
  * mmu_update / mmuext_op as guest g: the n requests go to REQ_VA, pdone
  * (set to 0xdead first) to PDONE_VA; *done gets what pdone says.
  */

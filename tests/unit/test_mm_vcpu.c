@@ -169,7 +169,7 @@ static void test_prepare_root(void **state)
 static void test_prepare_root_teardown(void **state)
 {
 	struct page_info *a = big_space(), *b = big_space();
-	unsigned int steps = 0;
+	unsigned int steps;
 	int rc;
 
 	mm_vcpu_init(&v0, &d1, 0);
@@ -179,10 +179,7 @@ static void test_prepare_root_teardown(void **state)
 	assert_int_equal(mm_vcpu_prepare_root(&v0, true, mfn_of(b)), -EAGAIN);
 	assert_true(ptype_partial(b));
 	assert_int_equal(mm_audit(), 0);
-	while (mm_vcpu_release_step(&v0) == -EAGAIN) {
-		steps++;
-		assert_int_equal(mm_audit(), 0);
-	}
+	steps = release_in_steps(&v0);
 	ptype_set_preempt_interval(0);
 	assert_true(steps >= 2);
 	assert_true(mfn_eq(v0.prepared[0], INVALID_MFN));

@@ -869,7 +869,7 @@ static void test_drop_teardown_pending(void **state)
 {
 	static struct big_tree t;
 	struct hcall_args h;
-	unsigned int steps = 0, i;
+	unsigned int steps, i;
 
 	guest_init(&g, &d1, 0, 1);
 	big_tree_build(&g, &t);
@@ -880,10 +880,7 @@ static void test_drop_teardown_pending(void **state)
 	assert_int_equal(do_mmu_update(&h), -ERESTART);
 	assert_ptr_equal(g.v.put_pending, t.l3);
 	mm_vcpu_switch(&g.v, NULL);
-	while (mm_vcpu_release_step(&g.v) == -EAGAIN) {
-		steps++;
-		assert_int_equal(mm_audit(), 0);
-	}
+	steps = release_in_steps(&g.v);
 	ptype_set_preempt_interval(0);
 	assert_true(steps >= 2);
 	assert_true(mfn_eq(g.v.kernel_root, INVALID_MFN));
@@ -1065,8 +1062,7 @@ static void test_foreign_drop_owner_dies(void **state)
 	/* d1 dies: its vCPU, then its memory. */
 	host_set_cpu(g.cpu);
 	mm_vcpu_switch(&g.v, NULL);
-	while (mm_vcpu_release_step(&g.v) == -EAGAIN) {
-	}
+	(void)release_in_steps(&g.v);
 	mm_domain_relinquish(&d1);
 	assert_int_equal(mm_audit(), 0);
 	assert_false(ptype_partial(t.l3));

@@ -27,35 +27,15 @@
 static uint8_t probe[4096] __attribute__((aligned(4096)));
 static uint64_t first_mfn, first_pfn;
 
-/* The machine address of the L2 entry for va, through the 1:1 window. */
-static uint64_t l2e_maddr(uint64_t va)
+/* The L2 entry for va, and one mmu_update of it (libpv's walk). */
+static uint64_t l2e_read(uint64_t va)
 {
-	uint64_t mfn = pv_current_l4_mfn();
-	int level;
-
-	for (level = 4; level > 2; level--) {
-		const uint64_t *t = pv_pfn_to_va(pv_mfn_to_pfn(mfn));
-
-		mfn = (t[(va >> (12 + 9 * (level - 1))) & 511] & PV_PTE_ADDR) >>
-		      12;
-	}
-	return (mfn << 12) + ((va >> 21) & 511) * 8;
-}
-
-static const uint64_t *l2e_ptr(uint64_t va)
-{
-	uint64_t ma = l2e_maddr(va);
-
-	return (const uint64_t *)((uint8_t *)pv_pfn_to_va(
-					  pv_mfn_to_pfn(ma >> 12)) +
-				  (ma & 4095));
+	return pv_entry_read(pv_entry_maddr(va, 2));
 }
 
 static long set_l2e(uint64_t va, uint64_t val)
 {
-	struct mmu_update u = { .ptr = l2e_maddr(va), .val = val };
-
-	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+	return pv_entry_update(pv_entry_maddr(va, 2), val);
 }
 
 /* The last whole 2 MiB of our memory: contiguous and aligned? */
@@ -86,7 +66,7 @@ static void test_map(void)
 	pv_test_begin("superpage.map_read_write_unmap");
 	PV_CHECK(find_region(), "pfn 0x%lx.. not one aligned 2 MiB block",
 		 (unsigned long)first_pfn);
-	PV_CHECK_EQ(*l2e_ptr(SP_VA(SP_SLOT_RW)) & PV_PTE_P, 0);
+	PV_CHECK_EQ(l2e_read(SP_VA(SP_SLOT_RW)) & PV_PTE_P, 0);
 	PV_CHECK_OK(set_l2e(SP_VA(SP_SLOT_RW), (first_mfn << 12) | SP_FLAGS));
 	PV_CHECK_OK(set_l2e(SP_VA(SP_SLOT_RO),
 			    (first_mfn << 12) | (SP_FLAGS & ~PV_PTE_RW)));
@@ -94,14 +74,14 @@ static void test_map(void)
 	 * Stored adjusted like an L1 entry (pv-abi §9.6): a kernel-only
 	 * one gets US and the kernel marker (bit 52), a user one G.
 	 */
-	stored = *l2e_ptr(SP_VA(SP_SLOT_RW));
+	stored = l2e_read(SP_VA(SP_SLOT_RW));
 	PV_CHECK(stored == ((first_mfn << 12) | SP_FLAGS | PV_PTE_US |
 			    (1ULL << 52)),
 		 "stored 0x%lx", (unsigned long)stored);
 	PV_CHECK_OK(
 		set_l2e(SP_VA(SP_SLOT_RO), (first_mfn << 12) | PV_PTE_US |
 						   (SP_FLAGS & ~PV_PTE_RW)));
-	stored = *l2e_ptr(SP_VA(SP_SLOT_RO));
+	stored = l2e_read(SP_VA(SP_SLOT_RO));
 	PV_CHECK(stored == ((first_mfn << 12) | (SP_FLAGS & ~PV_PTE_RW) |
 			    PV_PTE_US | PV_PTE_G),
 		 "stored 0x%lx", (unsigned long)stored);

@@ -35,29 +35,15 @@ static uint8_t probe[4096] __attribute__((aligned(4096)));
 static uint64_t first_mfn;
 static const uint64_t first_pfn = GIG_FRAMES;
 
-/* The machine address of the L3 entry for va. */
-static uint64_t l3e_maddr(uint64_t va)
-{
-	const uint64_t *l4 = pv_pfn_to_va(pv_mfn_to_pfn(pv_current_l4_mfn()));
-	uint64_t l3 = (l4[(va >> 39) & 511] & PV_PTE_ADDR) >> 12;
-
-	return (l3 << 12) + ((va >> 30) & 511) * 8;
-}
-
+/* The L3 entry for va, and one mmu_update of it (libpv's walk). */
 static uint64_t l3e_read(uint64_t va)
 {
-	uint64_t ma = l3e_maddr(va);
-
-	return *(const uint64_t *)((const uint8_t *)pv_pfn_to_va(
-					   pv_mfn_to_pfn(ma >> 12)) +
-				   (ma & 4095));
+	return pv_entry_read(pv_entry_maddr(va, 3));
 }
 
 static long set_l3e(uint64_t va, uint64_t val)
 {
-	struct mmu_update u = { .ptr = l3e_maddr(va), .val = val };
-
-	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+	return pv_entry_update(pv_entry_maddr(va, 3), val);
 }
 
 static bool find_region(void)

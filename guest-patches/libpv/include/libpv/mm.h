@@ -70,6 +70,18 @@ uint64_t pv_lookup_pte(uint64_t va);
 /* Machine address of the L1 entry for va (for mmu_update), 0 if none. */
 uint64_t pv_l1e_maddr(uint64_t va);
 
+/*
+ * The same for the level-level entry (1..4) for va: 0 if a level above
+ * is not present or is a superpage.
+ */
+uint64_t pv_entry_maddr(uint64_t va, unsigned int level);
+
+/* The entry at machine address maddr (a frame of ours), or 0. */
+uint64_t pv_entry_read(uint64_t maddr);
+
+/* One mmu_update of the entry at maddr: 0 or -errno. */
+long pv_entry_update(uint64_t maddr, uint64_t val);
+
 /* update_va_mapping(va, mfn << 12 | flags, UVMF_INVLPG). 0 or -errno. */
 long pv_map_page(uint64_t va, uint64_t mfn, uint64_t flags);
 long pv_unmap(uint64_t va);
