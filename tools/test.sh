@@ -7,8 +7,11 @@
 #      case counts as one pass or one failure;
 #   2. the integration tests in tests/integration/cases.txt, each a boot of
 #      Xeno under QEMU through tools/qemu-run.sh, judged by
-#      tests/integration/evaluate.py; two run at a time.
-# Prints "PASS name" or "FAIL name (reason; log: path)" per test, keeps the
+#      tests/integration/evaluate.py; two run at a time, except that a case
+#      with more vCPUs than the machine has cores runs alone.
+# Prints "PASS name" or "FAIL name (reason; log: path)" per test (a failed
+# integration case also prints the last 30 lines of its serial log, each
+# starting "    | "), keeps the
 # logs of failures in build/test-logs/ (emptied at the start), and ends with
 # the line "N passed, N failed". Exits 1 if a test failed or none ran.
 #
@@ -31,6 +34,8 @@ build=${XENO_BUILD:-build}
 logs=$build/test-logs
 work=$logs/.work
 jobs=2
+host_cpus=$(nproc 2>/dev/null || echo 1)
+log_tail=30
 only=
 do_unit=1
 do_integration=1
@@ -83,7 +88,9 @@ trap interrupted INT TERM
 
 # Each job is a function run in the background with its index; it writes
 # result lines "PASS<TAB>name", "FAIL<TAB>name<TAB>reason" or
-# "SKIP<TAB>name" to stdout, which lands in $work/IDX.res when it is done.
+# "SKIP<TAB>name" to stdout, which lands in $work/IDX.res when it is done;
+# "LOG<TAB>text" lines after a FAIL are printed indented under it (the end
+# of the failed case's log, so that a CI transcript shows the cause).
 # Results are printed in job order, whatever order the jobs finish in.
 
 report() {
@@ -93,23 +100,32 @@ report() {
 		PASS) echo "PASS $name"; passed=$((passed + 1)) ;;
 		FAIL) echo "FAIL $name ($reason)"; failed=$((failed + 1)) ;;
 		SKIP) echo "SKIP $name" ;;
+		LOG) echo "    | $name${reason:+ $reason}" ;;
 		esac
 	done <"$work/$1.res"
 }
 
-# run_jobs PREFIX COUNT JOB_FUNCTION [PROGRESS_FUNCTION]
+# run_jobs PREFIX COUNT JOB_FUNCTION [PROGRESS_FUNCTION [ALONE_FUNCTION]]
+# ALONE_FUNCTION IDX succeeds for a job that must run with no other job
+# beside it; it starts once the jobs before it are done, and the next job
+# waits for it.
 run_jobs() {
-	local prefix=$1 count=$2 job=$3 progress=${4:-} started=0 next=0 running i
+	local prefix=$1 count=$2 job=$3 progress=${4:-} alone=${5:-}
+	local started=0 next=0 running solo i
 	while [ "$next" -lt "$count" ]; do
 		while [ "$next" -lt "$started" ] && [ -f "$work/$prefix$next.res" ]; do
 			report "$prefix$next"
 			next=$((next + 1))
 		done
 		running=0
+		solo=0
 		for ((i = next; i < started; i++)); do
-			[ -f "$work/$prefix$i.res" ] || running=$((running + 1))
+			[ -f "$work/$prefix$i.res" ] && continue
+			running=$((running + 1))
+			[ -z "$alone" ] || ! "$alone" "$i" || solo=1
 		done
-		if [ "$started" -lt "$count" ] && [ "$running" -lt "$jobs" ]; then
+		if [ "$started" -lt "$count" ] && [ "$running" -lt "$jobs" ] && [ $solo -eq 0 ] &&
+			{ [ "$running" -eq 0 ] || [ -z "$alone" ] || ! "$alone" "$started"; }; then
 			[ -z "$progress" ] || "$progress" "$started"
 			(
 				"$job" "$started" >"$work/$prefix$started.tmp" 2>&1 || true
@@ -244,7 +260,16 @@ int_job() {
 		mv "$serial" "$logs/$name.serial.log" 2>/dev/null || : >"$logs/$name.serial.log"
 		mv "$runner" "$logs/$name.runner.log"
 		printf 'FAIL\tintegration/%s\t%s; log: %s\n' "$name" "$verdict" "$logs/$name.serial.log"
+		tail -n "$log_tail" "$logs/$name.serial.log" | tr -cd '\11\12\40-\176' | sed 's/^/LOG\t/'
 	fi
+}
+# A case with more vCPUs than this machine has cores runs alone: beside
+# another QEMU its vCPU threads would get a fraction of a core each, and the
+# scheduler cases wait for CPU time charged to their guests.
+int_alone() {
+	local name kind image cpus rest
+	IFS=$'\t' read -r name kind image cpus rest <<<"${cases[$1]}"
+	[ "$cpus" -gt "$host_cpus" ]
 }
 
 if [ $do_integration -eq 1 ]; then
@@ -262,7 +287,7 @@ if [ $do_integration -eq 1 ]; then
 		echo "integration: no cases${only:+ matching /$only/}"
 	else
 		echo "integration: ${#cases[@]} cases, $jobs at a time"
-		run_jobs int "${#cases[@]}" int_job int_progress
+		run_jobs int "${#cases[@]}" int_job int_progress int_alone
 	fi
 fi
 
