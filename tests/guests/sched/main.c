@@ -61,7 +61,7 @@
  */
 #define SHARE_WAIT_NS	  (300000 * MS)
 #define SHARE_PROGRESS_NS (20000 * MS) /* a progress line this often */
-#define RACE_ROUNDS   1000
+#define RACE_ROUNDS	  1000
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -120,7 +120,8 @@ static uint64_t cpu_times(const domid_t *ids, uint64_t *t, unsigned int n)
  * sysinfo FROM). Returns the sum of their times, left in T.
  */
 static uint64_t share_wait(const domid_t *ids, uint64_t *t, uint64_t base,
-			   uint64_t need, const struct xeno_domctl_sysinfo *from,
+			   uint64_t need,
+			   const struct xeno_domctl_sysinfo *from,
 			   uint64_t until)
 {
 	uint64_t sum, next = pv_now_ns() + SHARE_PROGRESS_NS;
@@ -135,7 +136,8 @@ static uint64_t share_wait(const domid_t *ids, uint64_t *t, uint64_t base,
 			       "charged\n",
 			       (unsigned long)((sum - base) / MS),
 			       (unsigned long)(need / MS),
-			       (unsigned long)((s.stalled_ns - from->stalled_ns) /
+			       (unsigned long)((s.stalled_ns -
+						from->stalled_ns) /
 					       MS));
 			next += SHARE_PROGRESS_NS;
 		}
@@ -196,7 +198,8 @@ static void test_share(const unsigned int *w, unsigned int nw,
 	PV_CHECK(sum1 - sum0 >= need,
 		 "only %lu of %lu ms charged in %lu s: the host held the "
 		 "CPUs up too long",
-		 (unsigned long)((sum1 - sum0) / MS), (unsigned long)(need / MS),
+		 (unsigned long)((sum1 - sum0) / MS),
+		 (unsigned long)(need / MS),
 		 (unsigned long)(SHARE_WAIT_NS / MS / 1000));
 	for (i = 0; i < NR_SHARE; i++) {
 		uint64_t got = t1[i] - t0[i];
