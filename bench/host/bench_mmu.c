@@ -30,6 +30,11 @@
  *                          frames), and its MMUEXT_UNPIN_TABLE: one
  *                          validation and one devalidation of the tree.
  *
+ * Usage: bench_mmu [NAME...]   only the figures named (all without a
+ * name; "host_pin_l4_1gib" and "host_unpin_l4_1gib" come together), so
+ * that one can be profiled alone (perf record bench_mmu
+ * host_mmu_update_b512).
+ *
  * Output, one line per figure:
  *   XENO-BENCH <name> ns_per_op=<x.y> <rate>_per_sec=<n> <event>_per_op=..
  * where an op is one update (mmu_update, update_va_mapping) or one pin or
@@ -198,6 +203,24 @@ static void big_init(void)
 
 /* ---- measuring ------------------------------------------------------------- */
 
+static char **wanted_names; /* NULL-terminated; empty: every figure */
+
+/* Whether the figure name was asked for. */
+static bool wanted(const char *name)
+{
+	char **w;
+
+	if (wanted_names[0] == NULL) {
+		return true;
+	}
+	for (w = wanted_names; *w != NULL; w++) {
+		if (strcmp(*w, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 struct counters {
 	struct arch_tlb_stats arch;
 	struct ptype_stats pt;
@@ -288,6 +311,10 @@ static void bench_mmu_update(const char *what, unsigned int n,
 	unsigned int r;
 	char name[64];
 
+	snprintf(name, sizeof(name), "host_mmu_update%s_b%u", what, n);
+	if (!wanted(name)) {
+		return;
+	}
 	mmu_round(n, calls / 10 + 2, first, second); /* warm up */
 	counters_read(&c0);
 	for (r = 0; r < REPEATS; r++) {
@@ -296,7 +323,6 @@ static void bench_mmu_update(const char *what, unsigned int n,
 	counters_read(&c1);
 	e = events_between(&c0, &c1, (double)calls * n * REPEATS);
 	med = median(t);
-	snprintf(name, sizeof(name), "host_mmu_update%s_b%u", what, n);
 	printf("XENO-BENCH %s ns_per_op=%.1f updates_per_sec=%.0f "
 	       "tlb_flushes_per_op=%.4f ipis_per_op=%.4f "
 	       "validations_per_op=%.4f batch=%u\n",
@@ -330,6 +356,9 @@ static void bench_uvm(unsigned int calls)
 	double t[REPEATS], med;
 	unsigned int r;
 
+	if (!wanted("host_update_va_mapping")) {
+		return;
+	}
 	uvm_round(calls / 10 + 2);
 	counters_read(&c0);
 	for (r = 0; r < REPEATS; r++) {
@@ -368,6 +397,9 @@ static void bench_pin(void)
 	uint64_t t0, t1, t2;
 	unsigned int r;
 
+	if (!wanted("host_pin_l4_1gib") && !wanted("host_unpin_l4_1gib")) {
+		return;
+	}
 	ext1(MMUEXT_PIN_L4_TABLE, big_l4, "pin"); /* warm up */
 	ext1(MMUEXT_UNPIN_TABLE, big_l4, "unpin");
 	memset(&ep, 0, sizeof(ep));
@@ -424,8 +456,10 @@ static void check(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	wanted_names = argv + 1;
 	host_set_cpu(0);
 	host_machine_init(MACHINE_FRAMES, MACHINE_CPUS);
 	if (m2p_init(MACHINE_FRAMES) != 0) {
