@@ -150,6 +150,23 @@ static struct page_info *wide_l2(unsigned int n, struct page_info **l1s)
 }
 
 /*
+ * A root besides g.l4: the guest's own L3 at slot 0, and at slot 7 an L3
+ * whose slot 5 holds wide_l2(8, l1s); *l2 and *l3 are those two.
+ */
+static struct page_info *wide_root(struct page_info **l1s,
+				   struct page_info **l2, struct page_info **l3)
+{
+	struct page_info *l4 = new_frame(&d1);
+
+	*l2 = wide_l2(8, l1s);
+	*l3 = new_frame(&d1);
+	tab(*l3)[5] = ent(*l2, PTE_P | PTE_RW);
+	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
+	tab(l4)[7] = ent(*l3, PTE_P | PTE_RW);
+	return l4;
+}
+
+/*
  * An unpin whose devalidation is preempted is done (pdone counts it);
  * the continuation finishes the devalidation before the next element,
  * and every stop passes the audit (hc_run), the pending put included.
@@ -384,12 +401,7 @@ static void test_old_root_continued(void **state)
 	unsigned int i;
 
 	guest_init(&g, &d1, 0, 1);
-	l2 = wide_l2(8, l1s);
-	l3 = new_frame(&d1);
-	l4 = new_frame(&d1);
-	tab(l3)[5] = ent(l2, PTE_P | PTE_RW);
-	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
-	tab(l4)[7] = ent(l3, PTE_P | PTE_RW);
+	l4 = wide_root(l1s, &l2, &l3);
 	assert_int_equal(ext1(&g, eo(MMUEXT_NEW_BASEPTR, mfn_x(mfn_of(l4)), 0),
 			      DOMID_SELF),
 			 0);
@@ -428,12 +440,7 @@ static void test_cr3_write_continued(void **state)
 	int rc;
 
 	guest_init(&g, &d1, 0, 1);
-	l2 = wide_l2(8, l1s);
-	l3 = new_frame(&d1);
-	l4 = new_frame(&d1);
-	tab(l3)[5] = ent(l2, PTE_P | PTE_RW);
-	tab(l4)[0] = ent(g.l3, PTE_P | PTE_RW);
-	tab(l4)[7] = ent(l3, PTE_P | PTE_RW);
+	l4 = wide_root(l1s, &l2, &l3);
 	/*
 	 * To l4: its validation stops, g.l4 stays until it is done; then
 	 * g.l4's own devalidation (512 entries) stops too.

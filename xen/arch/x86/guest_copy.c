@@ -69,7 +69,11 @@ static inline void smap_close(void)
 	}
 }
 
-size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
+/*
+ * One copy between the hypervisor and the live guest's part of the
+ * address space at va (dst or src is va itself): what was not copied.
+ */
+static size_t copy_live(void *dst, const void *src, uint64_t va, size_t n)
 {
 	size_t left;
 
@@ -81,24 +85,17 @@ size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
 		return n;
 	}
 	smap_open();
-	left = guest_copy_raw(dst, (const void *)(uintptr_t)va, n);
+	left = guest_copy_raw(dst, src, n);
 	smap_close();
 	return left;
 }
 
+size_t arch_copy_from_live(void *dst, uint64_t va, size_t n)
+{
+	return copy_live(dst, (const void *)(uintptr_t)va, va, n);
+}
+
 size_t arch_copy_to_live(uint64_t va, const void *src, size_t n)
 {
-	size_t left;
-
-	ASSERT(!(read_rflags() & RFLAGS_IF));
-	if (n == 0) {
-		return 0;
-	}
-	if (!guest_part(va, n)) {
-		return n;
-	}
-	smap_open();
-	left = guest_copy_raw((void *)(uintptr_t)va, src, n);
-	smap_close();
-	return left;
+	return copy_live((void *)(uintptr_t)va, src, va, n);
 }
