@@ -89,6 +89,7 @@ static struct {
 	bool work_busy;		/* a CPU is zeroing a piece of work */
 	uint64_t frames;	/* in blocks[] and work */
 	bool enabled;		/* frame_scrub_enable() was called */
+	uint64_t test_delay_ns; /* frame_scrub_set_test_delay() */
 } stash;
 
 /*
@@ -749,6 +750,22 @@ void frame_scrub_enable(void)
 	__atomic_store_n(&stash.enabled, true, __ATOMIC_RELEASE);
 }
 
+void frame_scrub_set_test_delay(uint64_t ns)
+{
+	__atomic_store_n(&stash.test_delay_ns, ns, __ATOMIC_RELAXED);
+}
+
+/* Waits the test delay, if one was set (frame_scrub_set_test_delay). */
+static void test_delay(void)
+{
+	uint64_t ns = __atomic_load_n(&stash.test_delay_ns, __ATOMIC_RELAXED);
+	uint64_t until = arch_now_ns() + ns;
+
+	while (ns != 0 && arch_now_ns() < until) {
+		arch_cpu_relax();
+	}
+}
+
 /*
  * Takes the next piece of stash work: the block being zeroed, or a new
  * one from the buddy while the stash is below its target. Returns it
@@ -799,6 +816,7 @@ bool frame_scrub_idle(void)
 	}
 	if (fresh) {
 		/* As frame_alloc does with a block it took (outside the lock). */
+		test_delay();
 		mark_allocated(pg, FRAME_STASH_ORDER);
 		flush_stale(pg, FRAME_STASH_ORDER);
 	}

@@ -36,6 +36,7 @@ static const struct param params[] = {
 	{ "test_dead_cpu", P_UINT, &opt.test_dead_cpu, 0, 1 },
 	{ "pcid", P_BOOL, &opt.pcid, 0, 1 },
 	{ "test_move_delay_us", P_UINT, &opt.test_move_delay_us, 0, 100000 },
+	{ "test_scrub_delay_us", P_UINT, &opt.test_scrub_delay_us, 0, 100000 },
 	{ "direct_access", P_BOOL, &opt.direct_access, 0, 1 },
 	{ "selftest", P_STR, opt.selftest, 0, 0 },
 	{ "bench", P_STR, opt.bench, 0, 0 },

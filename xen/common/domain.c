@@ -13,6 +13,7 @@
  * d->lock (LOCK_RANK_DOMAIN, never nested with domains_lock) over the
  * domain's state and its console buffer.
  */
+#include <xeno/cmdline.h>
 #include <xeno/domain.h>
 #include <xeno/domain_build.h>
 #include <xeno/errno.h>
@@ -200,6 +201,7 @@ fail:
 void domain_start(struct domain *d)
 {
 	/* Idle CPUs zero free memory from now on (xeno/frame_alloc.h). */
+	frame_scrub_set_test_delay(opt.test_scrub_delay_us * 1000);
 	frame_scrub_enable();
 	/* vCPU 0 starts; the guest brings the others up (VCPUOP_up). */
 	vcpu_up(d->vcpu[0]);

@@ -20,6 +20,8 @@ struct xeno_options {
 	uint64_t test_dead_cpu; /* test only: also start a CPU that is absent */
 	uint64_t pcid;		/* 1: use PCIDs where the CPU has them */
 	uint64_t test_move_delay_us; /* test only: hold vCPUs being moved */
+	uint64_t
+		test_scrub_delay_us; /* test only: frame_scrub_set_test_delay */
 	uint64_t direct_access; /* 1: copy guest memory through its tables */
 	char selftest[OPT_STR_MAX]; /* comma list of built-in tests */
 	char bench[OPT_STR_MAX];    /* comma list of benchmarks */

@@ -100,6 +100,14 @@ uint64_t frame_free_count(void);
 void frame_scrub_enable(void);
 
 /*
+ * Test only (the test_scrub_delay_us option): an idle CPU that takes a
+ * new block out of the buddy for the stash waits ns before it marks the
+ * block allocated, widening the window in which the frame table shows
+ * the block in no state (which every audit must not run into).
+ */
+void frame_scrub_set_test_delay(uint64_t ns);
+
+/*
  * Called by an idle CPU: zeroes one piece of free memory for the stash.
  * Returns whether it did (then the CPU should look for work again before
  * it halts), false when there is nothing to do.
