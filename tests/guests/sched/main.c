@@ -56,7 +56,7 @@
  * How long (system time) the share test waits for its CPU time, settling
  * and measuring together: on a busy host an emulated CPU may get a tenth
  * of its time charged (the rest is the host's, docs/domains.md
- * "Accounting"). The 4-CPU cases allow 400 s in all, so the test fails
+ * "Accounting"). The share cases allow 400 s in all, so the test fails
  * with its own message before that.
  */
 #define SHARE_WAIT_NS	  (300000 * MS)
